@@ -1,0 +1,1 @@
+"""Detection definitions (the single source of truth), offline replay and evaluation."""

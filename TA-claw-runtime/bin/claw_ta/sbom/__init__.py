@@ -1,0 +1,1 @@
+"""SBOM and in-toto link parsing, the library index, and the matching rules of | clawsbomcheck."""

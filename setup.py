@@ -1,0 +1,58 @@
+"""Installs the add-on's shared package (``claw_ta``) and the ``claw-ta`` command.
+
+The version is read from TA-claw-runtime/default/app.conf, the one place it is set.
+"""
+import os
+import re
+
+from setuptools import setup
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+APP_BIN = os.path.join("TA-claw-runtime", "bin")
+
+
+def read_version():
+    section = None
+    with open(os.path.join(HERE, "TA-claw-runtime", "default", "app.conf"), encoding="utf-8") as f:
+        for line in f:
+            line = line.strip()
+            if line.startswith("["):
+                section = line.strip("[]")
+            elif section == "launcher" and re.match(r"version\s*=", line):
+                return line.split("=", 1)[1].strip()
+    raise RuntimeError("no [launcher] version in app.conf")
+
+
+def find_packages(root):
+    found = []
+    for dirpath, dirnames, filenames in os.walk(os.path.join(HERE, root, "claw_ta")):
+        dirnames[:] = [d for d in dirnames if d != "__pycache__"]
+        if "__init__.py" in filenames:
+            found.append(os.path.relpath(dirpath, os.path.join(HERE, root)).replace(os.sep, "."))
+    return sorted(found)
+
+
+TEST_REQUIRES = [
+    "pytest>=7",
+    "jsonschema>=4",
+    "lxml>=4.9",
+    "splunk-appinspect>=3",
+    "splunk-packaging-toolkit>=1.2",
+    "ksconf>=0.11",
+    "cyclonedx-python-lib>=7",
+    "spdx-tools>=0.8",
+    "in-toto>=2",
+    "cryptography>=41",
+]
+
+setup(
+    name="ta-claw-runtime",
+    version=read_version(),
+    description="Splunk add-on for Claw runtime attestation logs: shared logic and the claw-ta CLI",
+    python_requires=">=3.9",
+    package_dir={"": APP_BIN},
+    packages=find_packages(APP_BIN),
+    install_requires=[],
+    extras_require={"test": TEST_REQUIRES},
+    entry_points={"console_scripts": ["claw-ta = claw_ta.cli:main"]},
+)

@@ -1,0 +1,32 @@
+"""Where things are, for tests and benchmarks."""
+import glob
+import os
+
+TESTS = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(TESTS)
+APP = os.path.join(REPO, "TA-claw-runtime")
+APP_BIN = os.path.join(APP, "bin")
+APP_DEFAULT = os.path.join(APP, "default")
+APP_LOOKUPS = os.path.join(APP, "lookups")
+DATA = os.path.join(TESTS, "data")
+SCENARIOS = os.path.join(REPO, "scenarios")
+# ../shared beside the clone (the input contracts and real SBOMs); may be absent.
+SHARED = os.environ.get("CLAW_SHARED_DIR") or os.path.join(os.path.dirname(REPO), "shared")
+
+
+def splunk_pythons():
+    """{"3.9": path, "3.13": path}: the interpreters Splunk runs commands with.
+
+    Taken from CLAW_PY39 / CLAW_PY313 if set, else from pyenv's versions folder.
+    A version that is not installed is left out (its tests skip, saying so).
+    """
+    found = {}
+    root = os.environ.get("PYENV_ROOT") or os.path.expanduser("~/.pyenv")
+    for label, env in (("3.9", "CLAW_PY39"), ("3.13", "CLAW_PY313")):
+        path = os.environ.get(env)
+        if not path:
+            candidates = sorted(glob.glob(os.path.join(root, "versions", label + ".*", "bin", "python" + label)))
+            path = candidates[-1] if candidates else None
+        if path and os.path.exists(path):
+            found[label] = path
+    return found
