@@ -2,7 +2,7 @@
 
 The archive holds one top-level folder, ``TA-claw-runtime/``, exactly as
 Splunk Web's "Install app from file" expects, with splunklib (vendored in
-``bin/splunklib``) inside. Left out: dotfiles, ``local/``, ``local.meta``,
+``bin/splunklib``) inside. Left out: dotfiles, ``local/``, ``*.egg-info`` (left by ``pip install -e``), ``local.meta``,
 ``*.pyc`` and ``__pycache__``. Every entry is owned by root:root with mode
 0755 (folders) or 0644 (files), so no file is world-writable or executable
 outside what Splunk needs.
@@ -28,7 +28,8 @@ def iter_app_files(app_dir=APP_DIR):
     """Relative paths (inside the app) of every file that ships, sorted."""
     found = []
     for root, dirs, files in os.walk(app_dir):
-        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d not in EXCLUDED_DIRS)
+        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d not in EXCLUDED_DIRS
+                         and not d.endswith(".egg-info"))
         for name in sorted(files):
             if name.startswith(".") or name in EXCLUDED_FILES or name.endswith(EXCLUDED_SUFFIXES):
                 continue

@@ -1,0 +1,90 @@
+"""`claw-ta package`: archive contents, permissions, version in one place."""
+import json
+import os
+import re
+import subprocess
+import sys
+import tarfile
+
+import pytest
+
+from tests import conf, paths
+
+sys.path.insert(0, paths.APP_BIN)
+from claw_ta import app_version, package  # noqa: E402
+
+COMPILED = (".so", ".pyd", ".dll", ".dylib", ".exe", ".o", ".a", ".class", ".jar")
+
+
+@pytest.fixture(scope="module")
+def archive(tmp_path_factory):
+    out = tmp_path_factory.mktemp("dist")
+    proc = subprocess.run([sys.executable, "-m", "claw_ta.cli", "package", "--output", str(out)],
+                          cwd=paths.APP_BIN, capture_output=True, text=True, check=True)
+    path = proc.stdout.strip().splitlines()[-1]
+    assert path == os.path.join(str(out), "TA-claw-runtime-%s.tar.gz" % app_version())
+    return path
+
+
+def members(path):
+    with tarfile.open(path) as tar:
+        return tar.getmembers()
+
+
+def test_one_top_level_folder_named_after_the_app(archive):
+    names = [m.name for m in members(archive)]
+    assert {n.split("/")[0] for n in names} == {"TA-claw-runtime"}
+    for required in ("app.manifest", "default/app.conf", "metadata/default.meta",
+                     "bin/splunklib/__init__.py", "bin/claw_ta/__init__.py", "static/appIcon.png",
+                     "README.txt", "LICENSE.txt"):
+        assert "TA-claw-runtime/" + required in names
+
+
+def test_nothing_that_must_not_ship(archive):
+    for member in members(archive):
+        parts = member.name.split("/")
+        assert not any(p.startswith(".") for p in parts), member.name
+        assert "__pycache__" not in parts and "local" not in parts[1:2], member.name
+        assert not member.name.endswith((".pyc", ".pyo", "local.meta")), member.name
+        assert not member.name.endswith(COMPILED), member.name
+        assert member.issym() is False and member.islnk() is False
+
+
+def test_sane_permissions_and_owner(archive):
+    for member in members(archive):
+        assert member.uid == 0 and member.gid == 0
+        assert member.mode == (0o755 if member.isdir() else 0o644), member.name
+
+
+def test_only_splunklib_and_claw_ta_are_packages_in_bin(archive):
+    packages = {m.name.split("/")[2] for m in members(archive)
+                if m.name.startswith("TA-claw-runtime/bin/") and m.name.count("/") >= 3}
+    assert packages == {"splunklib", "claw_ta"}
+
+
+def test_vendored_splunklib_is_the_pinned_version():
+    import splunklib
+    assert os.path.dirname(splunklib.__file__) == os.path.join(paths.APP_BIN, "splunklib")
+    assert splunklib.__version__ == "2.1.1"
+
+
+def test_version_is_the_same_everywhere():
+    version = app_version()
+    assert re.match(r"^\d+\.\d+\.\d+$", version)
+    app = conf.app_conf("app")
+    assert app["launcher"]["version"] == app["id"]["version"] == version
+    with open(os.path.join(paths.APP, "app.manifest"), encoding="utf-8") as handle:
+        assert json.load(handle)["info"]["id"]["version"] == version
+    setup_version = subprocess.run([sys.executable, "setup.py", "--version"], cwd=paths.REPO,
+                                   capture_output=True, text=True, check=True).stdout.split()[-1]
+    assert setup_version == version
+
+
+def test_excluded_files_are_left_out(tmp_path):
+    app = tmp_path / "TA-claw-runtime"
+    for rel in ("default/app.conf", "local/app.conf", "bin/x.py", "bin/__pycache__/x.pyc",
+                "bin/.hidden", "metadata/local.meta", ".git/config",
+                "bin/ta_claw_runtime.egg-info/PKG-INFO"):
+        (app / rel).parent.mkdir(parents=True, exist_ok=True)
+        (app / rel).write_text("x")
+    assert package.iter_app_files(str(app)) == ["bin/x.py", "default/app.conf"]
