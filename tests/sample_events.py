@@ -22,7 +22,7 @@ SHAPES = ("raw", "cri", "hec_merged", "hec_log", "journald", "fluentbit_systemd"
 FILES = {shape: "claw_%s.xml" % shape for shape in SHAPES}
 EVENT_ID_NAMESPACE = uuid.UUID("5b0c6f5e-7c1d-4c55-9d8e-c1a000000000")
 # Total size of the oversized claw JSON line: close to, but under, props TRUNCATE.
-OVERSIZED_BYTES = 60000
+OVERSIZED_BYTES = 250000
 CRI_PARTIAL_BYTES = 16384  # the container runtime splits lines at 16 KiB
 
 CIM_FIELD_NAMES = (
@@ -54,9 +54,8 @@ WORKLOAD = {
 }
 K8S = {"k8s_namespace": "payments", "k8s_pod": "payments-api-7d9f8b6c5-x2x7k"}
 
-# Delivery contexts: where the agent runs and what wraps its lines.
+# The agent that wrote every sample (the same event is delivered by every shape).
 NODE = {"host": "node-12", "agent_id": "claw-node-12"}
-VM = {"host": "build-vm-03", "agent_id": "claw-build-vm-03"}  # journald: no Kubernetes
 CRI_POD, CRI_NAMESPACE, CRI_CONTAINER = "claw-runtime-7xk2p", "claw-system", "claw-runtime"
 CRI_ID = _sha("claw-runtime agent container")
 CRI_SOURCE = "/var/log/containers/%s_%s_%s-%s.log" % (CRI_POD, CRI_NAMESPACE, CRI_CONTAINER, CRI_ID)
@@ -80,10 +79,13 @@ SHAPE_META = {
     "cri": ("claw:runtime:cri", CRI_SOURCE, "node-12", "file_monitor"),
     "hec_merged": ("claw:runtime", "claw-runtime", KUBERNETES["host"], "modinput"),
     "hec_log": ("claw:runtime", "claw-runtime", KUBERNETES["host"], "modinput"),
-    "journald": ("claw:runtime", "journald://claw-runtime", VM["host"], "modinput"),
-    "fluentbit_systemd": ("claw:runtime", "claw-runtime:systemd", VM["host"], "modinput"),
+    "journald": ("claw:runtime", "journald://claw-runtime", NODE["host"], "modinput"),
+    "fluentbit_systemd": ("claw:runtime", "claw-runtime:systemd", NODE["host"], "modinput"),
 }
 SYSTEMD_UNIT = "claw-runtime.service"
+# Shapes where the claw fields are top-level JSON keys (unknown ones are extracted too);
+# in the others they sit in a JSON string (log / MESSAGE) and only known fields are lifted.
+TOP_LEVEL_SHAPES = ("raw", "cri", "hec_merged", "journald")
 
 
 def _case_events():
@@ -155,21 +157,18 @@ def _timestamp(index, suffix):
     return "2026-11-20T14:%02d:%02d%s" % (3 + index // 60, index % 60, suffix)
 
 
-def claw_line(shape, index, case, body, suffix):
-    """The claw JSON line of one case in one shape (event_id unique per shape and case)."""
-    where = VM if shape in ("journald", "fluentbit_systemd") else NODE
+def claw_line(index, case, body, suffix):
+    """The claw JSON event of one case: the same in every shape, event_id unique per case."""
     event = {"timestamp": _timestamp(index, suffix),
-             "event_id": str(uuid.uuid5(EVENT_ID_NAMESPACE, shape + "/" + case)),
-             "event_type": body["event_type"], "agent_id": where["agent_id"],
-             "runtime_version": "1.8.2", "host": where["host"]}
+             "event_id": str(uuid.uuid5(EVENT_ID_NAMESPACE, case)),
+             "event_type": body["event_type"], "agent_id": NODE["agent_id"],
+             "runtime_version": "1.8.2", "host": NODE["host"]}
     event.update((k, v) for k, v in body.items() if k != "event_type")
-    if where is VM:
-        event.pop("k8s_namespace", None)
-        event.pop("k8s_pod", None)
     if case == "oversized":
         event["loader_trace"] = ""
         size = len(json.dumps(event, separators=(",", ":")).encode("utf-8"))
-        event["loader_trace"] = ("ld.so: search path=/usr/lib/x86_64-linux-gnu " * 2000)[:OVERSIZED_BYTES - size]
+        unit = "ld.so: search path=/usr/lib/x86_64-linux-gnu "
+        event["loader_trace"] = (unit * (OVERSIZED_BYTES // len(unit) + 1))[:OVERSIZED_BYTES - size]
     return event
 
 
@@ -190,7 +189,7 @@ def expected_fields(event, shape):
     elif shape == "cri":
         context.update(namespace=CRI_NAMESPACE, pod=CRI_POD, container_id=CRI_ID)
     elif shape == "fluentbit_systemd":
-        context.update(dest=VM["host"])  # _HOSTNAME of the record
+        context.update(dest=NODE["host"])  # _HOSTNAME of the record
     if event is not None:
         if event.get("k8s_namespace") and not kube:
             context.update(namespace=event["k8s_namespace"], pod=event["k8s_pod"])
@@ -202,8 +201,8 @@ def expected_fields(event, shape):
     out.update(context)
     if event is None:
         return out
-    for extra in ("drift_count", "detector"):
-        if extra in event:
+    for extra in ("drift_count", "detector"):  # unknown fields pass through where top-level
+        if extra in event and shape in TOP_LEVEL_SHAPES:
             out[extra] = str(event[extra])
     out["vendor_product"] = "Claw Runtime"
     etype, verdict = event["event_type"], event.get("verdict")
@@ -258,7 +257,7 @@ def wrap(shape, text, parsed, timestamp):
     if shape in ("hec_merged", "hec_log"):  # Merge_Log Off, or a line Merge_Log could not parse
         return _dumps({"log": text, "stream": "stdout", "logtag": "F", "kubernetes": KUBERNETES})
     # fluentbit_systemd
-    return _dumps({"MESSAGE": text, "_SYSTEMD_UNIT": SYSTEMD_UNIT, "_HOSTNAME": VM["host"],
+    return _dumps({"MESSAGE": text, "_SYSTEMD_UNIT": SYSTEMD_UNIT, "_HOSTNAME": NODE["host"],
                    "PRIORITY": "6", "SYSLOG_IDENTIFIER": "claw-runtime", "_PID": "912",
                    "_TRANSPORT": "stdout", "_BOOT_ID": _sha("boot")[:32]})
 
@@ -268,14 +267,14 @@ def build(shape):
     rows = []
     cases = list(_case_events())
     for index, (case, body, suffix) in enumerate(cases):
-        event = claw_line(shape, index, case, body, suffix)
+        event = claw_line(index, case, body, suffix)
         text = _dumps(event)
         rows.append((case, event["event_type"], wrap(shape, text, event, event["timestamp"]),
                      expected_fields(event, shape), models_for(event)))
     index = len(cases)
     rows.append(("non_json", None, wrap(shape, NON_JSON, None, _timestamp(index, ".1Z")),
                  expected_fields(None, shape), []))
-    full = _dumps(claw_line(shape, index + 1, "truncated_json", cases[1][1], ".3Z"))
+    full = _dumps(claw_line(index + 1, "truncated_json", cases[1][1], ".3Z"))
     cut = full[:full.index('"reason"') + 20]  # the writer died mid-line
     rows.append(("truncated_json", None, wrap(shape, cut, None, _timestamp(index + 1, ".3Z")),
                  expected_fields(None, shape), []))
