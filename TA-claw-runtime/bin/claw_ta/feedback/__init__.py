@@ -1,0 +1,28 @@
+"""Policy feedback: turn alert results into Claw policy proposals and deliver them.
+
+Pure, splunklib-free logic behind the ``claw_policy_feedback`` custom alert
+action (``bin/claw_policy_feedback.py`` is only the entry point):
+
+- ``proposal``: results file -> proposals (detection, entity, change, evidence,
+  idempotency key), schema ``README/claw_policy_proposal.schema.json``.
+- ``transport``: HTTPS with urllib + ssl: TLS verification, timeouts, retries
+  with exponential backoff on 429/5xx/connection errors, Retry-After.
+- ``credentials``: the bearer token from splunkd's ``storage/passwords``.
+- ``store``: the outbox (undelivered proposals, retried on the next trigger)
+  and the applied-keys store (a key is never applied twice).
+- ``kvstore``: review mode, upserts into the ``claw_policy_proposals`` collection.
+- ``action``: configuration, logging, the run itself, the exit code.
+"""
+
+ACTION_NAME = "claw_policy_feedback"
+COLLECTION = "claw_policy_proposals"
+CREDENTIAL_REALM = "claw_policy_feedback"
+SCHEMA_ID = "claw.policy_proposal/v1"
+SCHEMA_FILE = "claw_policy_proposal.schema.json"  # in the app's README/ folder
+LOG_FILE = ACTION_NAME + ".log"  # in $SPLUNK_HOME/var/log/splunk
+LOG_SOURCETYPE = "claw:policy_feedback:log"
+
+# Exit codes of the alert script (splunkd logs a non-zero code in splunkd.log).
+EXIT_OK = 0
+EXIT_UNDELIVERED = 2  # some proposals could not be delivered: kept in the outbox
+EXIT_CONFIG = 3  # bad payload or configuration: nothing could be attempted
