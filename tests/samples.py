@@ -15,7 +15,9 @@ the ``raw``, ``cri`` and ``journald`` shapes (CRI partials joined by ``\\n``),
 the HEC ``event`` object serialized as JSON for the other shapes.
 """
 import configparser
+import json
 import os
+import re
 import xml.etree.ElementTree as ET
 from collections import namedtuple
 
@@ -115,6 +117,45 @@ def load_samples(shapes=None):
             continue
         samples.extend(_parse_file(os.path.join(SAMPLES_DIR, file_name), meta))
     return samples
+
+
+CRI_LINE = re.compile(r"^(\S+) (stdout|stderr) ([PF]) (.*)$")
+HEC_WRAPPER_KEYS = ("kubernetes", "stream", "logtag", "log")
+
+
+def claw_text(sample):
+    """The claw line a sample carries, as text (None for a Merge_Log On record).
+
+    Read straight from the delivery shape, independently of claw_ta.normalize:
+    CRI prefixes removed and partials joined, ``log`` / ``MESSAGE`` unwrapped.
+    """
+    if sample.shape in ("raw", "journald"):
+        return sample.raw
+    if sample.shape == "cri":
+        parts = []
+        for line in sample.raw.split("\n"):
+            match = CRI_LINE.match(line)
+            if not match:
+                raise ValueError("%s: not a CRI line: %r" % (sample.name, line[:80]))
+            parts.append(match.group(4))
+        return "".join(parts)
+    record = json.loads(sample.raw)
+    if sample.shape == "fluentbit_systemd":
+        return record["MESSAGE"]
+    return record.get("log")  # hec_log, or hec_merged when Merge_Log could not parse the line
+
+
+def claw_event(sample):
+    """The claw event object a sample carries, or None when its line is not a JSON object."""
+    text = claw_text(sample)
+    if text is None:  # Merge_Log On: claw fields at the top level beside the wrapper keys
+        record = json.loads(sample.raw)
+        return {k: v for k, v in record.items() if k not in HEC_WRAPPER_KEYS}
+    try:
+        obj = json.loads(text)
+    except ValueError:
+        return None
+    return obj if isinstance(obj, dict) else None
 
 
 def sample_ids(samples):
