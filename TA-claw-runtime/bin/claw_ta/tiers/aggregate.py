@@ -1,0 +1,302 @@
+"""The per-(image digest, host) counting that runs before the tier logic.
+
+This is the Python twin of the native ``stats`` in the ``claw_tier_aggregate``
+macro (default/macros.conf)::
+
+    | search event_type=image_attestation OR event_type=binary_attestation
+    | eval image_digest=coalesce(image_digest, if(event_type=="image_attestation", subject_digest, null())),
+           host=coalesce(dest, host), claw_hour=floor(_time/3600)
+    | where isnotnull(image_digest)
+    | stats count min(_time) as first_time max(_time) as last_time
+            dc(claw_hour) as hours values(tier) as tier by image_digest host
+
+Every statistic is exactly mergeable (sum, min, max, distinct hours, distinct
+labels), so Splunk runs it map/reduce on the indexers and the result does not
+depend on how the events were partitioned; :meth:`Aggregator.merge` is the
+combine step of the same computation. Memory grows with the distinct
+(digest, host) pairs, never with the number of events: a pair keeps its count,
+first/last time, its active hours as a bit mask and its pod tier labels.
+
+An :class:`Aggregator` accepts both shapes the command can be fed: raw
+normalized events (count 1 each) and rows the ``stats`` above produced
+(``count``, ``first_time``, ``last_time``, ``hours``).
+"""
+import math
+
+COUNTED_EVENT_TYPES = ("image_attestation", "binary_attestation")
+MAX_FIELD_CHARS = 256       # longer digests/hosts are rejected, longer tier labels ignored
+MAX_MASK_HOURS = 24 * 400   # beyond this span (wild clocks) a pair's hours fall back to a set
+_MIN_TIME, _MAX_TIME = 0.0, 4102444800.0  # 1970 .. 2100: anything else is a bad time
+
+# Report counter names (see Aggregator.report).
+MALFORMED = "malformed"          # parse_error, no host, bad time, bad aggregate row
+OTHER_TYPE = "other_event_type"  # an event type that is not counted (library_load, unknown, ...)
+NO_DIGEST = "no_image_digest"    # binary_attestation outside a container (host binaries)
+OVERSIZED = "oversized_field"    # digest or host longer than MAX_FIELD_CHARS
+TIER_IGNORED = "tier_label_ignored"  # a tier label longer than MAX_FIELD_CHARS
+
+
+def _scalar(value):
+    """One clean string from a field value (multivalue: the first value), or None."""
+    if isinstance(value, (list, tuple)):
+        value = value[0] if value else None
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        value = str(value)
+    value = value.strip()
+    return value or None
+
+
+def _labels(value):
+    """The tier labels in a field value (a string or a multivalue list)."""
+    if value is None:
+        return ()
+    values = value if isinstance(value, (list, tuple)) else str(value).split("\n")
+    out = []
+    for item in values:
+        text = _scalar(item)
+        if text is not None:
+            out.append(text)
+    return out
+
+
+def _number(value):
+    value = _scalar(value)
+    if value is None:
+        raise ValueError("missing")
+    number = float(value)
+    if math.isnan(number) or math.isinf(number):
+        raise ValueError("not finite")
+    return number
+
+
+def event_digest(event):
+    """The image digest an attestation event counts for, or None.
+
+    ``image_digest`` (the manifest digest of the container's image) for both
+    counted types; for an ``image_attestation`` without it, ``subject_digest``
+    (which is the image's manifest digest there). A ``binary_attestation``
+    without ``image_digest`` is a host binary: it has no image, so no tier.
+    """
+    digest = _scalar(event.get("image_digest"))
+    if digest is None and event.get("event_type") == "image_attestation":
+        digest = _scalar(event.get("subject_digest"))
+    return digest
+
+
+class PairState(object):
+    """What is kept per (digest, host): mergeable, independent of event count."""
+
+    __slots__ = ("count", "first", "last", "base", "mask", "hour_set", "extra_hours", "tiers")
+
+    def __init__(self):
+        self.count = 0
+        self.first = None
+        self.last = None
+        self.base = None        # hour index of bit 0 of mask
+        self.mask = 0           # bit i set: events in hour base + i
+        self.hour_set = None    # replaces base/mask when the span is too wide
+        self.extra_hours = 0    # distinct hours already counted by pre-aggregated rows
+        self.tiers = None       # set of pod tier labels, or None
+
+    def add_time(self, first, last):
+        self.first = first if self.first is None else min(self.first, first)
+        self.last = last if self.last is None else max(self.last, last)
+
+    def add_hour(self, hour):
+        if self.hour_set is not None:
+            self.hour_set.add(hour)
+            return
+        if self.base is None:
+            self.base, self.mask = hour, 1
+            return
+        offset = hour - self.base
+        if offset >= 0:
+            if offset < MAX_MASK_HOURS:
+                self.mask |= 1 << offset
+                return
+        elif self.mask.bit_length() - offset < MAX_MASK_HOURS:
+            self.mask = (self.mask << -offset) | 1
+            self.base = hour
+            return
+        self.hour_set = self._hours_as_set()
+        self.hour_set.add(hour)
+        self.base, self.mask = None, 0
+
+    def _hours_as_set(self):
+        if self.hour_set is not None:
+            return set(self.hour_set)
+        hours, mask, i = set(), self.mask, 0
+        while mask:
+            if mask & 1:
+                hours.add(self.base + i)
+            mask >>= 1
+            i += 1
+        return hours
+
+    def add_tiers(self, labels):
+        for label in labels:
+            if self.tiers is None:
+                self.tiers = set()
+            self.tiers.add(label)
+
+    def merge(self, other):
+        self.count += other.count
+        if other.first is not None:
+            self.add_time(other.first, other.last)
+        self._merge_hours(other)
+        self.extra_hours += other.extra_hours
+        if other.tiers:
+            self.add_tiers(other.tiers)
+
+    def _merge_hours(self, other):
+        if other.base is None and other.hour_set is None:
+            return
+        if self.base is None and self.hour_set is None:
+            self.base, self.mask = other.base, other.mask
+            self.hour_set = None if other.hour_set is None else set(other.hour_set)
+            return
+        if self.hour_set is None and other.hour_set is None:
+            low = min(self.base, other.base)
+            high = max(self.base + self.mask.bit_length(), other.base + other.mask.bit_length())
+            if high - low < MAX_MASK_HOURS:
+                self.mask = (self.mask << (self.base - low)) | (other.mask << (other.base - low))
+                self.base = low
+                return
+        self.hour_set = self._hours_as_set() | other._hours_as_set()
+        self.base, self.mask = None, 0
+
+    @property
+    def hours(self):
+        """Distinct active hours (at least 1, at most the hours the pair spans)."""
+        if self.hour_set is not None:
+            exact = len(self.hour_set)
+        else:
+            exact = bin(self.mask).count("1")
+        total = exact + self.extra_hours
+        if self.first is not None and self.extra_hours:
+            span = int(self.last // 3600) - int(self.first // 3600) + 1
+            total = min(total, span)
+        return max(1, total)
+
+
+class Aggregator(object):
+    """Counts attestation events per (image digest, host); see the module docstring."""
+
+    def __init__(self, tier_field="tier"):
+        self.tier_field = tier_field
+        self.pairs = {}
+        self.report = {}
+
+    def _count(self, name, n=1):
+        self.report[name] = self.report.get(name, 0) + n
+
+    def add_record(self, record):
+        """Adds one raw event or one pre-aggregated row; never raises on bad input."""
+        try:
+            if not isinstance(record, dict):
+                self._count(MALFORMED)
+            elif record.get("count") not in (None, "") and "event_type" not in record:
+                self._add_row(record)
+            else:
+                self._add_event(record)
+        except (TypeError, ValueError, OverflowError):
+            self._count(MALFORMED)
+
+    def add_all(self, records):
+        for record in records:
+            self.add_record(record)
+        return self
+
+    def _key(self, digest, host):
+        if digest is None or host is None:
+            self._count(MALFORMED)
+            return None
+        if len(digest) > MAX_FIELD_CHARS or len(host) > MAX_FIELD_CHARS:
+            self._count(OVERSIZED)
+            return None
+        return digest, host
+
+    def _state(self, key, record):
+        state = self.pairs.get(key)
+        if state is None:
+            state = self.pairs[key] = PairState()
+        labels = _labels(record.get(self.tier_field))
+        kept = [label for label in labels if len(label) <= MAX_FIELD_CHARS]
+        if len(kept) != len(labels):
+            self._count(TIER_IGNORED, len(labels) - len(kept))
+        state.add_tiers(kept)
+        return state
+
+    def _add_event(self, event):
+        if event.get("parse_error"):
+            self._count(MALFORMED)
+            return
+        event_type = _scalar(event.get("event_type"))
+        if event_type is None:
+            self._count(MALFORMED)
+            return
+        if event_type not in COUNTED_EVENT_TYPES:
+            self._count(OTHER_TYPE)
+            return
+        digest = event_digest(event)
+        if digest is None:
+            self._count(NO_DIGEST)
+            return
+        when = _number(event.get("_time"))
+        if not _MIN_TIME <= when <= _MAX_TIME:
+            raise ValueError("time out of range")
+        key = self._key(digest, _scalar(event.get("dest")) or _scalar(event.get("host")))
+        if key is None:
+            return
+        state = self._state(key, event)
+        state.count += 1
+        state.add_time(when, when)
+        state.add_hour(int(when // 3600))
+
+    def _add_row(self, row):
+        count = int(_number(row.get("count")))
+        first = _number(row.get("first_time"))
+        last = _number(row.get("last_time"))
+        hours = int(_number(row.get("hours"))) if _scalar(row.get("hours")) else 1
+        if count < 1 or hours < 1 or first > last or not (_MIN_TIME <= first and last <= _MAX_TIME):
+            raise ValueError("inconsistent aggregate row")
+        key = self._key(_scalar(row.get("image_digest")), _scalar(row.get("host")))
+        if key is None:
+            return
+        state = self._state(key, row)
+        state.count += count
+        state.add_time(first, last)
+        state.extra_hours += hours
+
+    def merge(self, other):
+        """Adds another Aggregator's partial counts (the reduce step)."""
+        for key, state in other.pairs.items():
+            mine = self.pairs.get(key)
+            if mine is None:
+                mine = self.pairs[key] = PairState()
+            mine.merge(state)
+        for name, n in other.report.items():
+            self._count(name, n)
+        return self
+
+    def rows(self):
+        """The rows ``stats`` outputs: sorted by (image_digest, host)."""
+        out = []
+        for (digest, host) in sorted(self.pairs):
+            state = self.pairs[(digest, host)]
+            row = {"image_digest": digest, "host": host, "count": state.count,
+                   "first_time": state.first, "last_time": state.last, "hours": state.hours}
+            if state.tiers:
+                row[self.tier_field] = sorted(state.tiers)
+            out.append(row)
+        return out
+
+
+def aggregate_events(events, tier_field="tier", report=None):
+    """``stats`` in Python: the aggregated rows for an iterable of events (or rows)."""
+    agg = Aggregator(tier_field).add_all(events)
+    if report is not None:
+        report.update(agg.report)
+    return agg.rows()

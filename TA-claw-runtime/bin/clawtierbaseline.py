@@ -1,0 +1,122 @@
+#!/usr/bin/env python
+"""clawtierbaseline: the normal service tiers of every image digest, and spikes from outside them.
+
+Syntax:
+    clawtierbaseline mode=(train|detect) [tier_field=<field>] [baseline_lookup=<file.csv>]
+        [host_tiers_lookup=<file.csv>]
+        detect: [min_count=<int>] [min_score=<float>] [unknown_tier_anomaly=<bool>]
+        train:  [half_life_days=<float>] [host_ttl_days=<float>] [max_hosts=<int>]
+                [merge=<bool>] [now=<epoch seconds>]
+
+Description:
+    Reads attestation events, or better the rows of the ``claw_tier_aggregate``
+    macro (native stats per image_digest and host: count, first_time,
+    last_time, hours, tier labels), which Splunk computes map/reduce.
+    mode=train merges the window into the baseline lookup (decaying old hosts)
+    and outputs one row per image digest, for ``| outputlookup
+    claw_tier_baseline.csv``. mode=detect outputs, per (image_digest, host),
+    tier_status (in_tier, outside_tier, new_digest, unknown_host_tier), count,
+    expected_count, spike_score and is_anomaly. Lookups are read from the
+    app's lookups folder (claw_tier_baseline.csv, claw_host_tiers.csv).
+
+Example:
+    `claw_runtime_index` earliest=-1d@d latest=@d | `claw_tier_aggregate`
+    | clawtierbaseline mode=train | outputlookup claw_tier_baseline.csv
+
+    `claw_runtime_index` earliest=-1h@h latest=@h | `claw_tier_baseline_detect`
+    | where is_anomaly=1
+"""
+import os
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from splunklib.searchcommands import Configuration, Option, ReportingCommand, dispatch, validators  # noqa: E402
+
+from claw_ta import tiers  # noqa: E402
+
+
+@Configuration(requires_preop=False)
+class ClawTierBaselineCommand(ReportingCommand):
+    mode = Option(require=True, validate=validators.Set("train", "detect"),
+                  doc="train: merge the input into the baseline; detect: score it against the baseline")
+    tier_field = Option(default="tier", validate=validators.Fieldname(),
+                        doc="field holding the pods' tier label")
+    baseline_lookup = Option(default=tiers.BASELINE_LOOKUP, doc="baseline CSV in the app's lookups folder")
+    host_tiers_lookup = Option(default=tiers.HOST_TIERS_LOOKUP, doc="host,tier CSV in the app's lookups folder")
+    min_count = Option(validate=validators.Integer(minimum=1), doc="detect: fewest events for an anomaly")
+    min_score = Option(validate=validators.Float(minimum=0.0), doc="detect: lowest spike_score for an anomaly")
+    unknown_tier_anomaly = Option(validate=validators.Boolean(),
+                                  doc="detect: hosts of unknown tier can be anomalies too")
+    half_life_days = Option(validate=validators.Float(minimum=0.01), doc="train: decay half-life of old counts")
+    host_ttl_days = Option(validate=validators.Float(minimum=0.01), doc="train: forget hosts unseen this long")
+    max_hosts = Option(validate=validators.Integer(minimum=1), doc="train: hosts kept per digest")
+    merge = Option(default=True, validate=validators.Boolean(), doc="train: merge into the existing baseline")
+    now = Option(validate=validators.Float(minimum=0.0), doc="train: run time in epoch seconds (replays)")
+
+    _aggregator = None
+    _params = None
+
+    def prepare(self):
+        ReportingCommand.prepare(self)
+        if self.phase != "reduce":
+            return
+        names = ("tier_field", "min_count", "min_score", "unknown_tier_anomaly",
+                 "half_life_days", "host_ttl_days", "max_hosts")
+        given = {n: getattr(self, n) for n in names if getattr(self, n) is not None}
+        try:
+            self._params = tiers.check_params(given)
+            self._baseline_path = tiers.lookup_path(self.baseline_lookup, "baseline_lookup")
+            self._host_tiers_path = tiers.lookup_path(self.host_tiers_lookup, "host_tiers_lookup")
+        except ValueError as error:
+            self.write_error("clawtierbaseline: %s" % error)
+            sys.exit(1)
+        self._aggregator = tiers.Aggregator(self._params["tier_field"])
+
+    @Configuration()
+    def map(self, records):
+        # The command normally follows `stats` (claw_tier_aggregate) and runs on
+        # the search head; if Splunk runs this preop anyway, pass records on.
+        for record in records:
+            yield record
+
+    def reduce(self, records):
+        # splunklib calls reduce() once per chunk: accumulate, emit only at the end.
+        add = self._aggregator.add_record
+        for record in records:
+            add(record)
+        if not self._finished:
+            return
+        report = dict(self._aggregator.report)
+        host_tiers = tiers.load_host_tiers(self._host_tiers_path, report)
+        baseline = tiers.read_baseline_csv(self._baseline_path)
+        if self.mode == "train":
+            now = self.now
+            if now is None:
+                latest = float(getattr(self.metadata.searchinfo, "latest_time", 0) or 0)
+                now = latest if latest > 0 else time.time()
+            p = self._params
+            rows = tiers.train(self._aggregator.pairs, baseline if self.merge else None, host_tiers,
+                               now=now, half_life_days=p["half_life_days"],
+                               host_ttl_days=p["host_ttl_days"], max_hosts=p["max_hosts"], report=report)
+            fields = tiers.BASELINE_FIELDS
+        else:
+            if not baseline:
+                self.write_warning("clawtierbaseline: no baseline in %s: every digest is new_digest "
+                                   "(run the 'Claw - Tier Baseline - Train' search first)"
+                                   % os.path.basename(self._baseline_path))
+            p = self._params
+            rows = tiers.detect(self._aggregator.pairs, baseline, host_tiers, min_count=p["min_count"],
+                                min_score=p["min_score"], unknown_tier_anomaly=p["unknown_tier_anomaly"],
+                                report=report)
+            fields = tiers.DETECT_FIELDS
+        skipped = {k: v for k, v in sorted(report.items()) if v}
+        if skipped:
+            self.write_warning("clawtierbaseline: input not counted or ignored: %s"
+                               % ", ".join("%s=%d" % kv for kv in skipped.items()))
+        for row in rows:
+            yield {name: row.get(name) for name in fields}
+
+
+dispatch(ClawTierBaselineCommand, sys.argv, sys.stdin, sys.stdout, __name__)
