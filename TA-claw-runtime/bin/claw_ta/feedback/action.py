@@ -204,6 +204,8 @@ def deliver_push(cfg, payload, store, items, previous, policy):
         _keep_all(store, items, "credential: %s" % err, previous)
         return 0, len(items)
     context = tls_context(cfg["ca_bundle"] or None)
+    if cfg["policy_engine_url"].startswith("http://"):
+        emit(logging.WARNING, "insecure_http", reason="insecure_http = 1: token and proposals sent unencrypted")
     applied = store.applied_keys()
     delivered, kept, broken = 0, 0, None
     for item in items:

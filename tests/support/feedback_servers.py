@@ -1,0 +1,270 @@
+"""Loopback stand-ins for the claw_policy_feedback tests.
+
+- ``make_pki(folder)``: a test CA, a server certificate for 127.0.0.1 signed
+  by it, and a rogue CA with its own 127.0.0.1 certificate (generated with
+  ``cryptography`` at run time; nothing private is committed).
+- ``PolicyEngine``: an HTTPS (or HTTP) policy engine on 127.0.0.1 whose next
+  answers are scripted (status, headers, delay). It applies a proposal once
+  per Idempotency-Key, even when the client gave up waiting for the answer.
+- ``FakeSplunkd``: splunkd's ``storage/passwords`` entity endpoint and the KV
+  store ``storage/collections/data`` endpoints (query by ``_key``, batch_save).
+- ``run_action``: runs ``bin/claw_policy_feedback.py --execute`` exactly as
+  splunkd does: payload JSON on stdin, results in a gzip CSV.
+"""
+import csv
+import datetime
+import gzip
+import http.server
+import ipaddress
+import json
+import os
+import ssl
+import subprocess
+import threading
+import time
+import urllib.parse
+
+from tests import paths
+
+SCRIPT = os.path.join(paths.APP_BIN, "claw_policy_feedback.py")
+SESSION_KEY = "SESSIONKEY-7f3a9c-do-not-log"
+TOKEN = "TOKEN-4d2b8e1f-secret-bearer"
+
+
+def _cert(subject_cn, issuer_name, issuer_key, key, is_ca, sans=None):
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.x509.oid import NameOID
+    now = datetime.datetime.now(datetime.timezone.utc)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject_cn)])
+    builder = (x509.CertificateBuilder().subject_name(name).issuer_name(issuer_name or name)
+               .public_key(key.public_key()).serial_number(x509.random_serial_number())
+               .not_valid_before(now - datetime.timedelta(minutes=5))
+               .not_valid_after(now + datetime.timedelta(days=2))
+               .add_extension(x509.BasicConstraints(ca=is_ca, path_length=None), critical=True))
+    if is_ca:
+        builder = builder.add_extension(x509.KeyUsage(
+            digital_signature=True, content_commitment=False, key_encipherment=False, data_encipherment=False,
+            key_agreement=False, key_cert_sign=True, crl_sign=True, encipher_only=False, decipher_only=False),
+            critical=True)
+        builder = builder.add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+    else:
+        builder = builder.add_extension(x509.SubjectAlternativeName(sans), critical=False)
+        builder = builder.add_extension(x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.SERVER_AUTH]),
+                                        critical=False)
+        builder = builder.add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer_key.public_key()), critical=False)
+    return builder.sign(issuer_key, hashes.SHA256()), name
+
+
+def make_pki(folder):
+    """Write the PEM files; return {ca, cert, key, rogue_ca, rogue_cert, rogue_key, wronghost_cert, wronghost_key}."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    def write(name, data):
+        path = os.path.join(folder, name)
+        with open(path, "wb") as handle:
+            handle.write(data)
+        return path
+
+    def key_pem(key):
+        return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                 serialization.NoEncryption())
+
+    out, cas = {}, {}
+    loopback = [x509.IPAddress(ipaddress.ip_address("127.0.0.1")), x509.DNSName("localhost")]
+    for prefix, cn in (("", "Claw test CA"), ("rogue_", "Rogue CA")):
+        ca_key = ec.generate_private_key(ec.SECP256R1())
+        ca_cert, ca_name = _cert(cn, None, ca_key, ca_key, True)
+        cas[prefix] = (ca_name, ca_key)
+        out[prefix + "ca"] = write(prefix + "ca.pem", ca_cert.public_bytes(serialization.Encoding.PEM))
+    # prefix -> (signing CA, names): trusted, rogue CA, and trusted CA but another host name
+    for prefix, ca, sans in (("", "", loopback), ("rogue_", "rogue_", loopback),
+                             ("wronghost_", "", [x509.DNSName("policy.example.com")])):
+        ca_name, ca_key = cas[ca]
+        key = ec.generate_private_key(ec.SECP256R1())
+        cert, _ = _cert("claw-test-server", ca_name, ca_key, key, False, sans)
+        out[prefix + "cert"] = write(prefix + "server.pem", cert.public_bytes(serialization.Encoding.PEM))
+        out[prefix + "key"] = write(prefix + "server.key", key_pem(key))
+    return out
+
+
+class _Server(object):
+    """A threaded HTTP(S) server on 127.0.0.1:<ephemeral>, stopped by stop()."""
+
+    def __init__(self, handler_cls, cert=None, key=None):
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler_cls)
+        self.httpd.daemon_threads = True
+        self.httpd.owner = self
+        self.scheme = "http"
+        if cert:
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(cert, key)
+            self.httpd.socket = context.wrap_socket(self.httpd.socket, server_side=True)
+            self.scheme = "https"
+        self.lock = threading.Lock()
+        self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05})
+        self.thread.daemon = True
+        self.thread.start()
+
+    @property
+    def url(self):
+        return "%s://127.0.0.1:%d" % (self.scheme, self.httpd.server_address[1])
+
+    def stop(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+        self.thread.join(5)
+
+
+class _Handler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args):  # keep pytest output clean
+        pass
+
+    def body(self):
+        length = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(length) if length else b""
+
+    def answer(self, status, payload=b"", headers=None):
+        data = payload if isinstance(payload, bytes) else json.dumps(payload).encode("utf-8")
+        try:
+            self.send_response(status)
+            for name, value in (headers or {}).items():
+                self.send_header(name, value)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+        except (BrokenPipeError, ConnectionResetError, ssl.SSLError):
+            pass  # the client timed out and left
+
+
+class _EngineHandler(_Handler):
+    def do_POST(self):
+        engine = self.server.owner
+        raw = self.body()
+        with engine.lock:
+            engine.requests.append({"time": time.monotonic(), "headers": dict(self.headers.items()),
+                                    "body": raw, "path": self.path})
+            step = engine.script.pop(0) if engine.script else {"status": 200}
+            key = self.headers.get("Idempotency-Key", "")
+            applied_now = False
+            if step.get("apply", step["status"] < 300):
+                if key not in engine.applied:
+                    engine.applied[key] = json.loads(raw.decode("utf-8"))
+                    engine.apply_count[key] = engine.apply_count.get(key, 0) + 1
+                    applied_now = True
+        if step.get("delay"):
+            time.sleep(step["delay"])
+        status = step["status"]
+        if status < 300 and not applied_now:
+            status = 200  # replay of a key already applied: acknowledged, not applied again
+        self.answer(status, {"applied": applied_now}, step.get("headers"))
+
+
+class PolicyEngine(_Server):
+    """script: list of {"status": int, "headers": {...}, "delay": s, "apply": bool} answers, in order."""
+
+    def __init__(self, cert=None, key=None, script=None):
+        self.requests, self.applied, self.apply_count = [], {}, {}
+        self.script = list(script or [])
+        _Server.__init__(self, _EngineHandler, cert, key)
+
+
+class _SplunkdHandler(_Handler):
+    def _auth(self):
+        if self.headers.get("Authorization") != "Splunk " + SESSION_KEY:
+            self.answer(401, {"messages": [{"type": "ERROR", "text": "call not properly authenticated"}]})
+            return False
+        return True
+
+    def do_GET(self):
+        fake = self.server.owner
+        parts = urllib.parse.urlsplit(self.path)
+        query = urllib.parse.parse_qs(parts.query)
+        with fake.lock:
+            fake.calls.append(("GET", parts.path))
+            failing = fake.fail_next.pop(0) if fake.fail_next else None
+        if not self._auth():
+            return
+        if failing:
+            return self.answer(failing, {"messages": []})
+        prefix = "/servicesNS/nobody/TA-claw-runtime/"
+        if parts.path.startswith(prefix + "storage/passwords/"):
+            entity = urllib.parse.unquote(parts.path[len(prefix + "storage/passwords/"):])
+            realm, user, _ = entity.split(":")
+            secret = fake.passwords.get((realm, user))
+            if secret is None:
+                return self.answer(404, {"messages": [{"type": "ERROR", "text": "Could not find object"}]})
+            return self.answer(200, {"entry": [{"name": entity, "content": {
+                "realm": realm, "username": user, "clear_password": secret}}]})
+        if parts.path == prefix + "storage/collections/data/claw_policy_proposals":
+            wanted = json.loads(query.get("query", ["{}"])[0])
+            keys = [c["_key"] for c in wanted.get("$or", [])]
+            with fake.lock:
+                found = [dict(fake.kv[k]) for k in keys if k in fake.kv]
+            return self.answer(200, found)
+        self.answer(404, {"messages": []})
+
+    def do_POST(self):
+        fake = self.server.owner
+        parts = urllib.parse.urlsplit(self.path)
+        raw = self.body()
+        with fake.lock:
+            fake.calls.append(("POST", parts.path))
+            failing = fake.fail_next.pop(0) if fake.fail_next else None
+        if not self._auth():
+            return
+        if failing:
+            return self.answer(failing, {"messages": []})
+        if parts.path == "/servicesNS/nobody/TA-claw-runtime/storage/collections/data/claw_policy_proposals/batch_save":
+            records = json.loads(raw.decode("utf-8"))
+            with fake.lock:
+                for record in records:
+                    fake.kv[record["_key"]] = record
+                    fake.saves[record["_key"]] = fake.saves.get(record["_key"], 0) + 1
+            return self.answer(200, [r["_key"] for r in records])
+        self.answer(404, {"messages": []})
+
+
+class FakeSplunkd(_Server):
+    def __init__(self, cert, key, passwords=None):
+        self.passwords = dict(passwords or {})
+        self.kv, self.saves, self.calls, self.fail_next = {}, {}, [], []
+        _Server.__init__(self, _SplunkdHandler, cert, key)
+
+
+def write_results(path, rows):
+    """A splunkd results file: gzip CSV, header = union of the rows' fields."""
+    fields = []
+    for row in rows:
+        fields.extend(k for k in row if k not in fields)
+    with gzip.open(path, "wt", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=fields)
+        writer.writeheader()
+        writer.writerows(rows)
+    return path
+
+
+def run_action(python, splunk_home, splunkd_url, results, configuration, timeout=120, sid="scheduler__admin_c2VhcmNo_at_1"):
+    """Run the alert script as splunkd does; returns the CompletedProcess."""
+    payload = {
+        "app": "TA-claw-runtime", "owner": "nobody", "results_file": results,
+        "results_link": "https://splunk.example.com/app/search?sid=" + sid,
+        "server_host": "sh1", "server_uri": splunkd_url, "session_key": SESSION_KEY,
+        "sid": sid, "search_name": "Claw - Unlisted Library Load", "configuration": configuration,
+    }
+    env = {k: v for k, v in os.environ.items() if not k.lower().endswith("_proxy")}
+    env["SPLUNK_HOME"] = splunk_home
+    return subprocess.run([python, SCRIPT, "--execute"], input=json.dumps(payload).encode("utf-8"),
+                          capture_output=True, timeout=timeout, env=env, cwd=splunk_home)
+
+
+def log_text(splunk_home):
+    path = os.path.join(splunk_home, "var", "log", "splunk", "claw_policy_feedback.log")
+    with open(path, encoding="utf-8") as handle:
+        return handle.read()
