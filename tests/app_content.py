@@ -293,7 +293,7 @@ def check_search(spl, content):
                                                   content.lookup_columns, COMMAND_OUTPUTS):
         problems["fields"].append("filters on field %s (%s) that neither the app, CIM nor the "
                                   "search itself produces" % (field, where))
-    uses_macro = any(name == "claw_runtime_index" for name, _, _ in spl_lint.macro_calls(spl))
+    uses_macro = "claw_runtime_index" in macros_called(spl, content)  # directly or in a macro
     if not uses_macro and not index_macro_exemption(expanded):
         problems["index_macro"].append("does not use `claw_runtime_index` (and is not a pure "
                                        "lookup/rest/data-model tstats search)")
