@@ -182,8 +182,14 @@ def _keep_all(store, items, error, previous):
             emit(logging.ERROR, "dead_lettered", key=key, reason=error, folder=store.dead_dir)
 
 
+def _splunkd(cfg, payload, policy):
+    def on_retry(attempt, wait, err):
+        emit(logging.WARNING, "retry", target="splunkd", attempt=attempt, wait_seconds=round(wait, 2), error=str(err))
+    return Splunkd(payload["server_uri"], payload["session_key"], policy, cfg["timeout"], on_retry=on_retry)
+
+
 def deliver_review(cfg, payload, store, items, previous, policy):
-    splunkd = Splunkd(payload["server_uri"], payload["session_key"], policy, cfg["timeout"])
+    splunkd = _splunkd(cfg, payload, policy)
     now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
     try:
         saved = KVStore(splunkd).upsert(items, now)
@@ -197,7 +203,7 @@ def deliver_review(cfg, payload, store, items, previous, policy):
 
 
 def deliver_push(cfg, payload, store, items, previous, policy):
-    splunkd = Splunkd(payload["server_uri"], payload["session_key"], policy, cfg["timeout"])
+    splunkd = _splunkd(cfg, payload, policy)
     try:
         token = splunkd.get_token(cfg["credential_name"])
     except (LookupError, DeliveryError) as err:

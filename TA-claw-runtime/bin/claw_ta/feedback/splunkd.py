@@ -17,7 +17,8 @@ NAME_RE = re.compile(r"^[A-Za-z0-9_.-]{1,128}$")
 
 
 class Splunkd(object):
-    def __init__(self, server_uri, session_key, policy, timeout=10.0, app=APP_NAME):
+    def __init__(self, server_uri, session_key, policy, timeout=10.0, app=APP_NAME, on_retry=None):
+        self.on_retry = on_retry
         self.base = server_uri.rstrip("/")
         self.session_key = session_key
         self.policy = policy
@@ -35,7 +36,7 @@ class Splunkd(object):
         headers = {"Authorization": "Splunk " + self.session_key}
         if body is not None:
             headers["Content-Type"] = "application/json"
-        resp = request_with_retries(method, self.url(path, **query), self.policy, body=body,
+        resp = request_with_retries(method, self.url(path, **query), self.policy, on_retry=self.on_retry, body=body,
                                     headers=headers, timeout=self.timeout, context=self.context)
         return json.loads(resp.body.decode("utf-8")) if resp.body else None
 
