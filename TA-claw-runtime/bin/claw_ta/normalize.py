@@ -200,10 +200,16 @@ def normalize_text(text, source=None, host=None):
     """Normalize one raw JSON text; a line that is not a JSON object gives ``parse_error``."""
     try:
         obj = json.loads(text)
-    except ValueError as error:
-        return {"_raw": text, "parse_error": "not JSON: %s" % error, "source": source}
-    if not isinstance(obj, dict):
-        return {"_raw": text, "parse_error": "not a JSON object", "source": source}
+        error = None if isinstance(obj, dict) else "not a JSON object"
+    except ValueError as exc:
+        error = "not JSON: %s" % exc
+    if error:
+        # Still an event: what the file name and host tell, as Splunk keeps it.
+        out = normalize({}, source=source, host=host)
+        out.update(_raw=text, parse_error=error)
+        if source:
+            out["source"] = source
+        return out
     return normalize(obj, source=source, host=host)
 
 
