@@ -1,0 +1,389 @@
+"""Offline replay: run the detections of ``definitions.py`` over a scenario directory.
+
+The scenario format is /work/shared/scenario-format.md (``scenario.json``,
+``events/``, ``sboms/``, ``lookups/``, ``expected.jsonl``). Events are read
+with ``claw_ta.normalize.read_events`` (all four delivery shapes) and streamed
+once: each event goes to the detections whose base search selects it, in the
+detection's time range ``[detect_from - lookback, detect_to)``; the stages up
+to the first aggregation work event by event, so memory holds aggregates,
+not events (except the few attestation events the tier baseline and the
+denied-then-allowed sequence need in time order).
+
+Then the common tail, the same as the SPL tail of every saved search:
+namespace environment (claw_namespace_env.csv, events without a namespace
+looked up as ``(none)``), the allowlist, severity and risk, and ``claw_alert``
+(production only for workload detections). Alerts are throttled on the entity
+fields (one alert per entity per run, like ``alert.suppress.fields``).
+"""
+import json
+import os
+import sys
+import time as _time
+
+from claw_ta import DEFAULT_DIR, APP_DIR
+from claw_ta import lookups as lk
+from claw_ta.detections import definitions as defs
+from claw_ta.detections.stages import Aggregate, Search, Where, mv
+from claw_ta.normalize import parse_time, read_events
+
+NO_NAMESPACE = "(none)"
+# Lookup name -> (file, key field, default_match), as in default/transforms.conf.
+LOOKUPS = {
+    "claw_namespace_env": ("claw_namespace_env.csv", "namespace", "unknown"),
+    "claw_image_env": ("claw_image_env.csv", "image_ref", "unknown"),
+}
+TIER_EVENT_TYPES = ("binary_attestation", "image_attestation")
+
+
+class ScenarioError(ValueError):
+    """A scenario directory that cannot be replayed (the message names the file)."""
+
+
+def read_macro_params(app_dir=APP_DIR):
+    """Effective values of the tunable macros: definitions, then default/ and local/macros.conf."""
+    params = dict((name, value) for name, value, _ in defs.PARAMS)
+    for folder in ("default", "local"):
+        path = os.path.join(app_dir, folder, "macros.conf")
+        if not os.path.exists(path):
+            continue
+        stanza = None
+        with open(path, encoding="utf-8") as handle:
+            for line in handle:
+                line = line.strip()
+                if line.startswith("[") and line.endswith("]"):
+                    stanza = line[1:-1]
+                elif stanza in params and line.startswith("definition") and "=" in line:
+                    text = line.split("=", 1)[1].strip()
+                    try:
+                        params[stanza] = float(text)
+                    except ValueError:
+                        raise ScenarioError("%s: [%s] definition %r is not a number" % (path, stanza, text))
+    return params
+
+
+class Scenario(object):
+    """A scenario directory: window, event files, SBOMs, lookup overrides, expected alerts."""
+
+    def __init__(self, path):
+        self.path = os.path.abspath(path)
+        self.name = os.path.basename(self.path.rstrip(os.sep))
+        meta_path = os.path.join(self.path, "scenario.json")
+        try:
+            with open(meta_path, encoding="utf-8") as handle:
+                self.meta = json.load(handle)
+        except (OSError, ValueError) as error:
+            raise ScenarioError("%s: cannot read scenario.json: %s" % (self.path, error))
+        if not isinstance(self.meta, dict):
+            raise ScenarioError("%s: not a JSON object" % meta_path)
+        try:
+            self.detect_from = parse_time(str(self.meta["detect_from"]))
+            self.detect_to = parse_time(str(self.meta["detect_to"]))
+        except (KeyError, ValueError, IndexError) as error:
+            raise ScenarioError("%s: detect_from / detect_to must be RFC 3339 times (%s)" % (meta_path, error))
+        if self.detect_to <= self.detect_from:
+            raise ScenarioError("%s: detect_to is not after detect_from" % meta_path)
+        events_dir = os.path.join(self.path, "events")
+        self.event_files = sorted(
+            os.path.join(events_dir, n) for n in (os.listdir(events_dir) if os.path.isdir(events_dir) else ())
+            if n.endswith((".jsonl", ".cri.log")) and os.path.isfile(os.path.join(events_dir, n)))
+        sbom_dir = os.path.join(self.path, "sboms")
+        self.sbom_dir = sbom_dir if os.path.isdir(sbom_dir) else None
+        lookup_dir = os.path.join(self.path, "lookups")
+        self.lookup_dirs = (lookup_dir,) if os.path.isdir(lookup_dir) else ()
+
+    def events(self, warn=None):
+        for path in self.event_files:
+            for event in read_events(path):
+                yield event
+
+    def expected(self):
+        """Expected alerts (list of dicts); [] when there is no expected.jsonl (a benign scenario)."""
+        path = os.path.join(self.path, "expected.jsonl")
+        if not os.path.exists(path):
+            return []
+        out = []
+        with open(path, encoding="utf-8") as handle:
+            for number, line in enumerate(handle, 1):
+                line = line.strip()
+                if not line:
+                    continue
+                try:
+                    obj = json.loads(line)
+                except ValueError as error:
+                    raise ScenarioError("%s:%d: not JSON: %s" % (path, number, error))
+                if not isinstance(obj, dict) or "detection_id" not in obj:
+                    raise ScenarioError("%s:%d: an expected alert is an object with a detection_id"
+                                        % (path, number))
+                out.append(obj)
+        return out
+
+
+class Context(object):
+    """What stages see: the window, the tunables, the lookups, the SBOM index, the tier model."""
+
+    def __init__(self, scenario, params, history_attestations):
+        self.scenario = scenario
+        self.detect_from = scenario.detect_from
+        self.detect_to = scenario.detect_to
+        self.start = self.detect_from
+        self.end = self.detect_to
+        self.params = params
+        self.history_attestations = history_attestations
+        self._lookups = {}
+        self._sbom = None
+        self.warnings = []
+
+    def lookup_file(self, name):
+        return lk.lookup_path(name, self.scenario.lookup_dirs)
+
+    def lookup(self, name):
+        table = self._lookups.get(name)
+        if table is None:
+            filename, key, default = LOOKUPS[name]
+            table = lk.Lookup(lk.read_csv(self.lookup_file(filename)), key)
+            table.default = default
+            self._lookups[name] = table
+        return table
+
+    def allowlist(self):
+        table = self._lookups.get("claw_allowlist")
+        if table is None:
+            table = lk.Allowlist(lk.read_csv(self.lookup_file("claw_allowlist.csv")), self.detect_to)
+            self.warnings.extend(table.problems)
+            self._lookups["claw_allowlist"] = table
+        return table
+
+    @property
+    def sbom_index(self):
+        if self._sbom is None:
+            from claw_ta.sbom.matcher import SbomIndex
+            rows = lk.read_csv(self.lookup_file("claw_sbom_libraries.csv"))
+            if self.scenario.sbom_dir:
+                from claw_ta.sbom.index import build_rows
+                built, errors = build_rows([self.scenario.sbom_dir])
+                rows = rows + list(built)
+                for error in errors:
+                    self.warnings.append("sboms: %s" % (error,))
+            self._sbom = SbomIndex.from_rows(rows)
+        return self._sbom
+
+    def tier_rows(self, window_events):
+        """Rows of clawtierbaseline mode=detect over the window, trained on the history."""
+        from claw_ta import tiers
+        host_tiers = lk.read_csv(self.lookup_file("claw_host_tiers.csv"))
+        shipped = lk.read_csv(self.lookup_file("claw_tier_baseline.csv"))
+        baseline = tiers.train_from_events(self.history_attestations, baseline_rows=shipped or None,
+                                           host_tiers=host_tiers, now=self.detect_from)
+        return tiers.detect_from_events(window_events, baseline, host_tiers=host_tiers)
+
+
+class _Run(object):
+    """One detection's streaming state during a replay."""
+
+    def __init__(self, detection, ctx):
+        self.d = detection
+        self.start = ctx.detect_from - detection.lookback_minutes * 60
+        self.end = ctx.detect_to
+        stages = list(detection.stages)
+        if not isinstance(stages[0], Search):
+            raise TypeError("%s: the first stage must be a Search" % detection.id)
+        self.filters = [stages.pop(0)]
+        while stages and isinstance(stages[0], Where):
+            self.filters.append(stages.pop(0))
+        self.acc = stages.pop(0).accumulator() if stages and isinstance(stages[0], Aggregate) else None
+        self.rest = stages
+        self.buffer = []
+        self.selected = 0
+
+    def add(self, event, params):
+        t = event["_time"]
+        if t < self.start or t >= self.end:
+            return
+        for stage in self.filters:
+            if not stage.accept(event, params):
+                return
+        self.selected += 1
+        if self.acc is not None:
+            self.acc.add(event)
+        else:
+            self.buffer.append(event)
+
+    def finish(self, ctx):
+        ctx.start, ctx.end = self.start, self.end
+        if self.acc is not None:
+            rows = self.acc.rows()
+        else:
+            rows = sorted(self.buffer, key=lambda e: e["_time"])
+        self.aggregated = len(rows)
+        for stage in self.rest:
+            rows = stage.apply(rows, ctx)
+        return rows
+
+
+def risk_object(row):
+    """(risk_object, risk_object_type): the workload (pod, else a host binary's host), else the image digest."""
+    if row.get("pod") is not None:
+        return row["pod"], "system"
+    if row.get("image_digest") is not None:
+        return row["image_digest"], "other"
+    return row.get("host"), "system"
+
+
+def tail(detection, rows, ctx):
+    """Environment, allowlist, severity, risk and claw_alert: the SPL tail of every saved search."""
+    ns_env = ctx.lookup("claw_namespace_env")
+    allow = ctx.allowlist()
+    out = []
+    for row in rows:
+        row = dict(row)
+        row["detection_id"] = detection.id
+        namespace = row.get("namespace")
+        if isinstance(namespace, list):
+            namespace = namespace[0]
+        row["environment"] = ns_env.get(namespace if namespace is not None else NO_NAMESPACE,
+                                        "environment", ns_env.default)
+        if allow.match(detection.id, row) is not None:
+            continue
+        row["severity"] = detection.severity
+        row["risk_score"] = detection.risk_score
+        row["risk_object"], row["risk_object_type"] = risk_object(row)
+        row["claw_alert"] = 1 if (not detection.prod_only or row["environment"] == "prod") else 0
+        out.append(row)
+    return out
+
+
+def iso(epoch):
+    if epoch is None:
+        return None
+    text = _time.strftime("%Y-%m-%dT%H:%M:%S", _time.gmtime(epoch))
+    frac = ("%.6f" % (epoch % 1))[1:].rstrip("0").rstrip(".")
+    return text + frac + "Z"
+
+
+def alert_record(detection, row):
+    """The JSON object printed for an alert: detection_id, severity, entity and context fields."""
+    out = {"detection_id": detection.id, "severity": row["severity"]}
+    for field in detection.output_fields + ("count",):
+        value = row.get(field)
+        if value is not None:
+            out[field] = iso(value) if field in ("firstTime", "lastTime") else value
+    out["firstTime"] = iso(row.get("firstTime"))
+    out["environment"] = row["environment"]
+    out["risk_score"] = row["risk_score"]
+    out["risk_object"] = row["risk_object"]
+    return out
+
+
+def throttle(detection, rows):
+    """One alert per entity (alert.suppress.fields): the earliest row of each entity, counts summed."""
+    seen = {}
+    out = []
+    for row in sorted(rows, key=lambda r: r.get("firstTime") or 0):
+        key = tuple(json.dumps(row.get(f), sort_keys=True) for f in detection.entity_fields)
+        if key in seen:
+            kept = seen[key]
+            kept["count"] = kept.get("count", 0) + row.get("count", 0)
+            continue
+        seen[key] = row
+        out.append(row)
+    return out
+
+
+def risk_incidents(results):
+    """claw_workload_risk: an entity with risk from >= 2 different detections within 24 hours."""
+    rule = defs.RISK_INCIDENT
+    window = rule["window_hours"] * 3600
+    by_object = {}
+    for row in results:
+        objects = row["risk_object"] if isinstance(row["risk_object"], list) else [row["risk_object"]]
+        for obj in objects:
+            if obj is not None:
+                by_object.setdefault((obj, row["risk_object_type"]), []).append(row)
+    incidents = []
+    for (obj, obj_type), rows in sorted(by_object.items(), key=lambda item: str(item[0])):
+        rows.sort(key=lambda r: r.get("firstTime") or 0)
+        best = None
+        for i, row in enumerate(rows):
+            start = row.get("firstTime") or 0
+            inside = [r for r in rows[i:] if (r.get("firstTime") or 0) - start <= window]
+            ids = sorted(set(r["detection_id"] for r in inside))
+            if len(ids) >= rule["min_detections"] and (best is None or len(ids) > len(best[1])):
+                best = (inside, ids)
+        if best is None:
+            continue
+        inside, ids = best
+        incidents.append({
+            "detection_id": rule["id"], "severity": rule["severity"],
+            "risk_object": obj, "risk_object_type": obj_type,
+            "risk_score": sum(r["risk_score"] for r in inside),
+            "detection_count": len(ids), "detections": ids,
+            "firstTime": iso(min(r.get("firstTime") or 0 for r in inside)),
+        })
+    return incidents
+
+
+class Replay(object):
+    """The outcome of replaying one scenario: alerts, all risk-contributing results, statistics."""
+
+    def __init__(self, scenario, params=None, detections=None, sampler=None):
+        self.scenario = scenario
+        self.params = params or read_macro_params()
+        self.detections = detections or defs.DETECTIONS
+        self.sampler = sampler
+        self.stats = {"events": 0, "malformed": 0, "no_time": 0, "sampled_out": 0}
+        self.warnings = []
+        self._run()
+
+    def _run(self):
+        scn = self.scenario
+        history = []
+        ctx = Context(scn, self.params, history)
+        runs = [_Run(d, ctx) for d in self.detections]
+        routes = {}
+        for run in runs:
+            for event_type in run.filters[0].event_types:
+                routes.setdefault(event_type, []).append(run)
+        detect_from = scn.detect_from
+        stats = self.stats
+        sampler = self.sampler
+        for event in scn.events():
+            stats["events"] += 1
+            if "parse_error" in event:
+                stats["malformed"] += 1
+                if stats["malformed"] <= 5:
+                    self.warnings.append("%s: skipped a malformed event: %s"
+                                         % (event.get("source"), event["parse_error"]))
+                continue
+            t = event.get("_time")
+            if t is None:
+                stats["no_time"] += 1
+                continue
+            event_type = event.get("event_type")
+            if sampler is not None and not sampler(event):
+                stats["sampled_out"] += 1
+                continue
+            if t < detect_from and event_type in TIER_EVENT_TYPES:
+                history.append(event)
+            for run in routes.get(event_type, ()):
+                run.add(event, self.params)
+        self.results = []
+        self.alerts = []
+        self.stage_counts = {}
+        for run in runs:
+            rows = tail(run.d, run.finish(ctx), ctx)
+            self.stage_counts[run.d.id] = (run.selected, run.aggregated, len(rows))
+            self.results.extend(rows)
+            for row in throttle(run.d, [r for r in rows if r["claw_alert"] == 1]):
+                self.alerts.append(alert_record(run.d, row))
+        self.warnings.extend(ctx.warnings)
+
+    def incidents(self):
+        return risk_incidents(self.results)
+
+
+def replay(path, **kwargs):
+    return Replay(Scenario(path), **kwargs)
+
+
+def warn(message):
+    sys.stderr.write("claw-ta: %s\n" % message)

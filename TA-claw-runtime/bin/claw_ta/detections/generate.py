@@ -1,0 +1,358 @@
+"""Generate the detections' saved searches and macros from ``definitions.py``.
+
+``python -m claw_ta.detections.generate`` rewrites, in default/savedsearches.conf
+and default/macros.conf, only the block between ``# BEGIN GENERATED:
+claw_ta.detections`` and ``# END GENERATED: claw_ta.detections`` (appended
+when absent); everything outside it is left as is. ``--check`` exits 1 when a
+block differs from what the definitions generate.
+"""
+import argparse
+import json
+import os
+import sys
+
+from claw_ta import DEFAULT_DIR
+from claw_ta.detections import definitions as defs
+
+BEGIN = "# BEGIN GENERATED: claw_ta.detections"
+END = "# END GENERATED: claw_ta.detections"
+NOTE = ("# Do not edit this block: it is written by `python -m claw_ta.detections.generate`\n"
+        "# from bin/claw_ta/detections/definitions.py (the replay runs the same definitions).\n"
+        "# Tune in local/ (a detection's `<detection_id>_filter` macro, the threshold macros)\n"
+        "# or with lookups/claw_allowlist.csv.\n")
+ANALYTIC_STORY = "Claw Runtime Supply Chain Integrity"
+OUTPUT_COMMON = ("detection_id", "severity", "environment", "risk_score", "risk_object",
+                 "risk_object_type", "claw_alert", "count", "firstTime", "lastTime")
+
+
+def _q(value):
+    return '"%s"' % str(value).replace("\\", "\\\\").replace('"', '\\"')
+
+
+def stage_segments(detection, params=None):
+    """The pipeline segments (without the leading ``|``) of a detection's stages."""
+    segments = []
+    for stage in detection.stages:
+        text = stage.spl(params)
+        for part in text.split(" | "):
+            part = part.strip()
+            segments.append(part[1:].strip() if part.startswith("|") else part)
+    return segments
+
+
+def tail_segments(detection):
+    """Environment, allowlist, severity/risk, filter macro, claw_alert: the same for every detection."""
+    fields = []
+    for field in detection.output_fields + OUTPUT_COMMON:
+        if field not in fields:
+            fields.append(field)
+    fields = " ".join(fields)
+    return [
+        "eval detection_id=%s" % _q(detection.id),
+        'eval claw_namespace=coalesce(namespace, "(none)")',
+        "lookup claw_namespace_env namespace AS claw_namespace OUTPUT environment",
+        'eval environment=coalesce(environment, "unknown")',
+        "search NOT [| inputlookup claw_allowlist | `claw_allowlist_rows(%s)`]" % detection.id,
+        "eval severity=%s, risk_score=%d, risk_object=case(isnotnull(pod), pod, isnotnull(image_digest), "
+        'image_digest, true(), host), risk_object_type=if(isnull(pod) AND isnotnull(image_digest), "other", "system")'
+        % (_q(detection.severity), detection.risk_score),
+        'eval claw_risk_system=if(risk_object_type="system", risk_object, null()), '
+        'claw_risk_other=if(risk_object_type="other", risk_object, null())',
+        "`%s`" % detection.filter_macro,
+        ('eval claw_alert=if(environment="prod", 1, 0)' if detection.prod_only else "eval claw_alert=1"),
+        "fields %s claw_risk_system claw_risk_other" % fields,
+    ]
+
+
+def results_spl(detection, sep=" "):
+    """The detection over every environment (what risk is computed from)."""
+    segments = stage_segments(detection) + tail_segments(detection)
+    return segments[0] + "".join(sep + "| " + s for s in segments[1:])
+
+
+def alert_spl(detection, sep=" "):
+    return results_spl(detection, sep) + sep + "| where claw_alert=1"
+
+
+def _conf_value(spl):
+    """A multi-line conf value: continuation lines end with a backslash."""
+    return spl.replace("\n", " \\\n")
+
+
+def _dispatch(detection):
+    span = detection.interval_minutes + detection.lookback_minutes + detection.lag_minutes
+    latest = "-%dm@m" % detection.lag_minutes if detection.lag_minutes else "now"
+    return "-%dm@m" % span, latest
+
+
+def drilldown(detection):
+    fields = [f for f in detection.entity_fields if f not in ("namespace", "tier", "image_ref")]
+    base = detection.stages[0].spl(None)
+    return base + "".join(' %s="$%s$"' % (f, f) for f in fields)
+
+
+def _risk_param(score):
+    return json.dumps([
+        {"risk_object_field": "claw_risk_system", "risk_object_type": "system", "risk_score": score},
+        {"risk_object_field": "claw_risk_other", "risk_object_type": "other", "risk_score": score},
+    ])
+
+
+def _es_keys(label, title, description, severity, mitre, score, entity_fields, drill, message):
+    annotations = json.dumps({"analytic_story": [ANALYTIC_STORY], "mitre_attack": list(mitre)},
+                             sort_keys=True)
+    return [
+        ("action.correlationsearch.enabled", "1"),
+        ("action.correlationsearch.label", label),
+        ("action.correlationsearch.annotations", annotations),
+        ("action.notable", "1"),
+        ("action.notable.param.rule_title", title),
+        ("action.notable.param.rule_description", description),
+        ("action.notable.param.security_domain", "endpoint"),
+        ("action.notable.param.severity", severity),
+        ("action.notable.param.nes_fields", ",".join(entity_fields)),
+        ("action.notable.param.drilldown_name", "View the events behind this alert"),
+        ("action.notable.param.drilldown_search", drill),
+        ("action.notable.param.drilldown_earliest_offset", "$info_min_time$"),
+        ("action.notable.param.drilldown_latest_offset", "$info_max_time$"),
+        ("action.risk", "1"),
+        ("action.risk.param._risk", _risk_param(score)),
+        ("action.risk.param._risk_message", message),
+        ("action.risk.param.verbose", "0"),
+    ]
+
+
+def _alert_keys(severity, entity_fields, throttle):
+    return [
+        ("counttype", "number of events"),
+        ("relation", "greater than"),
+        ("quantity", "0"),
+        ("alert.track", "1"),
+        ("alert.digest_mode", "0"),
+        ("alert.severity", str(defs.SEVERITY_LEVELS[severity])),
+        ("alert.suppress", "1"),
+        ("alert.suppress.fields", ",".join(entity_fields)),
+        ("alert.suppress.period", throttle),
+    ]
+
+
+def _stanza(name, keys):
+    lines = ["[%s]" % name]
+    for key, value in keys:
+        lines.append("%s = %s" % (key, _conf_value(value)))
+    return "\n".join(lines) + "\n"
+
+
+def detection_stanza(d):
+    earliest, latest = _dispatch(d)
+    message = "%s (%s) on %s" % (d.title, d.id, ", ".join("%s=$%s$" % (f, f) for f in d.entity_fields))
+    keys = [
+        ("description", "[%s] %s%s" % (d.id, d.description,
+                                       " Alerts in production namespaces only (claw_namespace_env.csv); "
+                                       "elsewhere it only adds risk." if d.prod_only else
+                                       " Alerts in every environment.")),
+        ("search", alert_spl(d, sep="\n")),
+        ("disabled", "1"),
+        ("enableSched", "1"),
+        ("cron_schedule", d.cron),
+        ("dispatch.earliest_time", earliest),
+        ("dispatch.latest_time", latest),
+        ("schedule_window", "auto"),
+    ]
+    keys += _alert_keys(d.severity, d.entity_fields, d.throttle)
+    keys += _es_keys(d.search_name, "%s: %s" % (d.title, ", ".join("$%s$" % f for f in d.entity_fields)),
+                     d.description, d.severity, d.mitre, d.risk_score, d.entity_fields, drilldown(d), message)
+    return _stanza(d.search_name, keys)
+
+
+def risk_spl(sep="\n"):
+    rule = defs.RISK_INCIDENT
+    parts = [results_spl(defs.DETECTIONS[0], sep)]
+    for d in defs.DETECTIONS[1:]:
+        parts.append("| append [search %s]" % results_spl(d, " "))
+    parts += [
+        "| mvexpand risk_object",
+        "| stats dc(detection_id) as detection_count values(detection_id) as detections "
+        "sum(risk_score) as risk_score min(firstTime) as firstTime max(lastTime) as lastTime "
+        "by risk_object risk_object_type",
+        "| where detection_count >= %d" % rule["min_detections"],
+        '| eval detection_id=%s, severity=%s' % (_q(rule["id"]), _q(rule["severity"])),
+        '| eval claw_risk_system=if(risk_object_type="system", risk_object, null()), '
+        'claw_risk_other=if(risk_object_type="other", risk_object, null())',
+        "| `%s_filter`" % rule["id"],
+    ]
+    return sep.join(parts)
+
+
+def risk_stanza():
+    rule = defs.RISK_INCIDENT
+    description = ("[%s] One entity (a pod, a host binary's host, else an image digest) collected risk from "
+                   "at least %d different Claw detections within %d hours, in any environment. Works without "
+                   "Enterprise Security: it re-runs the detections' searches over the last %d hours."
+                   % (rule["id"], rule["min_detections"], rule["window_hours"], rule["window_hours"]))
+    keys = [
+        ("description", description),
+        ("search", risk_spl()),
+        ("disabled", "1"),
+        ("enableSched", "1"),
+        ("cron_schedule", "20 * * * *"),
+        ("dispatch.earliest_time", "-%dh@m" % rule["window_hours"]),
+        ("dispatch.latest_time", "-5m@m"),
+        ("schedule_window", "auto"),
+    ]
+    keys += _alert_keys(rule["severity"], ("risk_object",), "24h")
+    keys += _es_keys("Claw - %s - Rule" % rule["title"], "Workload risk: $risk_object$ ($detections$)",
+                     description, rule["severity"], rule["mitre"], 0, ("risk_object",),
+                     '`claw_runtime_index` "$risk_object$"',
+                     "Claw workload risk incident on $risk_object$")
+    keys = [(k, v) for k, v in keys if not k.startswith("action.risk")] + [("action.risk", "0")]
+    return _stanza("Claw - %s - Rule" % rule["title"], keys)
+
+
+def network_spl(sep="\n"):
+    net = defs.NETWORK_CONTEXT
+    base = defs.BY_ID[net["base"]]
+    library = alert_spl(base, " ").replace("`claw_runtime_index`", "`claw_runtime_index` earliest=-35m@m", 1)
+    return sep.join([
+        "| tstats summariesonly=false count as net_count min(_time) as net_first_seen "
+        "from datamodel=Network_Traffic.All_Traffic by All_Traffic.src All_Traffic.dest All_Traffic.dest_port",
+        "| rename All_Traffic.src as claw_entity, All_Traffic.dest as net_dest, All_Traffic.dest_port as net_dest_port",
+        "| append [search %s | eval claw_entity=mvappend(host, pod), lib_time=firstTime | mvexpand claw_entity]"
+        % library,
+        "| eventstats min(lib_time) as lib_time values(subject_digest) as subject_digest "
+        "values(library_path) as library_path values(namespace) as namespace by claw_entity",
+        "| where isnotnull(net_first_seen) AND isnotnull(lib_time) AND net_first_seen >= lib_time "
+        "AND net_first_seen <= lib_time + %d" % (net["minutes"] * 60),
+        "| stats dc(net_dest) as new_destinations values(net_dest) as net_dest values(net_dest_port) as "
+        "net_dest_port min(net_first_seen) as net_first_seen values(subject_digest) as subject_digest "
+        "values(library_path) as library_path values(namespace) as namespace by claw_entity lib_time",
+        '| eval detection_id=%s, severity=%s, risk_score=%d, risk_object=claw_entity, '
+        'risk_object_type="system", claw_risk_system=claw_entity'
+        % (_q(net["id"]), _q(net["severity"]), net["risk_score"]),
+        "| `%s_filter`" % net["id"],
+    ])
+
+
+def network_stanza():
+    net = defs.NETWORK_CONTEXT
+    description = ("[%s] Raises an unlisted-library alert (claw_unlisted_library_load) to %s when the same "
+                   "pod or host (CIM Network_Traffic src) contacts a destination it had not contacted in the "
+                   "previous 24 hours within %d minutes after the load. Needs CIM Network_Traffic data "
+                   "(accelerate the data model for speed); not covered by the offline replay."
+                   % (net["id"], net["severity"], net["minutes"]))
+    keys = [
+        ("description", description),
+        ("search", network_spl()),
+        ("disabled", "1"),
+        ("enableSched", "1"),
+        ("cron_schedule", "*/15 * * * *"),
+        ("dispatch.earliest_time", "-24h@m"),
+        ("dispatch.latest_time", "-5m@m"),
+        ("schedule_window", "auto"),
+    ]
+    keys += _alert_keys(net["severity"], ("claw_entity", "subject_digest", "library_path"), "24h")
+    keys += _es_keys("Claw - %s - Rule" % net["title"], "Unlisted library and new outbound connections: $claw_entity$",
+                     description, net["severity"], net["mitre"], net["risk_score"],
+                     ("claw_entity", "subject_digest", "library_path"),
+                     '| tstats summariesonly=false count from datamodel=Network_Traffic.All_Traffic '
+                     'where All_Traffic.src="$claw_entity$" by All_Traffic.dest All_Traffic.dest_port',
+                     "Unlisted library load followed by new outbound connections from $claw_entity$")
+    return _stanza("Claw - %s - Rule" % net["title"], keys)
+
+
+def savedsearches_block():
+    parts = [BEGIN, NOTE]
+    for d in defs.DETECTIONS:
+        parts.append(detection_stanza(d))
+    parts.append(risk_stanza())
+    parts.append(network_stanza())
+    parts.append(END)
+    return "\n".join(parts) + "\n"
+
+
+ALLOWLIST_ROWS = (
+    "addinfo"
+    " | eval claw_end=if(isnum(info_max_time), info_max_time, now())"
+    ' | where (isnull(detection_id) OR detection_id="" OR detection_id="*"'
+    ' OR match("$detection_id$", "(?i)^" . replace(detection_id, "[*]", ".*") . "$"))'
+    ' AND (isnull(expires) OR expires="" OR isnull(strptime(expires . " +0000", "%Y-%m-%d %z"))'
+    ' OR strptime(expires . " +0000", "%Y-%m-%d %z") + 86400 > claw_end)'
+    ' | eval detection_id="$detection_id$"'
+    " | fields detection_id subject_digest library_path namespace image_ref"
+    ' | append [| makeresults | eval claw_allowlist_none=1]'
+    " | fields - _time | format"
+)
+
+
+def macros_block():
+    parts = [BEGIN, NOTE]
+    parts.append("# Thresholds (override in local/macros.conf; the replay reads the effective value).")
+    for name, value, doc in defs.PARAMS:
+        parts.append("# %s\n[%s]\ndefinition = %s\niseval = 0\n" % (doc, name, value))
+    parts.append("# The allowlist rows in force for one detection, as a search filter\n"
+                 "# (`search NOT [| inputlookup claw_allowlist | `claw_allowlist_rows(<id>)`]`):\n"
+                 "# empty or * detection_id = every detection, an empty field = any value,\n"
+                 "# wildcards, rows whose expires day is over by the end of the search window ignored.\n"
+                 "[claw_allowlist_rows(1)]\nargs = detection_id\ndefinition = %s\niseval = 0\n" % ALLOWLIST_ROWS)
+    parts.append("# Site-specific tuning: one filter per detection, `search *` by default.\n"
+                 "# The offline replay does not see what you put here.")
+    ids = [d.id for d in defs.DETECTIONS] + [defs.RISK_INCIDENT["id"], defs.NETWORK_CONTEXT["id"]]
+    for detection_id in ids:
+        parts.append("[%s_filter]\ndefinition = search *\niseval = 0\n" % detection_id)
+    parts.append(END)
+    return "\n".join(parts) + "\n"
+
+
+def splice(text, block):
+    """``text`` with its generated block replaced by ``block`` (appended when it has none)."""
+    start = text.find(BEGIN)
+    if start < 0:
+        if text and not text.endswith("\n"):
+            text += "\n"
+        return text + ("\n" if text else "") + block
+    end = text.find(END, start)
+    if end < 0:
+        raise ValueError("%s without %s" % (BEGIN, END))
+    end += len(END)
+    if text[end:end + 1] == "\n":
+        end += 1
+    return text[:start] + block + text[end:]
+
+
+def current_block(text):
+    start = text.find(BEGIN)
+    end = text.find(END, start)
+    if start < 0 or end < 0:
+        return None
+    return text[start:end + len(END)] + "\n"
+
+
+TARGETS = (("savedsearches.conf", savedsearches_block), ("macros.conf", macros_block))
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m claw_ta.detections.generate", description=__doc__.splitlines()[0])
+    parser.add_argument("--check", action="store_true", help="exit 1 if a generated block is out of date")
+    parser.add_argument("--default-dir", default=DEFAULT_DIR, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    stale = []
+    for name, make in TARGETS:
+        path = os.path.join(args.default_dir, name)
+        text = open(path, encoding="utf-8").read() if os.path.exists(path) else ""
+        block = make()
+        if current_block(text) == block:
+            continue
+        stale.append(name)
+        if not args.check:
+            with open(path, "w", encoding="utf-8") as handle:
+                handle.write(splice(text, block))
+    if args.check and stale:
+        sys.stderr.write("out of date: %s (run python -m claw_ta.detections.generate)\n" % ", ".join(stale))
+        return 1
+    for name in stale:
+        sys.stdout.write("wrote %s\n" % name)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

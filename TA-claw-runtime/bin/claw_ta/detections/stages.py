@@ -1,0 +1,354 @@
+"""The building blocks of a detection: each stage is one SPL fragment and its Python twin.
+
+A detection (see ``definitions.py``) is a list of stages followed by the common
+tail (environment, allowlist, severity, risk). ``spl(params)`` gives the SPL the
+saved search runs; ``apply(rows, ctx)`` does the same on the replay's events or
+rows (dicts whose values are strings, lists for multivalue fields, ``_time`` a
+float; a missing field is a missing key, as a null field in Splunk).
+
+Only stages listed here exist, so what the replay interprets is exactly what
+the generator writes into savedsearches.conf.
+"""
+import re
+
+SENTINEL = "-"  # stands in for a null split-by field (Splunk's stats drops null by-values)
+
+
+def _q(value):
+    return '"%s"' % str(value).replace("\\", "\\\\").replace('"', '\\"')
+
+
+def _values(value):
+    if value is None:
+        return []
+    if isinstance(value, list):
+        return value
+    return [value]
+
+
+def mv(values):
+    """A field value from a list: missing when empty, a string when single, else a sorted list."""
+    values = sorted(set(values))
+    if not values:
+        return None
+    return values[0] if len(values) == 1 else values
+
+
+def _num(value):
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+class Search(object):
+    """The base search: `claw_runtime_index` and ``field=value`` terms (values OR-ed)."""
+
+    def __init__(self, event_types, **terms):
+        self.event_types = tuple(event_types)
+        self.terms = terms
+
+    def spl(self, params):
+        parts = ["`claw_runtime_index`"]
+        for field, values in (("event_type", self.event_types),) + tuple(sorted(self.terms.items())):
+            values = (values,) if isinstance(values, str) else tuple(values)
+            clause = " OR ".join("%s=%s" % (field, _q(v)) for v in values)
+            parts.append("(%s)" % clause if len(values) > 1 else clause)
+        return " ".join(parts)
+
+    def accept(self, event, params):
+        """Whether the base search returns ``event`` (the engine routes by event_type and time)."""
+        for field, wanted in self._wanted:
+            if (event.get(field) or "").lower() not in wanted:
+                return False
+        return True
+
+    @property
+    def _wanted(self):
+        wanted = getattr(self, "_wanted_cache", None)
+        if wanted is None:
+            wanted = self._wanted_cache = [
+                (field, frozenset(v.lower() for v in ((values,) if isinstance(values, str) else values)))
+                for field, values in sorted(self.terms.items())]
+        return wanted
+
+
+class Regex(object):
+    """``match(coalesce(field, ""), "re")``: the same regex in SPL (PCRE) and Python.
+
+    Keep patterns free of backslashes (use ``[.]``, ``[0-9]``) so that the
+    SPL string needs no escaping.
+    """
+
+    def __init__(self, field, pattern):
+        if "\\" in pattern or '"' in pattern:
+            raise ValueError("keep SPL regexes free of backslashes and quotes: %r" % pattern)
+        self.field, self.pattern, self.regex = field, pattern, re.compile(pattern)
+
+    def spl(self, params):
+        return 'match(coalesce(%s, ""), "%s")' % (self.field, self.pattern)
+
+    def test(self, row, params):
+        return self.regex.search(row.get(self.field) or "") is not None
+
+
+class Not(object):
+    def __init__(self, *conds):
+        self.conds = conds
+
+    def spl(self, params):
+        return "NOT (%s)" % " AND ".join(c.spl(params) for c in self.conds)
+
+    def test(self, row, params):
+        return not all(c.test(row, params) for c in self.conds)
+
+
+class BelowParam(object):
+    """``tonumber(field) < `param```: a missing or non-numeric value never passes."""
+
+    def __init__(self, field, param):
+        self.field, self.param = field, param
+
+    def spl(self, params):
+        return "tonumber(%s) < `%s`" % (self.field, self.param)
+
+    def test(self, row, params):
+        value = _num(row.get(self.field))
+        return value is not None and value < float(params[self.param])
+
+
+class Where(object):
+    """``| where c1 AND c2 ...`` over events or rows."""
+
+    def __init__(self, *conds):
+        self.conds = conds
+
+    def spl(self, params):
+        return "| where " + " AND ".join(c.spl(params) for c in self.conds)
+
+    def accept(self, row, params):
+        for cond in self.conds:
+            if not cond.test(row, params):
+                return False
+        return True
+
+    def apply(self, rows, ctx):
+        return [r for r in rows if self.accept(r, ctx.params)]
+
+
+class Aggregate(object):
+    """``stats count min(_time) as firstTime max(_time) as lastTime values(..) by ..``.
+
+    ``nullable`` by-fields are filled with a sentinel first and nulled after, so
+    that events lacking them (host binaries: no namespace) are not dropped.
+    """
+
+    def __init__(self, by, nullable=(), values=()):
+        self.by, self.nullable, self.values = tuple(by), tuple(nullable), tuple(values)
+
+    def spl(self, params):
+        out = []
+        if self.nullable:
+            out.append("| fillnull value=%s %s" % (_q(SENTINEL), " ".join(self.nullable)))
+        stats = "| stats count min(_time) as firstTime max(_time) as lastTime"
+        for field in self.values:
+            stats += " values(%s) as %s" % (field, field)
+        out.append(stats + " by " + " ".join(self.by))
+        for field in self.nullable:
+            out.append('| eval %s=nullif(%s, %s)' % (field, field, _q(SENTINEL)))
+        return " ".join(out)
+
+    def apply(self, rows, ctx):
+        acc = self.accumulator()
+        for row in rows:
+            acc.add(row)
+        return acc.rows()
+
+    def accumulator(self):
+        return _Accumulator(self)
+
+
+class _Accumulator(object):
+    """The running state of one Aggregate: events are added one at a time (streaming)."""
+
+    def __init__(self, agg):
+        self.agg = agg
+        self.by = agg.by
+        self.required = tuple(f for f in agg.by if f not in agg.nullable)
+        self.values = agg.values
+        self.groups = {}
+        self.events = 0
+
+    def add(self, row):
+        get = row.get
+        for field in self.required:
+            if get(field) is None:
+                return
+        self.events += 1
+        key = tuple([get(f) for f in self.by])
+        group = self.groups.get(key)
+        time = get("_time")
+        if group is None:
+            group = self.groups[key] = [0, time, time, [set() for _ in self.values]]
+        group[0] += 1
+        if time is not None:
+            if group[1] is None or time < group[1]:
+                group[1] = time
+            if group[2] is None or time > group[2]:
+                group[2] = time
+        if self.values:
+            sets = group[3]
+            for i, field in enumerate(self.values):
+                value = get(field)
+                if value is not None:
+                    sets[i].update(_values(value))
+
+    def rows(self):
+        agg = self.agg
+        out = []
+        for key, (count, first, last, sets) in self.groups.items():
+            row = {f: v for f, v in zip(agg.by, key) if v is not None}
+            row.update(count=count, firstTime=first, lastTime=last)
+            for field, values in zip(agg.values, sets):
+                value = mv(values)
+                if value is not None:
+                    row[field] = value
+            out.append(row)
+        out.sort(key=lambda r: (r["firstTime"] or 0, [str(r.get(f)) for f in agg.by]))
+        return out
+
+
+class SbomUnlisted(object):
+    """``| clawsbomcheck | where sbom_status="unlisted"`` (claw_ta.sbom.matcher in the replay)."""
+
+    def spl(self, params):
+        return '| clawsbomcheck | where sbom_status="unlisted"'
+
+    def apply(self, rows, ctx):
+        out = []
+        for row in rows:
+            status = ctx.sbom_index.check(row)
+            if status.get("sbom_status") == "unlisted":
+                row = dict(row)
+                row.update({k: v for k, v in status.items() if v not in (None, "")})
+                out.append(row)
+        return out
+
+
+class LookupEquals(object):
+    """``| lookup <name> key OUTPUT field AS as_field | where as_field="value"``."""
+
+    def __init__(self, lookup, key, field, as_field, value):
+        self.lookup, self.key, self.field, self.as_field, self.value = lookup, key, field, as_field, value
+
+    def spl(self, params):
+        return '| lookup %s %s OUTPUT %s AS %s | where %s=%s' % (
+            self.lookup, self.key, self.field, self.as_field, self.as_field, _q(self.value))
+
+    def apply(self, rows, ctx):
+        table = ctx.lookup(self.lookup)
+        out = []
+        for row in rows:
+            found = table.get(row.get(self.key), self.field, table.default)
+            if found == self.value:
+                row = dict(row)
+                row[self.as_field] = found
+                out.append(row)
+        return out
+
+
+class TierAnomaly(object):
+    """``| `claw_tier_baseline_detect` | where is_anomaly=1`` (claw_ta.tiers in the replay).
+
+    The replay trains the baseline on the scenario's history (attestations
+    before ``detect_from``) on top of claw_tier_baseline.csv, then detects
+    over the window, as the nightly train search and this detection do.
+    """
+
+    def spl(self, params):
+        return ('| `claw_tier_baseline_detect` | where is_anomaly=1'
+                ' | rename first_time as firstTime, last_time as lastTime')
+
+    def apply(self, rows, ctx):
+        out = []
+        for row in ctx.tier_rows(rows):
+            if str(row.get("is_anomaly", "")).lower() not in ("1", "true"):
+                continue
+            clean = {}
+            for key, value in row.items():
+                if isinstance(value, (list, tuple)):
+                    value = mv(str(v) for v in value)
+                if value not in (None, ""):
+                    clean[{"first_time": "firstTime", "last_time": "lastTime"}.get(key, key)] = value
+            out.append(clean)
+        return out
+
+
+class SilentSince(object):
+    """Heartbeat rows whose lastTime is more than `param` minutes before the end of the window."""
+
+    def __init__(self, param):
+        self.param = param
+
+    def spl(self, params):
+        return ("| addinfo | eval silent_minutes=round((info_max_time - lastTime) / 60, 1)"
+                " | where silent_minutes > `%s` | fields - info_*" % self.param)
+
+    def apply(self, rows, ctx):
+        limit = float(ctx.params[self.param])
+        out = []
+        for row in rows:
+            silent = round((ctx.end - row["lastTime"]) / 60.0, 1)
+            if silent > limit:
+                row = dict(row)
+                row["silent_minutes"] = silent
+                out.append(row)
+        return out
+
+
+def image_repo(image_ref):
+    """registry/repo of an image reference (tag and digest removed; a registry port is kept)."""
+    repo = re.sub(r"@sha256:[0-9a-fA-F]+$", "", image_ref)
+    return re.sub(r":[^:/]+$", "", repo)
+
+
+class DeniedThenAllowed(object):
+    """Allowed events preceded, within `param` minutes, by a Denied event of another digest
+    of the same repository in the same namespace (events sorted by time)."""
+
+    def __init__(self, param):
+        self.param = param
+
+    def spl(self, params):
+        return ('| eval image_repo=replace(replace(image_ref, "@sha256:[0-9a-fA-F]+$", ""), ":[^:/]+$", "")'
+                ' | eval denied_digest=if(verdict="Denied", image_digest, null())'
+                ' | fillnull value=%s namespace | sort 0 _time'
+                ' | streamstats time_window=`%s`m values(denied_digest) as denied_digests by namespace image_repo'
+                ' | eval namespace=nullif(namespace, %s)'
+                ' | where verdict="Allowed" AND isnotnull(image_digest)'
+                ' | eval denied_digest=mvmap(denied_digests, if(denied_digests!=image_digest, denied_digests, null()))'
+                ' | where mvcount(denied_digest) > 0' % (_q(SENTINEL), self.param, _q(SENTINEL)))
+
+    def apply(self, rows, ctx):
+        window = float(ctx.params[self.param]) * 60
+        recent = {}  # (namespace, repo) -> [(time, digest)] of Denied events
+        out = []
+        for row in rows:
+            ref = row.get("image_ref")
+            if ref is None:
+                continue
+            key = (row.get("namespace"), image_repo(ref))
+            time = row["_time"]
+            denied = [(t, d) for t, d in recent.get(key, ()) if time - t <= window]
+            recent[key] = denied
+            verdict = (row.get("verdict") or "").lower()
+            if verdict == "denied":
+                if row.get("image_digest"):
+                    denied.append((time, row["image_digest"]))
+            elif verdict == "allowed" and row.get("image_digest") and time >= ctx.detect_from:
+                others = sorted(set(d for _, d in denied if d != row["image_digest"]))
+                if others:
+                    row = dict(row)
+                    row["denied_digest"] = mv(others)
+                    out.append(row)
+        return out
