@@ -1,0 +1,76 @@
+"""The conf stanzas of | clawtierbaseline agree with its code (macros, saved search, searchbnf, lookups)."""
+import os
+import re
+
+from claw_ta import tiers
+from tests import conf, paths
+
+
+def stanzas(name):
+    return conf.parse(os.path.join(paths.APP_DEFAULT, name))
+
+
+def one_line(text):
+    return re.sub(r"\s+", " ", text.replace("\\\n", " ")).strip()
+
+
+def stats_clause(definition):
+    return re.search(r"\| stats (.*) by (.*)$", one_line(definition)).groups()
+
+
+def test_aggregate_macro_produces_what_the_command_reads():
+    macros = stanzas("macros.conf")
+    functions, by = stats_clause(macros["claw_tier_aggregate"]["definition"])
+    outputs = set(re.findall(r" as (\w+)", " " + functions)) | {"count"}
+    assert outputs == {"count", "first_time", "last_time", "hours", "tier"}
+    assert [f.strip() for f in by.split(",")] == ["image_digest", "host"]
+    definition = one_line(macros["claw_tier_aggregate"]["definition"])
+    assert set(re.findall(r"event_type=(\w+)", definition)) == set(tiers.COUNTED_EVENT_TYPES)
+    assert "coalesce(dest, host)" in definition and "floor(_time/3600)" in definition
+    # the one-argument variant is the same pipeline with the tier field substituted
+    variant = one_line(macros["claw_tier_aggregate(1)"]["definition"])
+    assert variant.replace("$tier_field$", "tier") == definition
+    assert macros["claw_tier_aggregate(1)"]["args"] == "tier_field"
+
+
+def test_detect_macros_use_the_command_defaults():
+    macros = stanzas("macros.conf")
+    detect = one_line(macros["claw_tier_baseline_detect"]["definition"])
+    assert detect.startswith("`claw_tier_aggregate` | clawtierbaseline mode=detect")
+    options = dict(re.findall(r"(\w+)=(\S+)", detect.split("clawtierbaseline", 1)[1]))
+    assert int(options["min_count"]) == tiers.PARAMS["min_count"][0]
+    assert float(options["min_score"]) == tiers.PARAMS["min_score"][0]
+    tunable = one_line(macros["claw_tier_baseline_detect(2)"]["definition"])
+    assert "min_count=$min_count$ min_score=$min_score$" in tunable
+
+
+def test_training_saved_search():
+    search = stanzas("savedsearches.conf")["Claw - Tier Baseline - Train"]
+    spl = one_line(search["search"])
+    assert spl.startswith("`claw_runtime_index` | `claw_tier_aggregate` | clawtierbaseline mode=train")
+    assert spl.endswith("| outputlookup " + tiers.BASELINE_LOOKUP)
+    assert "merge=false" not in spl  # incremental: merges into the existing baseline
+    assert search["disabled"] == "1" and search["enableSched"] == "1" and search["cron_schedule"].strip()
+    assert (search["dispatch.earliest_time"], search["dispatch.latest_time"]) == ("-1d@d", "@d")
+
+
+def test_searchbnf_and_commands_conf_list_every_option():
+    with open(os.path.join(paths.APP_BIN, "clawtierbaseline.py"), encoding="utf-8") as handle:
+        options = re.findall(r"^    (\w+) = Option\(", handle.read(), re.M)
+    assert "mode" in options and len(options) >= 10
+    syntax = stanzas("searchbnf.conf")["clawtierbaseline-command"]["syntax"]
+    for option in options:
+        assert option + "=" in syntax, option
+    assert set(tiers.PARAMS) <= set(options)
+    command = stanzas("commands.conf")["clawtierbaseline"]
+    assert command["filename"] == "clawtierbaseline.py" and command["chunked"] == "true"
+
+
+def test_lookup_definitions_point_at_shipped_files():
+    transforms = stanzas("transforms.conf")
+    for stanza, filename in (("claw_tier_baseline", tiers.BASELINE_LOOKUP),
+                             ("claw_host_tiers", tiers.HOST_TIERS_LOOKUP)):
+        assert transforms[stanza]["filename"] == filename
+        assert os.path.exists(os.path.join(paths.APP_LOOKUPS, filename))
+    # Splunk matches hostnames without case, as load_host_tiers does
+    assert transforms["claw_host_tiers"]["case_sensitive_match"] == "false"
