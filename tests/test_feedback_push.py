@@ -216,3 +216,14 @@ def test_engine_down_keeps_everything(splunk_python, home, splunkd, servers, pki
     log = fs.log_text(home)
     assert log.count("event=retry") == 1  # the second proposal is not attempted once the engine is down
     assert_no_secrets(home, proc)
+
+
+def test_409_counts_as_applied_and_a_400_is_kept_without_stopping_the_others(splunk_python, home, splunkd,
+                                                                              servers, pki):
+    eng = engine(servers, pki, [{"status": 400, "apply": False}, {"status": 409, "apply": False}])
+    proc = fs.run_action(splunk_python, home, splunkd.url, results(home), config(eng, pki))
+    assert proc.returncode == 2
+    assert len(eng.requests) == 2  # the 400 is not retried, the second proposal is still sent
+    assert len(outbox(home)) == 1
+    log = fs.log_text(home)
+    assert "HTTP 400" in log and "event=already_applied_by_engine" in log and "event=retry" not in log
