@@ -9,8 +9,8 @@ schedule. ``generate.py`` writes savedsearches.conf / macros.conf from it and
 ``detection_id`` values are a public contract (scenarios and allowlists use them).
 """
 from claw_ta.detections.stages import (Aggregate, BelowParam, DeniedThenAllowed, LookupEquals,
-                                       Not, Regex, Search, SbomUnlisted, SilentSince,
-                                       TierAnomaly, Where)
+                                       Not, NotSameAttestation, Regex, Search, SbomUnlisted,
+                                       SilentSince, TierAnomaly, Where)
 
 # Tunable thresholds: each is a macro (override it in local/macros.conf); the
 # replay reads the effective value from the app's macros.conf files.
@@ -90,11 +90,12 @@ DETECTIONS = (
         [Search(["library_load"]),
          Aggregate(["event_type", "subject_digest", "library_path", "library_digest", "image_digest",
                     "host", "namespace"], nullable=["library_digest", "image_digest", "namespace"],
-                   values=["pod", "subject_name"]),
+                   values=["pod", "subject_name", "image_ref"]),
          SbomUnlisted()],
         ["subject_digest", "library_path", "host", "namespace"], "high", 70,
         ["T1574.006", "T1195.002"],
-        context_fields=["library_digest", "image_digest", "pod", "subject_name", "sbom_match", "sbom_ref"],
+        context_fields=["library_digest", "image_digest", "image_ref", "pod", "subject_name", "sbom_match",
+                        "sbom_ref"],
         false_positives="Libraries an SBOM generator misses (plugins loaded with dlopen, "
                         "JNI libraries extracted at run time): index a fuller SBOM or allowlist them."),
     Detection(
@@ -120,10 +121,13 @@ DETECTIONS = (
         false_positives="Debug images deliberately run in production: allowlist the image_ref with an expiry."),
     Detection(
         "claw_manifest_digest_mismatch", "Manifest Digest Mismatch",
-        "A running container's image manifest digest differs from the digest attested at deployment.",
+        "A running container's image manifest digest differs from the digest attested at deployment, "
+        "unless one SBOM / attestation names both digests as its subjects (the per-platform manifest "
+        "of an attested multi-arch index).",
         [Search(["manifest_digest_mismatch"]),
          Aggregate(["host", "namespace", "image_ref", "expected_digest", "observed_digest"],
-                   nullable=["namespace", "image_ref"], values=["pod", "image_digest"])],
+                   nullable=["namespace", "image_ref"], values=["pod", "image_digest"]),
+         NotSameAttestation("expected_digest", "observed_digest")],
         ["host", "namespace", "image_ref", "expected_digest", "observed_digest"], "high", 80,
         ["T1525", "T1195.002"], prod_only=False, context_fields=["pod", "image_digest"],
         false_positives="None expected: the runtime already compared attested and running digests."),
@@ -136,9 +140,9 @@ DETECTIONS = (
          Where(Regex("library_path", WRITABLE_PATH),
                Not(Regex("library_path", JNI_EXTRACTED), Regex("triggering_process_path", JAVA_PROCESS))),
          Aggregate(["subject_digest", "library_path", "host", "namespace"], nullable=["namespace"],
-                   values=["pod", "image_digest", "triggering_process_path"])],
+                   values=["pod", "image_digest", "image_ref", "triggering_process_path"])],
         ["subject_digest", "library_path", "host"], "high", 64, ["T1574.006", "T1620"],
-        context_fields=["namespace", "pod", "image_digest", "triggering_process_path"],
+        context_fields=["namespace", "pod", "image_digest", "image_ref", "triggering_process_path"],
         false_positives="Runtimes that extract native code to /tmp (JNI beyond the known loaders, "
                         "Python wheels with native extensions unpacked at run time)."),
     Detection(
@@ -148,9 +152,9 @@ DETECTIONS = (
         [Search(ATTESTATIONS, verdict="Allowed"),
          Where(BelowParam("slsa_level", "claw_min_slsa_level")),
          Aggregate(["subject_digest", "host", "namespace"], nullable=["namespace"],
-                   values=["slsa_level", "subject_name", "pod", "image_digest"])],
+                   values=["slsa_level", "subject_name", "pod", "image_digest", "image_ref"])],
         ["subject_digest", "host", "namespace"], "medium", 35, ["T1195.002"],
-        context_fields=["slsa_level", "subject_name", "pod", "image_digest"],
+        context_fields=["slsa_level", "subject_name", "pod", "image_digest", "image_ref"],
         false_positives="Third-party images without provenance admitted by policy exceptions."),
     Detection(
         "claw_sensor_silent", "Sensor Silent",

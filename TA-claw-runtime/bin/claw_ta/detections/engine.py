@@ -131,6 +131,8 @@ class Context(object):
         self.history_attestations = history_attestations
         self._lookups = {}
         self._sbom = None
+        self._sbom_rows = None
+        self._refs = None
         self.warnings = []
 
     def lookup_file(self, name):
@@ -153,10 +155,9 @@ class Context(object):
             self._lookups["claw_allowlist"] = table
         return table
 
-    @property
-    def sbom_index(self):
-        if self._sbom is None:
-            from claw_ta.sbom.matcher import SbomIndex
+    def sbom_rows(self):
+        """claw_sbom_libraries.csv (shipped or overridden) plus the scenario's sboms/, indexed."""
+        if self._sbom_rows is None:
             rows = lk.read_csv(self.lookup_file("claw_sbom_libraries.csv"))
             if self.scenario.sbom_dir:
                 from claw_ta.sbom.index import build_rows
@@ -164,8 +165,27 @@ class Context(object):
                 rows = rows + list(built)
                 for error in errors:
                     self.warnings.append("sboms: %s" % (error,))
-            self._sbom = SbomIndex.from_rows(rows)
+            self._sbom_rows = rows
+        return self._sbom_rows
+
+    @property
+    def sbom_index(self):
+        if self._sbom is None:
+            from claw_ta.sbom.matcher import SbomIndex
+            self._sbom = SbomIndex.from_rows(self.sbom_rows())
         return self._sbom
+
+    def sbom_refs(self, subject_digest):
+        """The sbom_ref values of claw_sbom_libraries rows whose subject is ``subject_digest``."""
+        if self._refs is None:
+            self._refs = {}
+            for row in self.sbom_rows():
+                digest = (row.get("subject_digest") or "").lower()
+                if digest and row.get("sbom_ref"):
+                    self._refs.setdefault(digest, set()).add(row["sbom_ref"])
+        if not isinstance(subject_digest, str):
+            return set()
+        return self._refs.get(subject_digest.lower(), set())
 
     def tier_rows(self, window_events):
         """Rows of clawtierbaseline mode=detect over the window, trained on the history."""

@@ -284,6 +284,37 @@ class TierAnomaly(object):
         return out
 
 
+class NotSameAttestation(object):
+    """Drop rows whose two digests are subjects of one SBOM / attestation document.
+
+    A multi-arch image is attested by its index digest, while nodes run a
+    per-platform manifest; an in-toto statement (or SBOM) whose subjects are
+    both proves they are one image. SPL: two lookups of claw_sbom_libraries
+    (subject_digest -> sbom_ref) and a non-empty intersection of the refs.
+    """
+
+    def __init__(self, first, second):
+        self.first, self.second = first, second
+
+    def spl(self, params):
+        a, b = self.first, self.second
+        return ("| lookup claw_sbom_libraries subject_digest AS %s OUTPUT sbom_ref AS claw_refs_a"
+                " | lookup claw_sbom_libraries subject_digest AS %s OUTPUT sbom_ref AS claw_refs_b"
+                " | eval claw_shared_refs=mvcount(mvdedup(claw_refs_a)) + mvcount(mvdedup(claw_refs_b))"
+                " - mvcount(mvdedup(mvappend(claw_refs_a, claw_refs_b)))"
+                " | where isnull(claw_shared_refs) OR claw_shared_refs=0"
+                " | fields - claw_refs_a claw_refs_b claw_shared_refs" % (a, b))
+
+    def apply(self, rows, ctx):
+        out = []
+        for row in rows:
+            refs_a = ctx.sbom_refs(row.get(self.first))
+            refs_b = ctx.sbom_refs(row.get(self.second))
+            if not (refs_a & refs_b):
+                out.append(row)
+        return out
+
+
 class SilentSince(object):
     """Heartbeat rows whose lastTime is more than `param` minutes before the end of the window."""
 
