@@ -132,3 +132,14 @@ def test_hours_survive_wild_clocks_without_unbounded_memory():
 def test_tier_field_is_configurable():
     rows = aggregate_events([ev(D1, "n1", T0, app_tier="db")], tier_field="app_tier")
     assert rows[0]["app_tier"] == ["db"] and "tier" not in rows[0]
+
+
+def test_namespaces_are_carried_for_the_alerts_environment_lookup():
+    events = [ev(D1, "n1", T0, namespace="payments"), ev(D1, "n1", T0 + 1, namespace="payments-canary"),
+              ev(D1, "n1", T0 + 2)] + [ev(D1, "n1", T0 + 3 + i, namespace="ns-%03d" % i) for i in range(80)]
+    rows = aggregate_events(events[:3])
+    assert rows[0]["namespace"] == ["payments", "payments-canary"]
+    capped = aggregate_events(events)[0]["namespace"]
+    assert len(capped) == 50 and capped[:2] == ["ns-000", "ns-001"]  # bounded per pair
+    result = tiers.detect_from_events(events[:3], [])
+    assert result[0]["namespace"] == ["payments", "payments-canary"]

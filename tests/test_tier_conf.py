@@ -22,7 +22,7 @@ def test_aggregate_macro_produces_what_the_command_reads():
     macros = stanzas("macros.conf")
     functions, by = stats_clause(macros["claw_tier_aggregate"]["definition"])
     outputs = set(re.findall(r" as (\w+)", " " + functions)) | {"count"}
-    assert outputs == {"count", "first_time", "last_time", "hours", "tier"}
+    assert outputs == {"count", "first_time", "last_time", "hours", "tier", "namespace"}
     assert [f.strip() for f in by.split(",")] == ["image_digest", "host"]
     definition = one_line(macros["claw_tier_aggregate"]["definition"])
     assert set(re.findall(r"event_type=(\w+)", definition)) == set(tiers.COUNTED_EVENT_TYPES)

@@ -8,7 +8,8 @@ macro (default/macros.conf)::
            host=coalesce(dest, host), claw_hour=floor(_time/3600)
     | where isnotnull(image_digest)
     | stats count min(_time) as first_time max(_time) as last_time
-            dc(claw_hour) as hours values(tier) as tier by image_digest host
+            dc(claw_hour) as hours values(tier) as tier values(namespace) as namespace
+            by image_digest host
 
 Every statistic is exactly mergeable (sum, min, max, distinct hours, distinct
 labels), so Splunk runs it map/reduce on the indexers and the result does not
@@ -25,6 +26,7 @@ import math
 
 COUNTED_EVENT_TYPES = ("image_attestation", "binary_attestation")
 MAX_FIELD_CHARS = 256       # longer digests/hosts are rejected, longer tier labels ignored
+MAX_VALUES = 50             # distinct tier labels / namespaces kept per pair (values() of stats)
 MAX_MASK_HOURS = 24 * 400   # beyond this span (wild clocks) a pair's hours fall back to a set
 _MIN_TIME, _MAX_TIME = 0.0, 4102444800.0  # 1970 .. 2100: anything else is a bad time
 
@@ -88,7 +90,7 @@ def event_digest(event):
 class PairState(object):
     """What is kept per (digest, host): mergeable, independent of event count."""
 
-    __slots__ = ("count", "first", "last", "base", "mask", "hour_set", "extra_hours", "tiers")
+    __slots__ = ("count", "first", "last", "base", "mask", "hour_set", "extra_hours", "tiers", "namespaces")
 
     def __init__(self):
         self.count = 0
@@ -99,6 +101,7 @@ class PairState(object):
         self.hour_set = None    # replaces base/mask when the span is too wide
         self.extra_hours = 0    # distinct hours already counted by pre-aggregated rows
         self.tiers = None       # set of pod tier labels, or None
+        self.namespaces = None  # set of Kubernetes namespaces, or None
 
     def add_time(self, first, last):
         self.first = first if self.first is None else min(self.first, first)
@@ -139,7 +142,15 @@ class PairState(object):
         for label in labels:
             if self.tiers is None:
                 self.tiers = set()
-            self.tiers.add(label)
+            if len(self.tiers) < MAX_VALUES or label in self.tiers:
+                self.tiers.add(label)
+
+    def add_namespaces(self, names):
+        for name in names:
+            if self.namespaces is None:
+                self.namespaces = set()
+            if len(self.namespaces) < MAX_VALUES or name in self.namespaces:
+                self.namespaces.add(name)
 
     def merge(self, other):
         self.count += other.count
@@ -148,7 +159,9 @@ class PairState(object):
         self._merge_hours(other)
         self.extra_hours += other.extra_hours
         if other.tiers:
-            self.add_tiers(other.tiers)
+            self.add_tiers(sorted(other.tiers))
+        if other.namespaces:
+            self.add_namespaces(sorted(other.namespaces))
 
     def _merge_hours(self, other):
         if other.base is None and other.hour_set is None:
@@ -227,6 +240,7 @@ class Aggregator(object):
         if len(kept) != len(labels):
             self._count(TIER_IGNORED, len(labels) - len(kept))
         state.add_tiers(kept)
+        state.add_namespaces(n for n in _labels(record.get("namespace")) if len(n) <= MAX_FIELD_CHARS)
         return state
 
     def _add_event(self, event):
@@ -290,6 +304,8 @@ class Aggregator(object):
                    "first_time": state.first, "last_time": state.last, "hours": state.hours}
             if state.tiers:
                 row[self.tier_field] = sorted(state.tiers)
+            if state.namespaces:
+                row["namespace"] = sorted(state.namespaces)
             out.append(row)
         return out
 

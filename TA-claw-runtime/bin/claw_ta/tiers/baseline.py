@@ -28,6 +28,10 @@ _MAX_CELL = 4 * 1024 * 1024
 csv.field_size_limit(max(csv.field_size_limit(), _MAX_CELL))
 
 
+def _dec(text):
+    return unquote(text) if "%" in text else text
+
+
 def _enc(text):
     return quote(text, safe="-._~:@/+=")
 
@@ -113,8 +117,8 @@ class DigestBaseline(object):
             parts = item.split("|")
             if len(parts) != 5:
                 raise ValueError("bad host entry %r" % item[:80])
-            host = unquote(parts[0]).lower()
-            tiers = [unquote(t) for t in parts[1].split(",") if t]
+            host = _dec(parts[0]).lower()
+            tiers = [_dec(t) for t in parts[1].split(",") if t]
             hosts[host] = HostEntry(tiers, float(parts[2]), float(parts[3]), float(parts[4]))
 
         def num(name):

@@ -32,7 +32,7 @@ NEW_DIGEST = "new_digest"
 UNKNOWN_HOST_TIER = "unknown_host_tier"
 TIER_STATUSES = (IN_TIER, OUTSIDE_TIER, NEW_DIGEST, UNKNOWN_HOST_TIER)
 
-DETECT_FIELDS = ("image_digest", "host", "tier", "tier_source", "pod_tier", "baseline_tiers",
+DETECT_FIELDS = ("image_digest", "host", "namespace", "tier", "tier_source", "pod_tier", "baseline_tiers",
                  "tier_status", "count", "hours", "expected_count", "spike_score", "is_anomaly",
                  "first_time", "last_time", "reason")
 
@@ -160,10 +160,10 @@ def detect(pairs, baseline_rows, host_tiers=None, min_count=5, min_score=3.0,
             status, known_tiers = NEW_DIGEST, ()
             why = "no baseline for this digest (a rollout): never an anomaly on its own"
         else:
-            known_tiers = row.tiers
             if digest not in stats:
-                stats[digest] = row.rate_stats()
-            mid, mad = stats[digest]
+                known = row.tiers
+                stats[digest] = row.rate_stats() + (known, frozenset(known))
+            mid, mad, known_tiers, known_set = stats[digest]
             entry = row.hosts.get(host.lower())
             if entry is not None:
                 status, expected = IN_TIER, entry.rate * hours
@@ -171,7 +171,7 @@ def detect(pairs, baseline_rows, host_tiers=None, min_count=5, min_score=3.0,
             elif not tiers:
                 status = UNKNOWN_HOST_TIER
                 why = "host tier unknown (no lookup row, no pod labels, no history)"
-            elif set(tiers) & set(known_tiers):
+            elif not known_set.isdisjoint(tiers):
                 status, expected = IN_TIER, mid * hours
                 why = "host tier %s (%s) is a normal tier of this digest" % ("+".join(tiers), source)
             else:
@@ -186,6 +186,7 @@ def detect(pairs, baseline_rows, host_tiers=None, min_count=5, min_score=3.0,
                 count, min_count, score, min_score)
         results.append({
             "image_digest": digest, "host": host,
+            "namespace": sorted(state.namespaces) if state.namespaces else None,
             "tier": list(tiers) or None, "tier_source": source,
             "pod_tier": sorted(state.tiers) if state.tiers else None,
             "baseline_tiers": list(known_tiers) or None,
