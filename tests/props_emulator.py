@@ -41,7 +41,7 @@ def break_lines(stanza, data):
 _TIME_PARTS = {
     "%Y": r"(?P<Y>\d{4})", "%m": r"(?P<m>\d\d)", "%d": r"(?P<d>\d\d)",
     "%H": r"(?P<H>\d\d)", "%M": r"(?P<M>\d\d)", "%S": r"(?P<S>\d\d)",
-    "%Z": r"(?P<Z>Z|UTC|[+-]\d\d:?\d\d)",
+    "%Z": r"(?P<Z>Z|UTC|[+-]\d\d:?\d\d)", "%z": r"(?P<Z>[+-]\d\d\d\d)",
 }
 
 

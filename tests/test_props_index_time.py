@@ -120,3 +120,10 @@ def test_cri_file_name_extraction_and_hostile_names():
 def test_event_namespace_beats_the_file_name():
     fields = pe.search_time(claw_line("n", k8s_namespace="checkout", k8s_pod="co-1"), source=CRI_SOURCE)
     assert (fields["namespace"], fields["pod"]) == ("checkout", "co-1")
+
+
+def test_policy_feedback_log_lines_break_and_parse():
+    data = ('2026-11-20 14:20:01,123 +0000 INFO pid=42 event=applied key="k1"\n'
+            '2026-11-20 15:20:01,500 +0100 ERROR pid=42 event=kept reason="HTTP 500"\n')
+    events = pe.index_time("claw:policy_feedback:log", data)
+    assert [when for _, _, when in events] == [pytest.approx(1795184401.123), pytest.approx(1795184401.5)]
