@@ -47,17 +47,26 @@ def random_sampler(ratio, seed=0):
     return keep
 
 
+def _ratio(text):
+    import argparse
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be a whole number >= 1, not %r" % text)
+    return value
+
+
 def add_sampling_arguments(parser):
-    parser.add_argument("--sample", type=int, default=1, metavar="N",
+    parser.add_argument("--sample", type=_ratio, default=1, metavar="N",
                         help="keep 1 in N library_load events (default 1: all)")
     parser.add_argument("--sample-mode", choices=("first-sighting", "random"), default="first-sighting",
                         help="first-sighting (default) keeps every distinct load; random does not")
 
 
 def sampler_from_args(args):
-    ratio = getattr(args, "sample", 1) or 1
-    if ratio < 1:
-        raise SystemExit("claw-ta: --sample must be at least 1")
+    ratio = getattr(args, "sample", 1)
     if ratio == 1:
         return None
     if getattr(args, "sample_mode", "first-sighting") == "random":
