@@ -1,0 +1,181 @@
+"""The bundled replay scenarios (scenarios/): generated reproducibly, complete, and scored 1.0.
+
+`claw-ta evaluate` runs as a subprocess (``python -m claw_ta.cli``), exactly as
+a user runs it; the coverage checks read the detection ids from the single
+source of truth (``claw_ta.detections.definitions``).
+"""
+import glob
+import json
+import os
+import subprocess
+import sys
+
+from tests import paths
+
+SCENARIO_DIRS = sorted(glob.glob(os.path.join(paths.SCENARIOS, "*", "")))
+GENERATOR = os.path.join(paths.SCENARIOS, "generate.py")
+RISK_ID = "claw_workload_risk"
+
+# Families of false positives named by the detections issue -> the benign scenario that models each.
+BENIGN_FAMILIES = {
+    "service-mesh sidecars": "benign-service-mesh-sidecar",
+    "APM agents injected with ld.so.preload": "benign-apm-ld-preload",
+    "JNI libraries extracted to /tmp": "benign-jni-libs-extracted-to-tmp",
+    "debug containers and sanitizers in dev namespaces": "benign-dev-debug-sanitizer",
+    "HPA scale-out": "benign-hpa-scale-out",
+    "node drains": "benign-node-drain",
+    "rollouts and promotions": "benign-rollout-promotion",
+    "CI build pods": "benign-ci-build-pods",
+    "multi-arch images": "benign-multi-arch-image",
+}
+
+
+def _env():
+    env = dict(os.environ)
+    env["PYTHONPATH"] = paths.APP_BIN + os.pathsep + env.get("PYTHONPATH", "")
+    env["PYTHONDONTWRITEBYTECODE"] = "1"
+    return env
+
+
+def _claw_ta(*args):
+    return subprocess.run([sys.executable, "-m", "claw_ta.cli"] + list(args), cwd=paths.REPO, env=_env(),
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True, timeout=600)
+
+
+def _expected(folder):
+    path = os.path.join(folder, "expected.jsonl")
+    if not os.path.exists(path):
+        return []
+    with open(path, encoding="utf-8") as handle:
+        return [json.loads(line) for line in handle if line.strip()]
+
+
+def _detections():
+    from claw_ta.detections import definitions  # conftest puts the app's bin/ on sys.path
+    return definitions
+
+
+def test_scenarios_exist_and_are_only_scenarios():
+    names = [os.path.basename(os.path.dirname(d)) for d in SCENARIO_DIRS]
+    assert len(names) >= 18, names
+    for folder, name in zip(SCENARIO_DIRS, names):
+        assert name.startswith(("attack-", "benign-")), "%s: not a scenario folder (name)" % name
+        with open(os.path.join(folder, "scenario.json"), encoding="utf-8") as handle:
+            meta = json.load(handle)
+        assert meta["name"] == name
+        assert len(meta["description"]) > 200, "%s: describe what it models and why" % name
+        assert meta["detect_from"] < meta["detect_to"]
+        assert glob.glob(os.path.join(folder, "events", "*")), "%s: no events" % name
+        if name.startswith("attack-"):
+            assert _expected(folder), "%s: an attack scenario expects alerts" % name
+
+
+def test_generator_regenerates_identical_files(splunk_python):
+    """generate.py --check: what the generator makes equals what is committed, byte for byte
+    (under both Splunk interpreters, so seeds and formatting do not depend on the Python version)."""
+    proc = subprocess.run([splunk_python, "-B", GENERATOR, "--check"], cwd=paths.REPO,
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True, timeout=300)
+    assert proc.returncode == 0, "regenerating differs:\n%s%s" % (proc.stdout[-3000:], proc.stderr[-3000:])
+
+
+def test_check_detects_a_changed_file(tmp_path):
+    """The --check mode can fail: a scenario file edited by hand is reported."""
+    saved = sys.dont_write_bytecode, list(sys.path)
+    sys.dont_write_bytecode = True
+    sys.path.insert(0, paths.SCENARIOS)
+    try:
+        import generate
+    finally:
+        sys.dont_write_bytecode, sys.path[:] = saved
+    root = str(tmp_path)
+    scenarios = generate.write(root)
+    assert generate.check(root) == []
+    name = sorted(scenarios)[0]
+    target = os.path.join(root, name, "scenario.json")
+    with open(target, "a", encoding="utf-8") as handle:
+        handle.write(" ")
+    assert generate.check(root) == ["%s/scenario.json: differs" % name]
+
+
+def test_evaluate_scores_one():
+    """The README command: every alert and risk incident expected, nothing else (precision = recall = 1.0)."""
+    proc = _claw_ta("evaluate", *(SCENARIO_DIRS + ["--min-precision", "1.0", "--min-recall", "1.0"]))
+    assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-3000:]
+    assert "TOTAL (%d scenarios)" % len(SCENARIO_DIRS) in proc.stdout
+
+
+def test_evaluate_without_risk_misses_only_risk_incidents():
+    """--no-risk: precision stays 1.0 and the only expected lines not raised are risk incidents."""
+    proc = _claw_ta("evaluate", *(SCENARIO_DIRS + ["--no-risk", "--json"]))
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    result = json.loads(proc.stdout)
+    assert not result["errors"]
+    assert result["total"]["precision"] == 1.0
+    missed = [(s["scenario"], m) for s in result["scenarios"] for m in s["missed"]]
+    assert missed and all(m["detection_id"] == RISK_ID for _, m in missed), missed
+    assert result["total"]["matched"] + len(missed) == result["total"]["expected"]
+
+
+def test_every_detection_has_an_attack_scenario_with_its_entity_fields():
+    definitions = _detections()
+    wanted = dict((d.id, d.entity_fields) for d in definitions.DETECTIONS)
+    wanted[definitions.RISK_INCIDENT["id"]] = ("risk_object",)
+    covered = set()
+    for folder in SCENARIO_DIRS:
+        attack = os.path.basename(os.path.dirname(folder)).startswith("attack-")
+        for line in _expected(folder):
+            fields = wanted.get(line["detection_id"])
+            assert fields is not None, "%s: unknown detection_id %s" % (folder, line["detection_id"])
+            missing = [f for f in fields if f not in line]
+            assert not missing, "%s: expected %s lacks entity fields %s" % (folder, line["detection_id"], missing)
+            if attack:
+                covered.add(line["detection_id"])
+    assert sorted(set(wanted) - covered) == []
+
+
+def test_every_false_positive_family_has_a_benign_scenario():
+    names = set(os.path.basename(os.path.dirname(d)) for d in SCENARIO_DIRS)
+    for family, name in sorted(BENIGN_FAMILIES.items()):
+        assert name in names, "no benign scenario for %s" % family
+    with open(os.path.join(paths.SCENARIOS, "README.md"), encoding="utf-8") as handle:
+        catalogue = handle.read()
+    for name in names:
+        assert "`%s`" % name in catalogue, "%s missing from scenarios/README.md" % name
+
+
+def _event_files(suffix):
+    return sorted(glob.glob(os.path.join(paths.SCENARIOS, "*", "events", "*" + suffix)))
+
+
+def test_all_four_delivery_shapes_are_used():
+    raw = [p for p in _event_files(".jsonl") if not p.endswith((".hec.jsonl", ".journal.jsonl"))]
+    assert raw and _event_files(".journal.jsonl")
+    cri = _event_files(".cri.log")
+    partial_long = False
+    for path in cri:
+        with open(path, encoding="utf-8") as handle:
+            lines = handle.read().splitlines()
+        for i, line in enumerate(lines):
+            if " stdout P " in line:
+                j = i
+                while " stdout F " not in lines[j]:
+                    j += 1
+                body = "".join(l.split(" ", 3)[3] for l in lines[i:j + 1])
+                partial_long = partial_long or (len(body) > 16384 and json.loads(body)["event_type"])
+    assert partial_long, "no CRI line over 16 KiB split into P/F partials"
+    shapes = set()
+    for path in _event_files(".hec.jsonl"):
+        with open(path, encoding="utf-8") as handle:
+            for line in handle:
+                record = json.loads(line)["event"]
+                shapes.add(("log" in record, "event_type" in record))
+    # Merge_Log Off (log only), Merge_Log On with Keep_Log Off (fields only) and Keep_Log On (both)
+    assert {(True, False), (False, True), (True, True)} <= shapes, shapes
+
+
+def test_scenarios_stay_small():
+    total = 0
+    for root, _dirs, files in os.walk(paths.SCENARIOS):
+        assert "__pycache__" not in root, "bytecode cache inside scenarios/: `scenarios/*/` would list it"
+        total += sum(os.path.getsize(os.path.join(root, f)) for f in files)
+    assert total < 20 * 1024 * 1024, "scenarios/ is %.1f MB" % (total / 1048576.0)
