@@ -22,6 +22,7 @@ Example:
     `claw_runtime_index` event_type=library_load | clawsbomcheck | search sbom_status=unlisted
 """
 import csv
+import json
 import os
 import sys
 
@@ -30,9 +31,10 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from claw_ta import LOOKUPS_DIR  # noqa: E402
 from claw_ta.sbom.index import lookup_path  # noqa: E402
 from claw_ta.sbom.matcher import STATUS_FIELDS, SbomIndex  # noqa: E402
-from claw_ta.sbom.stream import CsvDialect, annotate  # noqa: E402
+from claw_ta.sbom.stream import annotate_stream  # noqa: E402
 from splunklib.searchcommands import (  # noqa: E402
     Configuration, Option, StreamingCommand, dispatch, validators)
+from splunklib.searchcommands.internals import MetadataDecoder  # noqa: E402
 
 _INDEXES = {}  # lookup file -> (mtime, size, SbomIndex): loaded once per process
 
@@ -74,7 +76,6 @@ class ClawSbomCheckCommand(StreamingCommand):
         default="library_digest", validate=validators.Fieldname())
 
     index = None
-    _writerow = None
 
     def prepare(self):
         path = lookup_path(self.sbom_lookup, LOOKUPS_DIR)
@@ -94,16 +95,46 @@ class ClawSbomCheckCommand(StreamingCommand):
             self.write_warning("clawsbomcheck: lookups/%s is empty: every library_load is no_sbom "
                                "until the SBOM index is built" % os.path.basename(path))
 
-    def _execute_chunk_v2(self, process, chunk):
-        # Fast path (SCP v2): CSV in, CSV out through the record writer's buffer.
-        body = chunk[1]
-        if not body:
-            return
+    def _execute_v2(self, ifile, process):
+        # Fast path (SCP v2), replacing splunklib's record loop for this command
+        # only: each chunk's CSV body is read as a stream with csv.reader and
+        # written back with csv.writer (claw_ta.sbom.stream), then sent as one
+        # chunk through the record writer (its inspector messages, counters).
+        istream = self._as_binary_stream(ifile)
         writer = self._record_writer
-        if self._writerow is None:
-            self._writerow = csv.writer(writer._buffer, dialect=CsvDialect).writerow
-        writer._pending_record_count += annotate(
-            body, self.index.check_values, self._writerow, self.path_field, self.digest_field)
+        while True:
+            header = istream.readline()
+            if not header:
+                return
+            match = self._header.match(header.decode("ascii", "replace"))
+            if match is None:
+                raise RuntimeError("Failed to parse transport header: %r" % header[:100])
+            meta_length, body_length = int(match.group(1)), int(match.group(2))
+            metadata = MetadataDecoder().decode(istream.read(meta_length).decode("utf-8"))
+            action = getattr(metadata, "action", None)
+            if action != "execute":
+                raise RuntimeError("Expected execute action, not %s" % action)
+            self._finished = getattr(metadata, "finished", False)
+            self._metadata.update(metadata)
+            count, body = annotate_stream(istream, body_length, self.index.check_values,
+                                          self.path_field, self.digest_field)
+            self._send(writer, count, body, self._finished)
+
+    @staticmethod
+    def _send(writer, count, body, finished):
+        reply = {"finished": bool(finished)}
+        if writer._inspector:
+            reply = {"inspector": writer._inspector, "finished": bool(finished)}
+        meta = json.dumps(reply, separators=(",", ":")).encode("utf-8")
+        ofile = writer.ofile
+        ofile.write(("chunked 1.0,%d,%d\n" % (len(meta), body.length)).encode("ascii"))
+        ofile.write(meta)
+        body.write_to(ofile)
+        ofile.flush()
+        writer._inspector.clear()
+        writer._committed_record_count += count
+        writer._chunk_count += 1
+        writer.is_flushed = True
 
     def stream(self, records):
         # SCP v1 path (and reference semantics for the fast path above).

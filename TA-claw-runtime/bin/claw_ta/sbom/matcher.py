@@ -20,6 +20,8 @@ SBOM covers every binary in it). In order:
 7. otherwise ``unlisted``.
 """
 import csv
+import io
+import re
 import sys
 
 from claw_ta.sbom.index import COLUMNS
@@ -28,7 +30,10 @@ from claw_ta.sbom.paths import (is_unmatchable, is_vdso, normalize_digest, norma
 
 STATUS_FIELDS = ("sbom_status", "sbom_match", "sbom_ref", "sbom_reason")
 EMPTY = ("", "", "", "")
-CACHE_SIZE = 200000
+CACHE_SIZE = 50000
+_NEEDED = ("subject_digest", "library_path", "library_digest", "package_name", "sbom_ref")
+# One subject's block of consecutive lines (the index is sorted by subject).
+_BLOCK = re.compile(rb"^sha256:([0-9a-fA-F]{64}),[^\n]*\n(?:sha256:\1,[^\n]*\n)*", re.M)
 
 
 class _Subject(object):
@@ -43,10 +48,18 @@ class _Subject(object):
 
 
 class SbomIndex(object):
-    """The lookup in memory: subject digest -> what its SBOMs list."""
+    """The lookup in memory: subject digest -> what its SBOMs list.
+
+    :meth:`load` is lazy for lookups in the shape ``claw-ta sbom-index`` and
+    ``| clawsbomindex`` write (the COLUMNS header, no quoted fields): one C-level
+    scan finds each subject's block of lines, and a block is parsed the first
+    time an event needs that subject. Anything else is parsed eagerly with csv.
+    """
 
     def __init__(self):
-        self._subjects = {}
+        self._subjects = {}   # hex digest -> _Subject
+        self._blocks = {}     # hex digest -> [(start, stop) of its lines in _data], not parsed yet
+        self._data = b""
         self._cache = {}
         self._strings = {}
         self.rows = 0
@@ -56,7 +69,7 @@ class SbomIndex(object):
 
     @property
     def subjects(self):
-        return len(self._subjects)
+        return len(self._subjects) + len(self._blocks)
 
     # --- loading --------------------------------------------------------------
 
@@ -64,12 +77,18 @@ class SbomIndex(object):
         return self._strings.setdefault(text, text)
 
     def add(self, subject_digest, library_path, library_digest, package_name, sbom_ref):
+        """Add one lookup row; False (ignored) when its subject digest is not a sha256."""
         subject = normalize_digest(subject_digest)
         if not subject:
             return False
         subj = self._subjects.get(subject)
         if subj is None:
             subj = self._subjects[sys.intern(subject)] = _Subject()
+        self._add_entry(subj, library_path, library_digest, package_name, sbom_ref)
+        self.rows += 1
+        return True
+
+    def _add_entry(self, subj, library_path, library_digest, package_name, sbom_ref):
         ref = self._intern(sbom_ref)
         if ref not in subj.refs:
             subj.refs.append(ref)
@@ -91,8 +110,6 @@ class SbomIndex(object):
             key = package_key(package_name)
             if key:
                 subj.packages.setdefault(self._intern(key), ref)
-        self.rows += 1
-        return True
 
     @classmethod
     def from_rows(cls, rows):
@@ -106,25 +123,68 @@ class SbomIndex(object):
     @classmethod
     def load(cls, csv_path):
         """Index of a lookup file; ValueError naming the file if it is not the lookup."""
+        with open(csv_path, "rb") as handle:
+            data = handle.read()
         index = cls()
-        with open(csv_path, encoding="utf-8", newline="") as handle:
-            reader = csv.reader(handle)
-            header = next(reader, None)
-            if header is None:
-                return index  # an empty file is an empty index
-            missing = [c for c in ("subject_digest", "library_path", "library_digest",
-                                   "package_name", "sbom_ref") if c not in header]
-            if missing:
-                raise ValueError("%s is not an SBOM library lookup: no column %s (expected %s)"
-                                 % (csv_path, ", ".join(missing), ",".join(COLUMNS)))
-            at = [header.index(c) for c in ("subject_digest", "library_path", "library_digest",
-                                            "package_name", "sbom_ref")]
-            width = max(at) + 1
-            add = index.add
-            for row in reader:
-                if len(row) >= width:
-                    add(row[at[0]], row[at[1]], row[at[2]], row[at[3]], row[at[4]])
+        if data.startswith(b"\xef\xbb\xbf"):
+            data = data[3:]
+        end = data.find(b"\n")
+        header_line = data[:end if end >= 0 else len(data)].decode("utf-8").rstrip("\r")
+        if not header_line.strip():
+            return index  # an empty file is an empty index
+        header = next(csv.reader([header_line]))
+        missing = [c for c in _NEEDED if c not in header]
+        if missing:
+            raise ValueError("%s is not an SBOM library lookup: no column %s (expected %s)"
+                             % (csv_path, ", ".join(missing), ",".join(COLUMNS)))
+        if end < 0:
+            return index
+        if not data.endswith(b"\n"):
+            data += b"\n"
+        if tuple(header) == COLUMNS and data.find(b'"', end) < 0 and index._scan(data, end + 1):
+            return index
+        index._parse_rows(header, csv.reader(io.StringIO(data[end + 1:].decode("utf-8"), newline="")))
         return index
+
+    def _scan(self, data, start):
+        """Find each subject's block of lines (lazy mode); False if the file does not fit it."""
+        blocks = {}
+        covered = 0
+        for match in _BLOCK.finditer(data, start):
+            first, stop = match.span()
+            covered += stop - first
+            blocks.setdefault(match.group(1).decode("ascii").lower(), []).append((first, stop))
+        if covered != len(data) - start:
+            return False  # lines the block pattern does not explain: parse everything
+        self._data = data
+        self._blocks = blocks
+        self.rows = data.count(b"\n", start)
+        return True
+
+    def _parse_rows(self, header, reader):
+        at = [header.index(c) for c in _NEEDED]
+        width = max(at) + 1
+        add = self.add
+        for row in reader:
+            if len(row) >= width:
+                add(row[at[0]], row[at[1]], row[at[2]], row[at[3]], row[at[4]])
+
+    def _subject(self, hexdigest):
+        subj = self._subjects.get(hexdigest)
+        if subj is None:
+            lines = self._blocks.pop(hexdigest, None)
+            if lines is None:
+                return None
+            subj = self._subjects[hexdigest] = _Subject()
+            add = self._add_entry
+            for first, stop in lines:
+                text = self._data[first:stop].decode("utf-8", "replace")
+                for row in csv.reader(text.splitlines()):
+                    if len(row) >= 8:
+                        add(subj, row[1], row[2], row[3], row[7])
+            if not self._blocks:
+                self._data = b""  # every subject parsed: drop the file's bytes
+        return subj
 
     # --- checking -------------------------------------------------------------
 
@@ -152,7 +212,7 @@ class SbomIndex(object):
     def _decide(self, subject_digest, image_digest, library_path, library_digest):
         subjects = []
         for digest in (subject_digest, image_digest):
-            subj = self._subjects.get(normalize_digest(digest or ""))
+            subj = self._subject(normalize_digest(digest or ""))
             if subj is not None and subj not in subjects:
                 subjects.append(subj)
         if not subjects:

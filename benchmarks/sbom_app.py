@@ -1,0 +1,39 @@
+"""A throw-away copy of the app's layout whose lookups/ folder a test or benchmark controls.
+
+The commands read their lookup from ``lookups/`` next to their own ``bin/``
+(``claw_ta.LOOKUPS_DIR``, derived from where ``claw_ta`` was imported from,
+symlinks not resolved). Linking ``bin/`` entries into a temporary app gives
+the real code a lookups folder of our choosing without touching the repo's.
+"""
+import os
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+APP_BIN = os.path.join(REPO, "TA-claw-runtime", "bin")
+SCRIPTS = ("clawsbomcheck.py", "clawsbomindex.py")
+
+
+def make_app(root, lookup_rows=None, lookup_text=None, lookup_name="claw_sbom_libraries.csv"):
+    """Create ``root/app/{bin,lookups}``; return the dict of script paths (by command name).
+
+    ``lookup_rows`` (dicts) are written with claw_ta's writer; ``lookup_text``
+    is written verbatim; with neither, no lookup file exists.
+    """
+    app = os.path.join(str(root), "app")
+    bin_dir = os.path.join(app, "bin")
+    lookups = os.path.join(app, "lookups")
+    os.makedirs(bin_dir, exist_ok=True)
+    os.makedirs(lookups, exist_ok=True)
+    for name in ("claw_ta", "splunklib") + SCRIPTS:
+        link = os.path.join(bin_dir, name)
+        if not os.path.lexists(link):
+            os.symlink(os.path.join(APP_BIN, name), link)
+    path = os.path.join(lookups, lookup_name)
+    if lookup_rows is not None:
+        import sys
+        sys.path.insert(0, APP_BIN)
+        from claw_ta.sbom.index import write_csv
+        write_csv(lookup_rows, path)
+    elif lookup_text is not None:
+        with open(path, "w", encoding="utf-8", newline="") as handle:
+            handle.write(lookup_text)
+    return dict((os.path.splitext(s)[0], os.path.join(bin_dir, s)) for s in SCRIPTS)
