@@ -5,7 +5,7 @@ import sys
 
 from claw_ta.detections.evaluate import matches, score, total
 from tests import paths
-from tests.replay_support import lib, make_scenario
+from tests.replay_support import IMG, ev, lib, make_scenario
 
 
 def test_expected_line_matches_on_its_own_fields_only():
@@ -70,6 +70,14 @@ def test_cli_missed_alert_and_bad_arguments(tmp_path):
     path = make_scenario(tmp_path, "m", [], expected=[{"detection_id": "claw_sensor_silent", "host": "n"}])
     done = _cli(path, "--min-recall", "1")
     assert done.returncode == 1 and "missed:" in done.stdout
+    slsa = ev("12:02:00", "image_attestation", verdict="Allowed", slsa_level="0", subject_digest=IMG,
+              image_digest=IMG, image_ref="r/x:1", k8s_namespace="payments", k8s_pod="p")
+    risk = make_scenario(tmp_path, "r", [lib("12:01:00", "/dev/shm/a.so", pod="p"), slsa],
+                         expected=[{"detection_id": "claw_library_from_writable_path"},
+                                   {"detection_id": "claw_low_slsa_in_prod"}])
+    assert _cli(risk, "--no-risk", "--min-precision", "1").returncode == 0
+    done = _cli(risk, "--min-precision", "1")  # the incident on pod p is scored by default
+    assert done.returncode == 1 and "claw_workload_risk" in done.stdout
     done = _cli(path, "--min-recall", "1.5")
     assert done.returncode == 2 and "--min-recall" in done.stderr
     bad = make_scenario(tmp_path, "bad", [], expected=[])

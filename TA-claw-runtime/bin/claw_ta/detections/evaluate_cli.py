@@ -1,5 +1,7 @@
 """``claw-ta evaluate SCENARIO_DIR...``: precision and recall of the detections per scenario and in total.
 
+Scores the detections' alerts and the claw_workload_risk incidents (as
+``claw-ta replay --risk`` prints them; ``--no-risk`` leaves those out).
 Prints one line per scenario (precision, recall, counts) with its missed and
 extra alerts, then the total; ``--json`` prints the same as one JSON object.
 Exits 1 when the total precision or recall is below ``--min-precision`` /
@@ -37,13 +39,14 @@ def add_arguments(parser):
                         help="exit 1 if the total precision is below P (0..1)")
     parser.add_argument("--min-recall", type=_ratio_arg, default=0.0, metavar="R",
                         help="exit 1 if the total recall is below R (0..1)")
-    parser.add_argument("--risk", action="store_true",
-                        help="score claw_workload_risk incidents too (as `claw-ta replay --risk` prints them)")
+    parser.add_argument("--no-risk", dest="risk", action="store_false",
+                        help="leave claw_workload_risk incidents out (they are scored by default, "
+                             "as `claw-ta replay --risk` prints them)")
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of text")
     add_sampling_arguments(parser)
 
 
-def evaluate(paths, risk=False, sampler_factory=lambda: None):
+def evaluate(paths, risk=True, sampler_factory=lambda: None):
     """(per-scenario list of {"scenario", ...score}, total, errors)."""
     scores, errors = [], []
     for path in paths:

@@ -1,0 +1,153 @@
+"""Replay speed, library-load volume reduction, and recall under sampling.
+
+    .venv/bin/python benchmarks/bench_replay.py                 # 200k events (a minute or so)
+    .venv/bin/python benchmarks/bench_replay.py --events 1000000 # the 1 million event target
+
+1. Speed: ``claw-ta replay`` (all detections) over a generated scenario of
+   --events raw events (90% library loads over a fleet of pods, heartbeats,
+   attestations, a few attacks), against a baseline measured in the same run:
+   reading the same file with ``json.loads`` per line (the least any replay
+   must do). Figures: seconds, events/s, the ratio to the baseline and the
+   time for 1 million events at the measured rate (target: < 60 s, one core).
+2. Volume: library_load events the unlisted-library search selects vs the rows
+   its ``stats`` hands to ``clawsbomcheck`` (generated data and bundled scenarios).
+3. Recall on the bundled scenarios at sampling ratios 1, 10 and 100, with
+   first-sighting-preserving sampling and with plain random sampling.
+"""
+import argparse
+import calendar
+import glob
+import json
+import os
+import random
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(HERE)
+sys.path.insert(0, os.path.join(REPO, "TA-claw-runtime", "bin"))
+
+from claw_ta.detections import engine  # noqa: E402
+from claw_ta.detections.evaluate import score, total  # noqa: E402
+from claw_ta.detections.sampling import first_sighting_sampler, random_sampler  # noqa: E402
+
+LIBS = ["/usr/lib/x86_64-linux-gnu/%s" % n for n in (
+    "libc.so.6", "libssl.so.3", "libcrypto.so.3", "libz.so.1", "libpthread.so.0", "libm.so.6",
+    "libdl.so.2", "libstdc++.so.6", "libgcc_s.so.1", "libpcre2-8.so.0", "libzstd.so.1", "liblzma.so.5")]
+
+
+def _digest(rng):
+    return "sha256:%064x" % rng.getrandbits(256)
+
+
+def generate(path, count, seed=7):
+    rng = random.Random(seed)
+    apps = [(_digest(rng), _digest(rng), "registry.example.com/team%d/app%d:1.%d" % (i % 7, i, i % 5))
+            for i in range(60)]
+    lib_digests = dict((lib, _digest(rng)) for lib in LIBS)
+    hosts = ["node-%02d" % i for i in range(40)]
+    start = calendar.timegm((2026, 11, 20, 11, 0, 0))  # one hour of history, one of window
+    step = 7200.0 / count
+    ids = 0
+    with open(path, "w") as out:
+        for i in range(count):
+            t = start + i * step
+            ts = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(t)) + (".%06dZ" % int((t % 1) * 1e6))
+            host = hosts[i % len(hosts)]
+            ids += 1
+            event = {"timestamp": ts, "event_id": "b-%d" % ids, "agent_id": "claw-" + host,
+                     "runtime_version": "1.8.2", "host": host}
+            roll = i % 100
+            app, image, ref = apps[(i // 100) % len(apps)]
+            pod = "app-%d-%s" % (apps.index((app, image, ref)), host)
+            if roll < 90:
+                lib = LIBS[i % len(LIBS)]
+                if i == int(count * 0.75):
+                    lib = "/dev/shm/.x/libinject.so"
+                event.update(event_type="library_load", subject_digest=app, subject_name="/usr/bin/app",
+                             triggering_process_path="/usr/bin/app", pid=1000 + i % 500, library_path=lib,
+                             library_digest=lib_digests.get(lib, _digest(rng)), image_digest=image,
+                             image_ref=ref, k8s_namespace="team-prod", k8s_pod=pod)
+            elif roll < 95:
+                event.update(event_type="agent_heartbeat")
+            else:
+                event.update(event_type="image_attestation" if roll % 2 else "binary_attestation",
+                             verdict="Allowed", subject_digest=image if roll % 2 else app, slsa_level=3,
+                             image_digest=image, image_ref=ref, k8s_namespace="team-prod", k8s_pod=pod)
+            out.write(json.dumps(event, separators=(",", ":")) + "\n")
+
+
+def make_scenario(root, count):
+    path = os.path.join(root, "bench")
+    os.makedirs(os.path.join(path, "events"))
+    with open(os.path.join(path, "scenario.json"), "w") as handle:
+        json.dump({"name": "bench", "detect_from": "2026-11-20T12:00:00Z",
+                   "detect_to": "2026-11-20T13:00:00Z"}, handle)
+    generate(os.path.join(path, "events", "fleet.jsonl"), count)
+    return path
+
+
+def baseline(path):
+    started = time.process_time()
+    n = 0
+    for name in sorted(glob.glob(os.path.join(path, "events", "*"))):
+        with open(name, encoding="utf-8") as handle:
+            for line in handle:
+                json.loads(line)
+                n += 1
+    return time.process_time() - started, n
+
+
+def speed(count):
+    with tempfile.TemporaryDirectory() as root:
+        path = make_scenario(root, count)
+        base_s, n = baseline(path)
+        started = time.process_time()
+        result = engine.replay(path)
+        replay_s = time.process_time() - started
+    selected, aggregated, _ = result.stage_counts["claw_unlisted_library_load"]
+    print("speed: %d events, replay %.2f s CPU (%.0f events/s), baseline json.loads %.2f s: ratio %.2fx"
+          % (n, replay_s, n / replay_s, base_s, replay_s / base_s))
+    print("speed: 1 million events at this rate: %.1f s (target < 60 s on one core); alerts: %d"
+          % (replay_s * 1e6 / n, len(result.alerts)))
+    print("volume (generated): %d library_load events -> %d rows to clawsbomcheck (%.0fx fewer)"
+          % (selected, aggregated, selected / float(max(aggregated, 1))))
+
+
+def scenarios_figures(folder):
+    dirs = sorted(d for d in glob.glob(os.path.join(folder, "*", "")) if os.path.exists(os.path.join(d, "scenario.json")))
+    if not dirs:
+        print("no scenarios under %s" % folder)
+        return
+    loads = rows = 0
+    for d in dirs:
+        selected, aggregated, _ = engine.replay(d).stage_counts["claw_unlisted_library_load"]
+        loads += selected
+        rows += aggregated
+    print("volume (%d bundled scenarios): %d library_load events -> %d rows to clawsbomcheck (%.1fx fewer)"
+          % (len(dirs), loads, rows, loads / float(max(rows, 1))))
+    for ratio in (1, 10, 100):
+        for mode, factory in (("first-sighting", first_sighting_sampler), ("random", random_sampler)):
+            if ratio == 1 and mode == "random":
+                continue
+            scores = []
+            for d in dirs:
+                result = engine.replay(d, sampler=factory(ratio) if ratio > 1 else None)
+                scores.append(score(result.scenario.expected(), result.alerts + result.incidents()))
+            t = total(scores)
+            print("sampling 1/%-3d %-14s recall %.3f  precision %.3f  (%d/%d expected alerts)"
+                  % (ratio, mode, t["recall"], t["precision"], t["matched"], t["expected"]))
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, default=200000, help="generated events (default 200000)")
+    parser.add_argument("--scenarios", default=os.path.join(REPO, "scenarios"))
+    args = parser.parse_args()
+    speed(args.events)
+    scenarios_figures(args.scenarios)
+
+
+if __name__ == "__main__":
+    main()
