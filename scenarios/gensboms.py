@@ -7,6 +7,7 @@ binary's file digest) and file components nested under their package; SPDX
 file names and CONTAINS relationships; in-toto v0.9 links whose product is the
 binary and whose materials are the libraries it was linked against.
 """
+import hashlib
 import json
 from xml.sax.saxutils import escape, quoteattr
 
@@ -20,8 +21,11 @@ def _purl(lib, distro):
 
 
 def _group(libs):
-    packages = {}
+    packages, seen = {}, set()
     for lib in libs:
+        if lib.path in seen:
+            continue
+        seen.add(lib.path)
         packages.setdefault((lib.package, lib.version), []).append(lib)
     return sorted(packages.items())
 
@@ -49,8 +53,9 @@ def cyclonedx_json(subject_name, subject_digest, libs, distro="debian-12", kind=
                hexdigest(subject_digest)[13:16], hexdigest(subject_digest)[17:20], hexdigest(subject_digest)[20:32]),
            "version": 1,
            "metadata": {"timestamp": CREATED,
-                        "tools": {"components": [{"type": "application", "author": "anchore",
-                                                  "name": "syft", "version": "1.4.1"}]},
+                        "tools": ({"components": [{"type": "application", "author": "anchore",
+                                                   "name": "syft", "version": "1.4.1"}]}
+                                  if spec >= "1.5" else [{"vendor": "anchore", "name": "syft", "version": "1.4.1"}]),
                         "component": {"bom-ref": "subject", "type": kind, "name": subject_name,
                                       "version": subject_digest,
                                       "hashes": [{"alg": "SHA-256", "content": subject_digest[7:]}]}},
@@ -99,18 +104,21 @@ def spdx_json(subject_name, subject_digest, libs, distro="ubuntu-22.04", relativ
                         "relatedSpdxElement": "SPDXRef-DocumentRoot-Image"}]
     for (pkg, ver), group in _group(libs):
         pid = "SPDXRef-Package-deb-%s-%s" % (pkg, hexdigest(pkg + ver)[:16])
+        sha1s = [hexdigest("sha1|" + lib.digest)[:40] for lib in group]
         packages.append({"name": pkg, "SPDXID": pid, "versionInfo": ver, "supplier": "NOASSERTION",
-                         "downloadLocation": "NOASSERTION", "filesAnalyzed": False,
+                         "downloadLocation": "NOASSERTION", "filesAnalyzed": True,
+                         "packageVerificationCode": {
+                             "packageVerificationCodeValue": hashlib.sha1("".join(sorted(sha1s)).encode()).hexdigest()},
                          "licenseConcluded": "NOASSERTION", "licenseDeclared": "NOASSERTION",
                          "copyrightText": "NOASSERTION",
                          "externalRefs": [{"referenceCategory": "PACKAGE-MANAGER", "referenceType": "purl",
                                            "referenceLocator": _purl(group[0], distro)}]})
         rels.append({"spdxElementId": "SPDXRef-DocumentRoot-Image", "relationshipType": "CONTAINS",
                      "relatedSpdxElement": pid})
-        for lib in group:
+        for lib, sha1 in zip(group, sha1s):
             fid = "SPDXRef-File-%s" % hexdigest(lib.path)[:16]
             files.append({"fileName": ("." + lib.path) if relative else lib.path, "SPDXID": fid,
-                          "checksums": [{"algorithm": "SHA1", "checksumValue": hexdigest("sha1|" + lib.digest)[:40]},
+                          "checksums": [{"algorithm": "SHA1", "checksumValue": sha1},
                                         {"algorithm": "SHA256", "checksumValue": lib.digest[7:]}],
                           "licenseConcluded": "NOASSERTION", "copyrightText": "NOASSERTION"})
             rels.append({"spdxElementId": pid, "relationshipType": "CONTAINS", "relatedSpdxElement": fid})

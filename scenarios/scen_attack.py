@@ -99,26 +99,27 @@ def tier_spike():
 
 def nonprod_image():
     sc = Scenario("attack-nonprod-image-in-prod",
-                  "claw_image_env.csv (site data, lookups/ override) marks registry.example.com/dev/* and "
-                  "*-snapshot tags non-production. At 12:31 a developer's feature-branch image "
-                  "registry.example.com/dev/payments-api:feature-fast-refunds is started in payments-prod "
-                  "(kubectl set image during an incident) and passes attestation (SLSA 3, same CI). It must "
-                  "raise claw_nonprod_image_in_prod (severity medium) once for the (digest, ref, namespace, "
-                  "host). The prod image on the other nodes must not. Delivery: Fluent Bit to HEC with "
-                  "Merge_Log On and Keep_Log Off (claw fields at top level, no `log`).")
+                  "Tuning: this site's CI pushes every pull-request build to registry.example.com/feature-builds/ "
+                  "(a name the shipped claw_image_env.csv cannot know), so lookups/claw_image_env.csv adds that "
+                  "repository as nonprod on top of the shipped patterns. At 12:31 the PR image "
+                  "registry.example.com/feature-builds/payments-api:pr-2291-fast-refunds is started in "
+                  "payments-prod (kubectl set image during an incident) and passes attestation (SLSA 3, same "
+                  "CI). It must raise claw_nonprod_image_in_prod (severity medium) once for the (digest, ref, "
+                  "namespace, host); the release image on the other nodes must not. Delivery: Fluent Bit to "
+                  "HEC with Merge_Log On and Keep_Log Off (claw fields at top level, no `log`).")
     sc.lookup("claw_image_env.csv", ["image_ref", "environment"],
-              [[REG + "/dev/*", "nonprod"], ["*-snapshot", "nonprod"], [REG + "/staging/*", "nonprod"],
-               [REG + "/*", "prod"]])
+              [[REG + "/feature-builds/*", "nonprod"], ["*/dev/*", "nonprod"], ["*/staging/*", "nonprod"],
+               ["*:*-SNAPSHOT", "nonprod"], ["*:*-snapshot", "nonprod"], ["*/prod/*", "prod"]])
     nodes = ["prod-app-01", "prod-app-02", "prod-app-03"]
     wls = pods(sc, PAYMENTS, "payments-prod", nodes, "payments-api")
     f = "prod-app.merge.hec.jsonl"
     sc.heartbeats(f, nodes)
     sc.steady(f, wls, per_hour=2)
-    dev = Image(REG + "/dev/payments-api", "feature-fast-refunds", PAYMENTS.binary, PAYMENTS.libs)
+    dev = Image(REG + "/feature-builds/payments-api", "pr-2291-fast-refunds", PAYMENTS.binary, PAYMENTS.libs)
     rogue = wls[2].moved(sc.sim, pod="payments-api-5c6d7e8f9-qq7rt", image_ref=dev.ref, image_digest=dev.digest)
     sc.steady(f, [rogue], per_hour=3, start=sc.t0 + 31 * MIN)
     sc.sboms["payments-api-1.4.0.cdx.json"] = cyclonedx_json(PAYMENTS.ref, PAYMENTS.digest, PAYMENTS.libs)
-    sc.sboms["payments-api-feature-fast-refunds.cdx.json"] = cyclonedx_json(dev.ref, dev.digest, dev.libs)
+    sc.sboms["payments-api-pr-2291.cdx.json"] = cyclonedx_json(dev.ref, dev.digest, dev.libs)
     sc.expect("claw_nonprod_image_in_prod", severity="medium", image_digest=dev.digest, image_ref=dev.ref,
               namespace="payments-prod", host="prod-app-03")
     return sc

@@ -30,15 +30,17 @@ POSTGRES = libset("postgresql-16-rhel9", [
 
 def low_slsa():
     sc = Scenario("attack-low-slsa-in-prod",
-                  "Tuning: this site's batch namespace is production but is not named *-prod, so "
-                  "lookups/claw_namespace_env.csv maps `batch` to prod (plus the usual patterns). At 12:08 a "
-                  "hand-built image pushed from a laptop (no provenance: slsa_level 0) is admitted in `batch` "
-                  "because its policy runs in audit mode (verdict Allowed) and runs on prod-batch-01. The "
-                  "image attestation and the binary attestation are both Allowed attestations below the SLSA "
-                  "threshold (2), so claw_low_slsa_in_prod fires for each subject digest (image and binary). "
-                  "The same kind of image in dev-erin (nonprod) must not alert. HEC, Merge_Log Off.")
+                  "Tuning: this site lists its production namespaces explicitly (`batch` and *-prod) and treats "
+                  "every other namespace as nonprod, the reverse of the shipped default (anything not "
+                  "dev/test/staging-like is prod): lookups/claw_namespace_env.csv. At 12:08 a hand-built image "
+                  "pushed from a laptop (no provenance: slsa_level 0) is admitted in `batch` because its policy "
+                  "runs in audit mode (verdict Allowed) and runs on prod-batch-01. The image attestation and "
+                  "the binary attestation are both Allowed attestations below the SLSA threshold (2), so "
+                  "claw_low_slsa_in_prod fires for each subject digest (image and binary). The same kind of "
+                  "image in `tools` (internal tooling, nonprod at this site, prod by the shipped default) and in "
+                  "dev-erin must not alert. HEC, Merge_Log Off.")
     sc.lookup("claw_namespace_env.csv", ["namespace", "environment"],
-              [["batch", "prod"], ["*-prod", "prod"], ["prod-*", "prod"], ["*", "nonprod"]])
+              [["batch", "prod"], ["*-prod", "prod"], ["*", "nonprod"]])
     f = "batch.hec.jsonl"
     nodes = ["prod-batch-01", "prod-batch-02", "dev-02"]
     sc.heartbeats(f, nodes)
@@ -49,6 +51,8 @@ def low_slsa():
     sc.sim.process_start(f, sc.t0 + 8 * MIN, bad, image=True)
     dev = pods(sc, adhoc, "dev-erin", ["dev-02"], "fix-ledger", slsa=0, policy="dev-permissive")[0]
     sc.sim.process_start(f, sc.t0 + 20 * MIN, dev, image=True)
+    tools = pods(sc, adhoc, "tools", ["prod-batch-02"], "fix-ledger", slsa=0, policy="tools-audit")[0]
+    sc.sim.process_start(f, sc.t0 + 26 * MIN, tools, image=True)
     sc.sboms["batch-reconcile-4.1.0.cdx.json"] = cyclonedx_json(good.ref, good.digest, good.libs)
     for subject in (adhoc.digest, bad.binary_digest):
         sc.expect("claw_low_slsa_in_prod", subject_digest=subject, host="prod-batch-01", namespace="batch")

@@ -109,16 +109,13 @@ def node_drain():
 def rollout_promotion():
     sc = Scenario("benign-rollout-promotion",
                   "Release of payments-api 1.5.0: the new digest is built once, deployed to payments-staging "
-                  "as registry.example.com/staging/payments-api:1.5.0-rc.2 at 12:02 (claw_image_env.csv marks "
-                  "staging/* nonprod), then PROMOTED: the same digest is copied to "
+                  "as registry.example.com/staging/payments-api:1.5.0-rc.2 at 12:02 (the shipped "
+                  "claw_image_env.csv marks */staging/* nonprod), then PROMOTED: the same digest is copied to "
                   "registry.example.com/payments/api:1.5.0 and rolled out to payments-prod from 12:30 (rolling "
                   "update, maxSurge 1: old pods terminate as new ones start, a burst of attestations of a digest "
                   "with no baseline). Promotion of one digest from staging to production is the normal path: "
                   "not claw_nonprod_image_in_prod (the prod ref is not nonprod); a new digest is never a tier "
                   "anomaly on its own. 36 h baseline history; raw lines and HEC Merge_Log On.")
-    sc.lookup("claw_image_env.csv", ["image_ref", "environment"],
-              [[REG + "/dev/*", "nonprod"], [REG + "/staging/*", "nonprod"], ["*-snapshot", "nonprod"],
-               [REG + "/*", "prod"]])
     hist, f = "history.jsonl", "release.merge.hec.jsonl"
     _tiers_lookup(sc)
     old = pods(sc, PAYMENTS, "payments-prod", TIERS["backend"][:3], "payments-api", tier="backend")

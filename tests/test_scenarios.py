@@ -7,6 +7,7 @@ source of truth (``claw_ta.detections.definitions``).
 import glob
 import json
 import os
+import shutil
 import subprocess
 import sys
 
@@ -116,6 +117,28 @@ def test_evaluate_without_risk_misses_only_risk_incidents():
     assert result["total"]["matched"] + len(missed) == result["total"]["expected"]
 
 
+TUNING_LOOKUPS = ("claw_allowlist.csv", "claw_namespace_env.csv", "claw_image_env.csv")
+
+
+def test_every_tuning_override_is_load_bearing(tmp_path):
+    """A scenario's allowlist / environment override changes what fires: without it the score drops
+    (so the tuning semantics really are exercised, not decorative)."""
+    copies = []
+    for folder in SCENARIO_DIRS:
+        for name in TUNING_LOOKUPS:
+            if os.path.exists(os.path.join(folder, "lookups", name)):
+                copy = os.path.join(str(tmp_path), "%s--without-%s" % (os.path.basename(folder[:-1]), name[:-4]))
+                shutil.copytree(folder, copy)
+                os.remove(os.path.join(copy, "lookups", name))
+                copies.append(copy)
+    assert len(copies) >= 5
+    proc = _claw_ta("evaluate", "--json", *copies)
+    result = json.loads(proc.stdout)
+    assert not result["errors"]
+    unchanged = [s["scenario"] for s in result["scenarios"] if s["precision"] == 1.0 and s["recall"] == 1.0]
+    assert unchanged == []
+
+
 def test_every_detection_has_an_attack_scenario_with_its_entity_fields():
     definitions = _detections()
     wanted = dict((d.id, d.entity_fields) for d in definitions.DETECTIONS)
@@ -179,3 +202,43 @@ def test_scenarios_stay_small():
         assert "__pycache__" not in root, "bytecode cache inside scenarios/: `scenarios/*/` would list it"
         total += sum(os.path.getsize(os.path.join(root, f)) for f in files)
     assert total < 20 * 1024 * 1024, "scenarios/ is %.1f MB" % (total / 1048576.0)
+
+
+def _sboms(pattern):
+    found = sorted(glob.glob(os.path.join(paths.SCENARIOS, "*", "sboms", pattern)))
+    assert found, "no %s SBOM in any scenario" % pattern
+    return found
+
+
+def test_sboms_validate_with_the_real_tools():
+    """The scenario SBOMs are real-shaped: CycloneDX JSON/XML pass the official schemas
+    (cyclonedx-python-lib), SPDX 2.3 passes spdx-tools' validation, in-toto links load with in-toto."""
+    import re
+    from cyclonedx.schema import SchemaVersion
+    from cyclonedx.validation.json import JsonStrictValidator
+    from cyclonedx.validation.xml import XmlValidator
+    from in_toto.models.metadata import Metablock
+    from spdx_tools.spdx.parser.parse_anything import parse_file
+    from spdx_tools.spdx.validation.document_validator import validate_full_spdx_document
+
+    def cdx_json(text):
+        return JsonStrictValidator(SchemaVersion.from_version(json.loads(text)["specVersion"])).validate_str(text)
+
+    for path in _sboms("*.cdx.json"):
+        with open(path, encoding="utf-8") as handle:
+            assert cdx_json(handle.read()) is None, path
+    for path in _sboms("*.intoto.json"):
+        with open(path, encoding="utf-8") as handle:
+            statement = json.load(handle)
+        assert statement["_type"] == "https://in-toto.io/Statement/v1" and statement["subject"], path
+        assert cdx_json(json.dumps(statement["predicate"])) is None, path
+    for path in _sboms("*.cdx.xml"):
+        with open(path, encoding="utf-8") as handle:
+            text = handle.read()
+        version = re.search(r"cyclonedx.org/schema/bom/(1[.][0-9])", text).group(1)
+        assert XmlValidator(SchemaVersion.from_version(version)).validate_str(text) is None, path
+    for path in _sboms("*.spdx.json"):
+        assert validate_full_spdx_document(parse_file(path)) == [], path
+    for path in _sboms("*.link"):
+        link = Metablock.load(path).signed
+        assert link.materials and link.products, path
