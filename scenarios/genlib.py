@@ -189,7 +189,8 @@ class Sim(object):
             return self._render_hec(rows, merge="merge" in fname, keep_log="keeplog" in fname)
         if fname.endswith(".journal.jsonl"):
             return self._render_journal(rows)
-        return "".join(dumps(ev) + "\n" for _, _, ev, _ in rows)
+        # a str event is a raw line as written (e.g. truncated by a killed writer)
+        return "".join((ev if isinstance(ev, str) else dumps(ev)) + "\n" for _, _, ev, _ in rows)
 
     def _render_cri(self, rows):
         out = []

@@ -1,6 +1,6 @@
 """Attack scenarios, continued: SLSA, sensor health, tag swaps, allowlist expiry."""
 from genfleet import DEBIAN12, MIN, PYTHON311, REG, Image, Lib, Scenario
-from genlib import Workload, digest, libset
+from genlib import Workload, digest, dumps, libset
 from gensboms import cyclonedx_json, intoto_link, spdx_json
 from scen_attack import CART, PAYMENTS, pods
 
@@ -67,13 +67,17 @@ def sensor_silent():
                   "Kubernetes nodes send raw JSON lines. At 12:21 someone with root on bm-db-02 stops "
                   "claw-runtime (`systemctl stop`): its heartbeats end and are silent for 39 minutes by the "
                   "end of the window, so claw_sensor_silent fires for (bm-db-02, claw-bm-db-02). prod-app-02's "
-                  "agent restarts at 12:30 (3-minute gap, then heartbeats resume): no alert.")
+                  "agent is OOM-killed at 12:30 mid-write (one truncated JSON line, which the replay must skip "
+                  "with a warning) and restarts (3-minute gap, then heartbeats resume): no alert.")
     fj, fr = "bm-db.journal.jsonl", "nodes.jsonl"
     dbs = ["bm-db-01", "bm-db-02"]
     nodes = ["prod-app-01", "prod-app-02", "prod-app-03"]
     sc.heartbeats(fj, ["bm-db-01"])
     sc.heartbeats(fj, ["bm-db-02"], end=sc.t0 + 21 * MIN)
     sc.heartbeats(fr, nodes, gaps={"prod-app-02": ((sc.t0 + 30 * MIN, sc.t0 + 33 * MIN),)})
+    # the agent was OOM-killed in the middle of writing a line: the file keeps a truncated record
+    cut = sc.sim.base(sc.t0 + 30 * MIN, "agent_heartbeat", "prod-app-02")
+    sc.sim.add(fr, sc.t0 + 30 * MIN, dumps(cut)[:97])
     sc.steady(fr, pods(sc, PAYMENTS, "payments-prod", nodes, "payments-api"), per_hour=3)
     for host in dbs:
         wl = Workload(sc.sim, "postgres", host, "/usr/pgsql-16/bin/postgres", POSTGRES, slsa=3,

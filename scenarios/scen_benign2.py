@@ -86,7 +86,8 @@ def node_drain():
                   "pods in the baseline). The node reboots: its claw-runtime agent is silent for 6 minutes "
                   "(12:20-12:26) and comes back (the daemonset tolerates the cordon). Then the claw-runtime "
                   "daemonset itself is upgraded 1.8.2 -> 1.8.3, node by node, each agent missing one or two "
-                  "heartbeats. None of this alerts: rescheduling within the tier, a sensor gap shorter than "
+                  "heartbeats and then emitting an event type this add-on does not know yet "
+                  "(agent_config_reload), which must pass through harmlessly. None of this alerts: rescheduling within the tier, a sensor gap shorter than "
                   "10 minutes and a recovered sensor. CRI container log lines.")
     hist, f = "history.jsonl", "claw-runtime.cri.log"
     web, ledger = _tier_fleet(sc, hist)
@@ -98,6 +99,11 @@ def node_drain():
         up = sc.t0 + (31 + 3 * i) * MIN
         sc.sim.heartbeats(f, n, sc.t0, up, gaps=gaps[n])
         sc.sim.heartbeats(f, n, up + 20 * NS, sc.t1, version="1.8.3")
+        # 1.8.3 adds an event type this add-on version does not know: it must pass through harmlessly
+        ev = sc.sim.base(up + 5 * NS, "agent_config_reload", n)
+        ev.update(runtime_version="1.8.3", config_digest=digest("claw-config|2026-11-20"), rules_loaded=412,
+                  previous_runtime_version="1.8.2")
+        sc.sim.add(f, up + 5 * NS, ev)
     sc.steady(f, web + ledger[:1] + ledger[2:], per_hour=2, start=sc.t0)
     sc.steady(f, ledger[1:2], per_hour=2, start=sc.t0, end=sc.t0 + 5 * MIN)
     for i, node in enumerate(["prod-be-03", "prod-be-04", "prod-be-04"]):
