@@ -91,6 +91,8 @@ INDEX_MACRO_EXEMPT = {
 EXEMPT_GENERATORS = ("inputlookup", "rest", "makeresults")
 
 Search = namedtuple("Search", "origin name spl conf")
+# Searches a saved search ships besides its own (ES notable drill-down).
+DRILLDOWN_KEYS = ("action.notable.param.drilldown_search",)
 
 
 def _macros():
@@ -195,6 +197,9 @@ class AppContent(object):
         self.savedsearches = self._conf("savedsearches")
         self.searches = [Search("savedsearches.conf", name, keys["search"], keys)
                          for name, keys in self.savedsearches.items() if "search" in keys]
+        self.searches += [Search("savedsearches.conf (drilldown)", name, keys[key], {})
+                          for name, keys in self.savedsearches.items()
+                          for key in DRILLDOWN_KEYS if keys.get(key, "").strip()]
         self.searches += _dashboard_searches()
 
     def _conf(self, name):

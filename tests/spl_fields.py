@@ -83,13 +83,14 @@ def filtered_fields(segments, base_known, lookup_columns, command_outputs):
     return unknown
 
 
-def _filtered(segments, known, lookup_columns, command_outputs, unknown, where):
-    known = set(known)
+def _filtered(segments, base_known, lookup_columns, command_outputs, unknown, where):
+    known = set(base_known)
     is_open = False
     for index, seg in enumerate(segments):
         label = "%s%s #%d" % (where, seg.name, index + 1)
         for sub in seg.subsearches:
-            made = _filtered(sub, known, lookup_columns, command_outputs, unknown, label + " [subsearch] ")
+            # a subsearch is a pipeline of its own: it starts from the base fields
+            made = _filtered(sub, base_known, lookup_columns, command_outputs, unknown, label + " [subsearch] ")
             if seg.name in ("join", "append", "appendcols", "union", "multisearch"):
                 known |= made
         used = set(field for field, _, _ in comparisons(seg))

@@ -34,6 +34,8 @@ def test_content_is_found():
     names = [s.name for s in CONTENT.searches if s.origin == "savedsearches.conf"]
     assert "Claw - Daily Volume Estimate" in names
     assert any(s.origin.endswith("claw_runtime_overview.xml") for s in CONTENT.searches)
+    drilldowns = [k for keys in CONTENT.savedsearches.values() for k in app_content.DRILLDOWN_KEYS if keys.get(k)]
+    assert len(drilldowns) == len([s for s in CONTENT.searches if s.origin.endswith("(drilldown)")])
 
 
 @pytest.mark.parametrize("check", app_content.CHECKS)

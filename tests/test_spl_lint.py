@@ -73,6 +73,7 @@ def test_comparisons_and_where_fields():
     (BASE + " made_up_field=1", "fields", "made_up_field"),
     (BASE + " | where made_up_field > 3", "fields", "made_up_field"),
     (BASE + " | stats count by host | search sbom_status=unlisted", "fields", "sbom_status"),
+    (BASE + " | eval made=1 | append [search `claw_runtime_index` made=2]", "fields", "made"),
     ("index=main sourcetype=claw:runtime event_type=library_load", "index_macro", "claw_runtime_index"),
     ("| tstats count where index=main by host", "index_macro", "claw_runtime_index"),
     ("| inputlookup claw_allowlist | append [search index=main verdict=Denied]", "index_macro", "claw_runtime"),
