@@ -84,6 +84,8 @@ def _descriptor_entries(items):
             path = uri[7:]
         elif uri and "://" not in uri and ":" not in uri.split("/", 1)[0]:
             path = uri
+        if not path and not digest:
+            continue  # a source repository (gitCommit digest) or the like: not a loadable file
         name = uri.rsplit("/", 1)[-1].split("@", 1)[0] if not path else ""
         entries.append(Entry(path, digest, name))
     return entries
