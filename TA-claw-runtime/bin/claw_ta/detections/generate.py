@@ -49,7 +49,9 @@ def tail_segments(detection):
     fields = " ".join(fields)
     return [
         "eval detection_id=%s" % _q(detection.id),
-        'eval claw_namespace=coalesce(namespace, "(none)")',
+        # Aggregated rows may carry several namespaces (values(), sorted): the
+        # first decides, as in the replay.
+        'eval claw_namespace=coalesce(mvindex(namespace, 0), "(none)")',
         "lookup claw_namespace_env namespace AS claw_namespace OUTPUT environment",
         'eval environment=coalesce(environment, "unknown")',
         "search NOT [| inputlookup claw_allowlist | `claw_allowlist_rows(%s)`]" % detection.id,
@@ -162,7 +164,17 @@ def detection_stanza(d):
     keys += _alert_keys(d.severity, d.entity_fields, d.throttle)
     keys += _es_keys(d.search_name, "%s: %s" % (d.title, ", ".join("$%s$" % f for f in d.entity_fields)),
                      d.description, d.severity, d.mitre, d.risk_score, d.entity_fields, drilldown(d), message)
+    keys += _feedback_keys(d.id)
     return _stanza(d.search_name, keys)
+
+
+def _feedback_keys(detection_id):
+    """The policy feedback alert action, off: enabling it is one switch (review mode)."""
+    return [
+        ("action.claw_policy_feedback", "0"),
+        ("action.claw_policy_feedback.param.detection_id", detection_id),
+        ("action.claw_policy_feedback.param.mode", "review"),
+    ]
 
 
 def risk_spl(sep="\n"):
