@@ -127,3 +127,10 @@ def test_policy_feedback_log_lines_break_and_parse():
             '2026-11-20 15:20:01,500 +0100 ERROR pid=42 event=kept reason="HTTP 500"\n')
     events = pe.index_time("claw:policy_feedback:log", data)
     assert [when for _, _, when in events] == [pytest.approx(1795184401.123), pytest.approx(1795184401.5)]
+
+
+def test_replay_reads_pod_identity_from_scenario_cri_file_names():
+    from claw_ta.normalize import normalize
+    source = "scenario/events/payments-api-7d9f_payments_claw-runtime-%s.cri.log" % CONTAINER
+    fields = normalize(json.loads(claw_line("n")), source=source)
+    assert (fields["namespace"], fields["pod"], fields["container_id"]) == ("payments", "payments-api-7d9f", CONTAINER)

@@ -37,8 +37,9 @@ VENDOR_PRODUCT = "Claw Runtime"
 PROCESS_EVENTS = ("binary_attestation", "library_load")
 ACTIONS = {"Allowed": "allowed", "Denied": "blocked"}
 
-# <pod>_<namespace>_<container>-<64 hex container id>.log (kubelet's naming)
-CRI_FILE = re.compile(r"(?:^|/)([^/_]+)_([^/_]+)_([^/]+)-([0-9a-f]{64})\.log$")
+# <pod>_<namespace>_<container>-<64 hex container id>.log (kubelet's naming);
+# scenario files may end in .cri.log (the scenario format's suffix for CRI).
+CRI_FILE = re.compile(r"(?:^|/)([^/_]+)_([^/_]+)_([^/]+)-([0-9a-f]{64})(?:\.cri)?\.log$")
 CRI_LINE = re.compile(r"^(\S+) (stdout|stderr) ([PF]) ?(.*)$", re.S)
 SHA256 = re.compile(r"sha256:[0-9a-f]{64}")
 
