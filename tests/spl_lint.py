@@ -299,10 +299,13 @@ def lint(spl, unexpanded=None):
                 problems.append("unbounded join: give max=N or limit its subsearch (head N, maxout=)")
         if seg.name == "transaction" and not re.search(r"\bmaxspan\s*=", seg.args):
             problems.append("unbounded transaction: give maxspan=")
-    written = split_pipeline(unexpanded if unexpanded is not None else spl)
-    if len(written) > 1 and written[1].name == "search" and (
-            written[0].implicit or written[0].name in ("search", "inputlookup", "from")):
-        problems.append("| search right after the generating search: fold it into the base search")
+    pipelines = [split_pipeline(unexpanded if unexpanded is not None else spl)]
+    while pipelines:  # the main search and every subsearch
+        written = pipelines.pop()
+        pipelines += [sub for seg in written for sub in seg.subsearches]
+        if len(written) > 1 and written[1].name == "search" and (
+                written[0].implicit or written[0].name in ("search", "inputlookup", "from")):
+            problems.append("| search right after the generating search: fold it into the base search")
     return problems
 
 

@@ -88,6 +88,7 @@ def test_comparisons_and_where_fields():
     (BASE + " | transaction host", "slow_patterns", "unbounded transaction"),
     (BASE + " | search verdict=Denied", "slow_patterns", "| search right after"),
     ("| inputlookup claw_allowlist | search reason=x", "slow_patterns", "| search right after"),
+    (BASE + " | append [search `claw_runtime_index` | search verdict=Denied]", "slow_patterns", "| search right"),
 ])
 def test_each_check_catches_broken_spl(spl, check, words):
     problems = problems_of(spl)
