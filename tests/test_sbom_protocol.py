@@ -1,0 +1,216 @@
+"""| clawsbomcheck and | clawsbomindex as subprocesses speaking SCP v2, under Python 3.9 and 3.13."""
+import csv
+import hashlib
+import io
+import json
+import os
+
+import pytest
+
+from benchmarks.sbom_app import make_app
+from claw_ta.sbom.index import build_rows
+from tests import scp_driver
+from tests.paths import APP_BIN, DATA, REPO
+
+PASSTHROUGH = os.path.join(REPO, "tests", "support", "passthrough.py")
+csv.field_size_limit(2 ** 31 - 1)  # the driver reads back our oversized field (300,000 chars)
+
+
+def sha(text):
+    return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
+
+
+BIN = sha("bin")
+ROWS = [
+    {"subject_digest": BIN, "library_path": "/usr/lib/x86_64-linux-gnu/libssl.so.3", "library_digest": sha("ssl"),
+     "package_name": "libssl3", "package_version": "3", "purl": "", "sbom_format": "cyclonedx", "sbom_ref": "doc,1"},
+    {"subject_digest": BIN, "library_path": "/opt/app/lib/libünï.so.1", "library_digest": "",
+     "package_name": "", "package_version": "", "purl": "", "sbom_format": "cyclonedx", "sbom_ref": "doc,1"},
+]
+
+
+def events():
+    """Library loads and other events, with missing fields, multivalues and non-ASCII."""
+    return [
+        {"event_type": "library_load", "subject_digest": BIN, "library_path": "/lib/x86_64-linux-gnu/libssl.so.3",
+         "library_digest": sha("ssl"), "event_id": "1", "tag": ["library", "process"]},
+        {"event_type": "library_load", "subject_digest": BIN, "library_path": "/usr/lib/x86_64-linux-gnu/libssl.so.3",
+         "library_digest": sha("evil"), "event_id": "2", "_raw": 'line one\nline "two", with $dollars$'},
+        {"event_type": "library_load", "subject_digest": BIN, "library_path": "/opt/app/lib/libünï.so.1", "event_id": "3"},
+        {"event_type": "binary_attestation", "subject_digest": BIN, "verdict": "Allowed", "event_id": "4"},
+        {"event_id": "5"},  # no event_type at all
+        {"event_type": "library_load", "subject_digest": sha("unknown"), "library_path": "/x.so", "event_id": "6"},
+        {"event_type": "library_load", "subject_digest": BIN, "library_path": ["/memfd:a (deleted)", "/b.so"],
+         "library_digest": sha("zzz"), "event_id": "7"},
+        {"event_type": "library_load", "subject_digest": BIN, "event_id": "8", "library_path": "x" * 300000},
+    ]
+
+
+EXPECTED = {"1": ("listed", "digest"), "2": ("unlisted", "path"), "3": ("listed", "path"),
+            "4": (None, None), "5": (None, None), "6": ("no_sbom", None), "7": ("unlisted", None),
+            "8": ("unlisted", None)}
+
+
+@pytest.fixture
+def app(tmp_path):
+    return make_app(tmp_path, lookup_rows=ROWS)
+
+
+def strip(record):
+    return dict((k, v) for k, v in record.items() if not k.startswith("sbom_"))
+
+
+def test_getinfo_chunks_and_final_empty_chunk(app, splunk_python):
+    chunks = [events(), events()[:3], []]
+    result = scp_driver.run(app["clawsbomcheck"], [], chunks, python=splunk_python)
+    assert result.returncode == 0, result.stderr
+    assert result.getinfo["type"] == "streaming"
+    assert "Traceback" not in result.stderr
+    assert [len(records) for _, records in result.chunks] == [8, 3, 0]
+    assert [meta.get("finished") for meta, _ in result.chunks] == [False, False, True]
+    for record in result.chunks[0][1]:
+        status, match = EXPECTED[record["event_id"]]
+        assert (record.get("sbom_status"), record.get("sbom_match")) == (status, match), record["event_id"]
+    listed = result.chunks[0][1][0]
+    assert listed["sbom_ref"] == "doc,1" and listed["tag"] == ["library", "process"]
+
+
+def test_records_are_what_splunklib_passes_through_plus_status(app, splunk_python):
+    """Same records, same order, no record dropped or duplicated, fields unchanged."""
+    chunks = [events(), events(), []]
+    mine = scp_driver.run(app["clawsbomcheck"], [], chunks, python=splunk_python)
+    base = scp_driver.run(PASSTHROUGH, [], chunks, python=splunk_python)
+    assert [len(c) for _, c in mine.chunks] == [len(c) for _, c in base.chunks]
+    assert [strip(r) for r in mine.records] == base.records
+    assert base.records[1]["_raw"] == 'line one\nline "two", with $dollars$'
+    assert mine.records[6]["library_path"] == ["/memfd:a (deleted)", "/b.so"]
+    assert len(mine.records[7]["library_path"]) == 300000
+
+
+def test_output_csv_is_splunklib_compatible(app, tmp_path):
+    """Parse the raw body with splunklib's own reader: header order stable, status columns appended."""
+    from claw_ta.sbom.matcher import SbomIndex
+    from claw_ta.sbom.stream import Sink, annotate
+    import sys
+    sys.path.insert(0, APP_BIN)
+    from splunklib.searchcommands.search_command import SearchCommand
+
+    body = scp_driver.records_to_csv(events()).decode("utf-8")
+    sink = Sink()
+    count = annotate(body, SbomIndex.from_rows(ROWS).check_values, sink)
+    sink.flush()
+    text = b"".join(sink.blocks).decode("utf-8")
+    assert count == 8 and sink.length == len(text.encode("utf-8"))
+    header = next(csv.reader(io.StringIO(text)))
+    original = next(csv.reader(io.StringIO(body)))
+    assert header[:len(original)] == original
+    assert header[len(original):] == ["sbom_status", "__mv_sbom_status", "sbom_match", "__mv_sbom_match",
+                                      "sbom_ref", "__mv_sbom_ref", "sbom_reason", "__mv_sbom_reason"]
+    records = list(SearchCommand._read_csv_records(SearchCommand(), io.StringIO(text, newline="")))
+    inputs = list(SearchCommand._read_csv_records(SearchCommand(), io.StringIO(body, newline="")))
+    assert len(records) == 8
+    for got, sent in zip(records, inputs):
+        assert [(k, v) for k, v in got.items() if not k.startswith("sbom_")] == list(sent.items())
+    # each record's original text is carried through byte for byte
+    assert text.split("\r\n", 1)[1].startswith(body.split("\r\n", 1)[1].split("\r\n", 1)[0])
+
+
+def test_rerun_over_existing_status_columns_replaces_them(app, splunk_python):
+    first = scp_driver.run(app["clawsbomcheck"], [], [events(), []], python=splunk_python)
+    again = scp_driver.run(app["clawsbomcheck"], [], [first.records, []], python=splunk_python)
+    assert again.records == first.records
+
+
+def test_path_and_digest_field_options(app, splunk_python):
+    records = [{"event_type": "library_load", "subject_digest": BIN, "so": "/usr/lib/x86_64-linux-gnu/libssl.so.3",
+                "hash": sha("ssl")}]
+    result = scp_driver.run(app["clawsbomcheck"], ["path_field=so", "digest_field=hash"], [records, []],
+                            python=splunk_python)
+    assert result.records[0]["sbom_match"] == "digest"
+
+
+@pytest.mark.parametrize("arg", ["sbom_lookup=../../etc/passwd", "sbom_lookup=/etc/passwd",
+                                 "sbom_lookup=..", "sbom_lookup=a\\b"])
+def test_hostile_lookup_name_is_rejected_naming_the_option(app, splunk_python, arg):
+    result = scp_driver.run(app["clawsbomcheck"], [arg], [events(), []], python=splunk_python)
+    assert any("sbom_lookup" in e for e in result.errors()), result.messages
+    assert "Traceback" not in result.stderr
+
+
+def test_bad_option_names_the_option(app, splunk_python):
+    result = scp_driver.run(app["clawsbomcheck"], ["path_field=not a field!"], [events(), []], python=splunk_python)
+    assert any("path_field" in e for e in result.errors())
+
+
+def test_missing_lookup_is_a_clear_error(tmp_path, splunk_python):
+    app = make_app(tmp_path)
+    result = scp_driver.run(app["clawsbomcheck"], [], [events(), []], python=splunk_python)
+    errors = result.errors()
+    assert errors and "lookups/claw_sbom_libraries.csv not found" in errors[0]
+    assert "claw-ta sbom-index" in errors[0] and "Traceback" not in result.stderr
+
+
+def test_lookup_that_is_not_the_sbom_index_is_a_clear_error(tmp_path, splunk_python):
+    app = make_app(tmp_path, lookup_text="host,tier\nnode-1,web\n")
+    result = scp_driver.run(app["clawsbomcheck"], [], [events(), []], python=splunk_python)
+    assert "no column subject_digest" in result.errors()[0]
+
+
+@pytest.mark.parametrize("text", ["", "subject_digest,library_path,library_digest,package_name,"
+                                      "package_version,purl,sbom_format,sbom_ref\n"])
+def test_empty_lookup_warns_and_passes_everything(tmp_path, splunk_python, text):
+    app = make_app(tmp_path, lookup_text=text)
+    result = scp_driver.run(app["clawsbomcheck"], [], [events(), []], python=splunk_python)
+    assert result.errors() == []
+    assert any("empty" in t for level, t in result.messages if level == "WARN")
+    statuses = [(r["event_id"], r.get("sbom_status")) for r in result.records]
+    assert statuses == [(k, "no_sbom" if k not in ("4", "5") else None) for k in "12345678"]
+
+
+def test_shipped_lookup_is_the_header_only(splunk_python):
+    script = os.path.join(APP_BIN, "clawsbomcheck.py")
+    result = scp_driver.run(script, [], [events()[:2], []], python=splunk_python)
+    assert result.errors() == [] and [r["sbom_status"] for r in result.records] == ["no_sbom", "no_sbom"]
+
+
+# --- | clawsbomindex -------------------------------------------------------------------
+
+def sbom_events(shared=None):
+    found = []
+    for name in sorted(os.listdir(os.path.join(DATA, "sbom"))):
+        with open(os.path.join(DATA, "sbom", name), encoding="utf-8") as handle:
+            found.append({"_raw": handle.read(), "source": "/ci/sboms/" + name, "sourcetype": "claw:sbom"})
+    return found
+
+
+def test_clawsbomindex_rows_equal_the_cli_rows(app, splunk_python):
+    docs = sbom_events()
+    bad = {"_raw": '<!DOCTYPE x [<!ENTITY a "b">]><bom/>', "source": "evil.cdx.xml"}
+    chunks = [docs[:2], [bad] + docs[2:], []]
+    result = scp_driver.run(app["clawsbomindex"], [], chunks, python=splunk_python)
+    assert result.getinfo["type"] == "reporting" and "streaming_preop" not in result.getinfo
+    assert [len(c) for _, c in result.chunks][:2] == [0, 0]  # rows only once every document was seen
+    expected, errors = build_rows([os.path.join(DATA, "sbom")])
+    assert errors == []
+    got = [dict((k, r.get(k, "")) for k in expected[0]) for r in result.records]
+    assert got == expected
+    assert any("evil.cdx.xml" in t and "DOCTYPE" in t for _, t in result.messages)
+
+
+def test_clawsbomindex_reads_large_real_documents(app, shared_dir, splunk_python):
+    path = os.path.join(shared_dir, "sboms", "cyclonedx-examples", "keycloak-10.0.2__bom.json")
+    with open(path, encoding="utf-8") as handle:
+        doc = json.load(handle)
+    doc["metadata"]["component"]["hashes"] = [{"alg": "SHA-256", "content": "ab" * 32}]
+    raw = json.dumps(doc)
+    assert len(raw) > 131072  # beyond csv's default field limit
+    result = scp_driver.run(app["clawsbomindex"], [], [[{"_raw": raw, "source": "keycloak.json"}], []],
+                            python=splunk_python)
+    assert result.errors() == [], result.stderr[-2000:]
+    assert len(result.records) == 903 and {r["subject_digest"] for r in result.records} == {"sha256:" + "ab" * 32}
+
+
+def test_clawsbomindex_with_no_events(app, splunk_python):
+    result = scp_driver.run(app["clawsbomindex"], [], [[]], python=splunk_python)
+    assert result.returncode == 0 and result.records == [] and "Traceback" not in result.stderr
+    assert any("no index rows" in t for _, t in result.messages)
