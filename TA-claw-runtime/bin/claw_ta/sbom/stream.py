@@ -202,6 +202,7 @@ def annotate(text, check_values, out, path_field="library_path", digest_field="l
         record = captured[0] if len(captured) == 1 else "".join(captured)
         del captured[:]
         count += 1
+        exact = len(row) == width  # its text can go out as it came in
         etype = row[et] if 0 <= et < len(row) else ""
         if et_mv >= 0 and et_mv < len(row) and row[et_mv]:
             etype = first_value(etype, row[et_mv])
@@ -216,7 +217,7 @@ def annotate(text, check_values, out, path_field="library_path", digest_field="l
             result = check_values(etype, values[0], values[1], values[2], values[3])
         else:
             result = blank
-        if appended and len(row) == width:
+        if appended and exact:
             suffix = suffixes.get(result)
             if suffix is None:
                 suffix = suffixes[result] = "".join("," + _quote(v) + "," for v in result) + "\r\n"
