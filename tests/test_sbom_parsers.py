@@ -117,7 +117,6 @@ def test_nested_cyclonedx_xml_with_namespace_and_non_ascii():
 
 
 def test_cyclonedx_json_and_xml_of_the_same_bom_agree(tmp_path):
-    from cyclonedx.model.bom import Bom  # noqa: F401  (producer available)
     doc_xml, = parse("orders-nested.cdx.xml")
     as_json = {"bomFormat": "CycloneDX", "specVersion": "1.6", "serialNumber": doc_xml.ref,
                "metadata": {"component": {"type": "application", "name": "orders-svc",
