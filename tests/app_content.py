@@ -1,9 +1,7 @@
 """What the app ships, as the content integrity tests need it.
 
-Reads default/*.conf (with ``tests.conf``), lookups/ and the dashboards, and
-holds the explicit lists of what Splunk (or CIM) provides: built-in search
-commands, default and CIM fields, a few Splunk-provided lookups, and the
-fields the add-on's own commands output.
+Reads default/*.conf (``tests.conf``), lookups/ and dashboards; holds the explicit
+lists of what Splunk/CIM provide and what the add-on's commands output.
 """
 import csv
 import glob
@@ -83,10 +81,12 @@ container_id image_ref image_digest k8s_namespace k8s_pod library_path library_d
 expected_digest observed_digest log stream kubernetes MESSAGE _SYSTEMD_UNIT _HOSTNAME
 """.split())
 
-# Shipped searches that need not start from `claw_runtime_index`, with why.
-# Searches that are purely lookup / rest / tstats-on-data-model are exempt by kind
-# (see ``index_macro_exemption``); anything else must be listed here.
+# Shipped searches that need not use `claw_runtime_index`: {name: (the index
+# macro they must use instead, why)}. Searches that are purely lookup / rest /
+# tstats-on-data-model are exempt by kind (``index_macro_exemption``).
 INDEX_MACRO_EXEMPT = {
+    "Claw - Rebuild SBOM Library Index": (
+        "claw_runtime_sbom_index", "reads SBOM documents (sourcetype claw:sbom), not runtime events"),
 }
 EXEMPT_GENERATORS = ("inputlookup", "rest", "makeresults")
 
