@@ -15,6 +15,7 @@ import pytest
 
 from tests import paths
 from tests.support import feedback_servers as fs
+from tests.support.feedback_fixtures import home, pki, splunkd  # noqa: F401 (fixtures)
 
 DETECTION = "claw_unlisted_library_load"
 SCHEMA = json.load(open(os.path.join(paths.APP, "README", "claw_policy_proposal.schema.json"), encoding="utf-8"))
@@ -25,23 +26,6 @@ ROWS = [
     {"detection_id": DETECTION, "subject_digest": "sha256:" + "c" * 64, "library_path": "/usr/lib/libx.so",
      "host": "node-2", "namespace": "payments", "severity": "high"},
 ]
-
-
-@pytest.fixture(scope="module")
-def pki(tmp_path_factory):
-    return fs.make_pki(str(tmp_path_factory.mktemp("pki")))
-
-
-@pytest.fixture
-def home(tmp_path):
-    return str(tmp_path)
-
-
-@pytest.fixture
-def splunkd(pki):
-    server = fs.FakeSplunkd(pki["cert"], pki["key"], {("claw_policy_feedback", "policy_engine"): fs.TOKEN})
-    yield server
-    server.stop()
 
 
 @pytest.fixture

@@ -15,6 +15,7 @@ import pytest
 
 from tests import paths
 from tests.support import feedback_servers as fs
+from tests.support.feedback_fixtures import home, pki, splunkd  # noqa: F401 (fixtures)
 
 SCHEMA = json.load(open(os.path.join(paths.APP, "README", "claw_policy_proposal.schema.json"), encoding="utf-8"))
 MEGA = "/opt/" + "A" * (1024 * 1024) + ".so"
@@ -28,23 +29,6 @@ HOSTILE = [
 ]
 VALUES = [HOSTILE[0]["subject_digest"], HOSTILE[0]["library_path"], HOSTILE[0]["host"],
           HOSTILE[1]["subject_digest"], HOSTILE[1]["library_path"], HOSTILE[1]["namespace"], MEGA]
-
-
-@pytest.fixture(scope="module")
-def pki(tmp_path_factory):
-    return fs.make_pki(str(tmp_path_factory.mktemp("pki")))
-
-
-@pytest.fixture
-def home(tmp_path):
-    return str(tmp_path)
-
-
-@pytest.fixture
-def splunkd(pki):
-    server = fs.FakeSplunkd(pki["cert"], pki["key"], {("claw_policy_feedback", "policy_engine"): fs.TOKEN})
-    yield server
-    server.stop()
 
 
 def review(**over):
