@@ -16,15 +16,13 @@ looked up as ``(none)``), the allowlist, severity and risk, and ``claw_alert``
 fields (one alert per entity per run, like ``alert.suppress.fields``).
 """
 import json
-import os
 import sys
 import time as _time
 
-from claw_ta import DEFAULT_DIR, APP_DIR
 from claw_ta import lookups as lk
 from claw_ta.detections import definitions as defs
-from claw_ta.detections.stages import Aggregate, Search, Where, mv
-from claw_ta.normalize import parse_time, read_events
+from claw_ta.detections.stages import Aggregate, Search, Where
+from claw_ta.detections.scenario import Scenario, ScenarioError, read_macro_params  # noqa: F401
 
 NO_NAMESPACE = "(none)"
 # Lookup name -> (file, key field, default_match), as in default/transforms.conf.
@@ -33,89 +31,6 @@ LOOKUPS = {
     "claw_image_env": ("claw_image_env.csv", "image_ref", "unknown"),
 }
 TIER_EVENT_TYPES = ("binary_attestation", "image_attestation")
-
-
-class ScenarioError(ValueError):
-    """A scenario directory that cannot be replayed (the message names the file)."""
-
-
-def read_macro_params(app_dir=APP_DIR):
-    """Effective values of the tunable macros: definitions, then default/ and local/macros.conf."""
-    params = dict((name, value) for name, value, _ in defs.PARAMS)
-    for folder in ("default", "local"):
-        path = os.path.join(app_dir, folder, "macros.conf")
-        if not os.path.exists(path):
-            continue
-        stanza = None
-        with open(path, encoding="utf-8") as handle:
-            for line in handle:
-                line = line.strip()
-                if line.startswith("[") and line.endswith("]"):
-                    stanza = line[1:-1]
-                elif stanza in params and line.startswith("definition") and "=" in line:
-                    text = line.split("=", 1)[1].strip()
-                    try:
-                        params[stanza] = float(text)
-                    except ValueError:
-                        raise ScenarioError("%s: [%s] definition %r is not a number" % (path, stanza, text))
-    return params
-
-
-class Scenario(object):
-    """A scenario directory: window, event files, SBOMs, lookup overrides, expected alerts."""
-
-    def __init__(self, path):
-        self.path = os.path.abspath(path)
-        self.name = os.path.basename(self.path.rstrip(os.sep))
-        meta_path = os.path.join(self.path, "scenario.json")
-        try:
-            with open(meta_path, encoding="utf-8") as handle:
-                self.meta = json.load(handle)
-        except (OSError, ValueError) as error:
-            raise ScenarioError("%s: cannot read scenario.json: %s" % (self.path, error))
-        if not isinstance(self.meta, dict):
-            raise ScenarioError("%s: not a JSON object" % meta_path)
-        try:
-            self.detect_from = parse_time(str(self.meta["detect_from"]))
-            self.detect_to = parse_time(str(self.meta["detect_to"]))
-        except (KeyError, ValueError, IndexError) as error:
-            raise ScenarioError("%s: detect_from / detect_to must be RFC 3339 times (%s)" % (meta_path, error))
-        if self.detect_to <= self.detect_from:
-            raise ScenarioError("%s: detect_to is not after detect_from" % meta_path)
-        events_dir = os.path.join(self.path, "events")
-        self.event_files = sorted(
-            os.path.join(events_dir, n) for n in (os.listdir(events_dir) if os.path.isdir(events_dir) else ())
-            if n.endswith((".jsonl", ".cri.log")) and os.path.isfile(os.path.join(events_dir, n)))
-        sbom_dir = os.path.join(self.path, "sboms")
-        self.sbom_dir = sbom_dir if os.path.isdir(sbom_dir) else None
-        lookup_dir = os.path.join(self.path, "lookups")
-        self.lookup_dirs = (lookup_dir,) if os.path.isdir(lookup_dir) else ()
-
-    def events(self, warn=None):
-        for path in self.event_files:
-            for event in read_events(path):
-                yield event
-
-    def expected(self):
-        """Expected alerts (list of dicts); [] when there is no expected.jsonl (a benign scenario)."""
-        path = os.path.join(self.path, "expected.jsonl")
-        if not os.path.exists(path):
-            return []
-        out = []
-        with open(path, encoding="utf-8") as handle:
-            for number, line in enumerate(handle, 1):
-                line = line.strip()
-                if not line:
-                    continue
-                try:
-                    obj = json.loads(line)
-                except ValueError as error:
-                    raise ScenarioError("%s:%d: not JSON: %s" % (path, number, error))
-                if not isinstance(obj, dict) or "detection_id" not in obj:
-                    raise ScenarioError("%s:%d: an expected alert is an object with a detection_id"
-                                        % (path, number))
-                out.append(obj)
-        return out
 
 
 class Context(object):
