@@ -63,6 +63,8 @@ def time_regex(time_format):
 
 def extract_time(stanza, event):
     """_time from TIME_PREFIX + TIME_FORMAT within MAX_TIMESTAMP_LOOKAHEAD, else None."""
+    if stanza.get("DATETIME_CONFIG") == "CURRENT" or "TIME_PREFIX" not in stanza:
+        return None  # index time (CURRENT), or Splunk's automatic recognition
     prefix = pcre(stanza["TIME_PREFIX"]).search(event)
     if not prefix:
         return None

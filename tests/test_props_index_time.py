@@ -134,3 +134,16 @@ def test_replay_reads_pod_identity_from_scenario_cri_file_names():
     source = "scenario/events/payments-api-7d9f_payments_claw-runtime-%s.cri.log" % CONTAINER
     fields = normalize(json.loads(claw_line("n")), source=source)
     assert (fields["namespace"], fields["pod"], fields["container_id"]) == ("payments", "payments-api-7d9f", CONTAINER)
+
+
+def test_sbom_documents_stay_one_event_each():
+    stanza = pe.PROPS["claw:sbom"]
+    document = json.dumps({"bomFormat": "CycloneDX", "specVersion": "1.5",
+                           "components": [{"type": "file", "name": "/usr/lib/libssl.so.3"}] * 500}, indent=2)
+    xml = '<?xml version="1.0"?>\n<bom xmlns="http://cyclonedx.org/schema/bom/1.5">\n' + \
+        "  <components/>\n" * 300 + "</bom>\n"
+    for text in (document, xml):
+        events = pe.index_time("claw:sbom", text)
+        assert [raw for _, raw, _ in events] == [text]
+    assert stanza["DATETIME_CONFIG"] == "CURRENT" and stanza["KV_MODE"] == "none"
+    assert 10 * 2 ** 20 <= int(stanza["TRUNCATE"]) <= 2 ** 30
