@@ -85,6 +85,24 @@ def _inner(value):
     return None
 
 
+def _first(*values):
+    """The first value that is not null or empty, as text (SPL coalesce)."""
+    for value in values:
+        text = _text(value)
+        if text is not None:
+            return text
+    return None
+
+
+def _layered(layers, name):
+    """A claw field from the record itself, else from the JSON in ``log`` / ``MESSAGE``."""
+    for layer in layers:
+        text = _text(layer.get(name))
+        if text is not None:
+            return text
+    return None
+
+
 def _basename(path):
     return path.rsplit("/", 1)[-1] if path else None
 
@@ -111,43 +129,21 @@ def normalize(record, source=None, host=None):
             if text is not None:
                 out[key] = text
     for name in CLAW_FIELDS:
-        for layer in layers:
-            text = _text(layer.get(name))
-            if text is not None:
-                out[name] = text
-                break
-        else:
+        text = _layered(layers, name)
+        if text is None:
             out.pop(name, None)
-    claw_host = None
-    for layer in layers:
-        claw_host = _text(layer.get("host"))
-        if claw_host:
-            break
+        else:
+            out[name] = text
     kube = record.get("kubernetes") if isinstance(record.get("kubernetes"), dict) else {}
     labels = kube.get("labels") if isinstance(kube.get("labels"), dict) else {}
     cri = CRI_FILE.search(source) if source else None
-
-    def first(*values):
-        for value in values:
-            text = _text(value)
-            if text is not None:
-                return text
-        return None
-
-    def claw(name):
-        for layer in layers:
-            text = _text(layer.get(name))
-            if text is not None:
-                return text
-        return None
-
     found = {
-        "namespace": first(kube.get("namespace_name"), claw("k8s_namespace"), cri and cri.group(2)),
-        "pod": first(kube.get("pod_name"), claw("k8s_pod"), cri and cri.group(1)),
-        "tier": first(labels.get("tier")),
-        "dest": first(kube.get("host"), claw_host, record.get("_HOSTNAME"), host),
-        "image_ref": first(out.get("image_ref"), kube.get("container_image")),
-        "container_id": first(out.get("container_id"), kube.get("docker_id"), cri and cri.group(4)),
+        "namespace": _first(kube.get("namespace_name"), _layered(layers, "k8s_namespace"), cri and cri.group(2)),
+        "pod": _first(kube.get("pod_name"), _layered(layers, "k8s_pod"), cri and cri.group(1)),
+        "tier": _first(labels.get("tier")),
+        "dest": _first(kube.get("host"), _layered(layers, "host"), record.get("_HOSTNAME"), host),
+        "image_ref": _first(out.get("image_ref"), kube.get("container_image")),
+        "container_id": _first(out.get("container_id"), kube.get("docker_id"), cri and cri.group(4)),
     }
     if "image_digest" not in out:
         match = SHA256.search(_text(kube.get("container_hash")) or "")
