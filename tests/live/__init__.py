@@ -1,1 +1,1 @@
-"""Live tests against a real Splunk (skipped unless SPLUNK_HOST is set; README, Testing)."""
+"""Live tests against a real Splunk (skipped unless SPLUNK_HOST is set; docs/testing.md)."""

@@ -17,7 +17,7 @@ from tests.samples import claw_event
 
 REQUIRED = ("SPLUNK_HOST", "SPLUNK_PASSWORD", "SPLUNK_HEC_TOKEN")
 SKIP_REASON = ("no Splunk configured: set SPLUNK_HOST, SPLUNK_PASSWORD and SPLUNK_HEC_TOKEN "
-               "(README, Testing) to run the live tests")
+               "(docs/testing.md) to run the live tests")
 # Shapes Splunk receives through the HEC event endpoint (one record = one event);
 # the others are file lines, sent through the HEC raw endpoint so that props.conf
 # line breaking, CRI stripping and merging, and timestamp extraction run on them.

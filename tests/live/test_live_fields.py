@@ -1,6 +1,6 @@
 """Every sample, sent to a real Splunk the way its delivery path sends it, gives its fields.
 
-Skipped unless a Splunk is configured (see conftest.py and README, Testing).
+Skipped unless a Splunk is configured (see conftest.py and docs/testing.md).
 Raw, CRI and journald-file lines go through the HEC raw endpoint (props.conf
 line breaking, CRI stripping/merging, sourcetype rename and TIME_FORMAT run on
 them); Fluent Bit records and journald entries through the HEC event endpoint.
