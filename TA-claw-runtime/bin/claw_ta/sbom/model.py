@@ -11,17 +11,44 @@ class SbomError(ValueError):
     """A document that cannot be indexed; the message is the reason users see."""
 
 
+# What a subject digest is (recorded per subject in the index; the README's table):
+#   manifest  a registry image manifest digest (a single-platform image, or one
+#             platform manifest of a multi-arch index)
+#   index     an OCI image index / Docker manifest list digest (multi-arch)
+#   config    an image config digest (Trivy's ImageID): only matches events if
+#             something reports it; the SBOM should be generated from the pushed image
+#   producer  a digest the producer computed itself (syft's metadata.component.version)
+#   file      a binary's file digest (in-toto link/statement for an executable)
+#   unknown   a SHA-256 the document gives without saying what it is
+SUBJECT_KINDS = ("manifest", "index", "config", "producer", "file", "unknown")
+
+# What a document can speak to, best first (per document; a subject's evidence
+# is the best of its documents').
+#   files_sha256  it lists files with SHA-256 digests
+#   files_path    it lists files, by path only (or with digests in other algorithms)
+#   packages      it lists packages only
+#   none          it lists nothing a library can be matched on
+EVIDENCE_LEVELS = ("files_sha256", "files_path", "packages", "none")
+
+
 class Entry(object):
-    """One library a subject may load: a file (``path`` set) or a package without files."""
+    """One library a subject may load: a file (``kind`` "file", ``path`` set) or a package.
 
-    __slots__ = ("path", "sha256", "name", "version", "purl")
+    ``sha256`` is 64 lowercase hex or ""; ``other_digest`` names the algorithm of
+    a digest in another algorithm when no SHA-256 is given ("sha1", "md5", ...).
+    Package *locations* (where a producer found the package) are not files.
+    """
 
-    def __init__(self, path="", sha256="", name="", version="", purl=""):
+    __slots__ = ("path", "sha256", "name", "version", "purl", "kind", "other_digest")
+
+    def __init__(self, path="", sha256="", name="", version="", purl="", kind=None, other_digest=""):
         self.path = path or ""
         self.sha256 = sha256 or ""
         self.name = name or ""
         self.version = version or ""
         self.purl = purl or ""
+        self.kind = kind or ("file" if self.path else "package")
+        self.other_digest = other_digest or ""
 
     def __repr__(self):
         return "Entry(path=%r, sha256=%r, name=%r, version=%r)" % (
@@ -31,16 +58,47 @@ class Entry(object):
 class SbomDocument(object):
     """``subjects``: sha256 hex digests it applies to; ``entries``: the libraries it lists.
 
-    ``components`` counts what the document held (packages, files, materials),
-    including entries that carry nothing to match on.
+    ``subject_kinds`` maps each subject to one of SUBJECT_KINDS ("unknown" unless
+    a parser says). ``children``: platform manifest digests (hex) of an image
+    index this document describes (a load under the index digest is checked
+    against the children's SBOMs). ``warnings``: what the user should know
+    though the document indexed (e.g. only a config digest). ``components``
+    counts what the document held (packages, files, materials), including
+    entries that carry nothing to match on.
     """
 
-    def __init__(self, fmt, ref, subjects=(), entries=(), components=0):
+    def __init__(self, fmt, ref, subjects=(), entries=(), components=0, subject_kinds=None,
+                 children=(), warnings=()):
         self.format = fmt
         self.ref = ref
         self.subjects = list(dict.fromkeys(s for s in subjects if s))
+        self.subject_kinds = dict((s, (subject_kinds or {}).get(s, "unknown")) for s in self.subjects)
         self.entries = list(entries)
         self.components = components
+        self.children = list(dict.fromkeys(c for c in children if c))
+        self.warnings = list(warnings)
+
+    def add_subject(self, digest, kind="unknown"):
+        """Add a subject (hex); a known kind replaces "unknown"."""
+        if not digest:
+            return
+        if digest not in self.subject_kinds:
+            self.subjects.append(digest)
+            self.subject_kinds[digest] = kind
+        elif self.subject_kinds[digest] == "unknown":
+            self.subject_kinds[digest] = kind
+
+    @property
+    def evidence(self):
+        """The best of EVIDENCE_LEVELS this document's entries give."""
+        files = [e for e in self.entries if e.kind == "file"]
+        if any(e.sha256 for e in files):
+            return "files_sha256"
+        if files:
+            return "files_path"
+        if self.entries:
+            return "packages"
+        return "none"
 
     def __repr__(self):
         return "SbomDocument(%s %s: %d subjects, %d entries of %d components)" % (
