@@ -5,10 +5,40 @@ It starts a command script as a subprocess, exactly as splunkd does for a
 reads ``chunked 1.0,<metadata length>,<body length>\\n<metadata><body>``
 chunks on stdin and answers each one with a chunk of the same shape on stdout.
 
-Input bodies are CSV as splunkd writes them: every field of the events, and a
-``__mv_<field>`` twin column for each, holding ``$v1$;$v2$`` for a multivalue
-field and empty otherwise (the plain column then holds the values joined by
-newlines).
+The driver speaks splunkd's dialect, as recorded from real splunkd:
+
+- CSV bodies: all plain columns first, then one ``__mv_<field>`` twin per
+  column (``$v1$;$v2$`` for a multivalue field, empty otherwise; the plain
+  column then holds the values joined by newlines); lines end with ``\\n``;
+  every value (and column name) with a character outside ``[A-Za-z0-9]`` is
+  quoted, empty values are not. Recorded: splunk-sdk-python (Apache-2.0),
+  ``tests/searchcommands/recordings/scpv2/Splunk-6.3/sum.reduce.input`` (kept
+  in ``tests/data/scp_recordings``) and ``countmatches.input``
+  (https://github.com/splunk/splunk-sdk-python/tree/develop/tests/searchcommands/recordings/scpv2/Splunk-6.3);
+  Splunk 8.2 captures in
+  https://github.com/NDietrich/Splunk-CustomSearchProtocol-v2/tree/master/example_messages
+- ``_chunked_idx``: for a streaming or stateful command (getinfo ``type``)
+  each record carries ``_chunked_idx`` (0, 1, ... within the chunk) as its last
+  plain column (``doubleage (streaming).md``, ``accumages (stateful).md`` in
+  the captures above); a reporting or events command gets none
+  (``averageage (reporting).md``, ``events.txt``).
+- Header-only chunks: an empty record list is sent as the header line alone
+  (``finished: false`` mid-stream, and the final ``finished: true`` chunk),
+  once the columns are known; before that, as an empty body (the captures'
+  "EXECUTE message from Splunk (without data)").
+- ``searchinfo.search`` is URL-encoded (every capture); splunklib unquotes it.
+- ``preview``: getinfo's ``preview`` flag and, per chunk, ``"preview": true``
+  in the execute metadata (``preview_chunks``): from the recorded traffic cited
+  in issue 11, not from Splunk documentation (unverified here).
+- The dispatch folder may not exist (``dispatch_exists=False``): splunklib
+  points ``tempfile.tempdir`` at it, so a command must not rely on it.
+- A getinfo-only run (``chunks=None``): splunkd probes the command and closes
+  its stdin.
+
+A command that stops answering (no reply to getinfo or to an execute chunk)
+or exits non-zero without having sent an ``inspector`` ERROR/FATAL message
+fails the test with :class:`ProtocolError`: in Splunk the user would see only
+"external search command exited unexpectedly".
 
 Used by the protocol tests (``tests/``) and by the benchmarks.
 """
@@ -16,19 +46,29 @@ import csv
 import io
 import json
 import os
+import re
+import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+from urllib.parse import quote
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
 APP_BIN = os.path.join(REPO, "TA-claw-runtime", "bin")
+CHUNKED_IDX = "_chunked_idx"
+_PLAIN = re.compile(r"[A-Za-z0-9]*\Z")
+
+
+class ProtocolError(AssertionError):
+    """The command broke the protocol: it died without replying, or failed without an ERROR message."""
 
 
 def encode_chunk(metadata, body=b""):
     """One protocol chunk: header line, JSON metadata, body bytes."""
-    meta = json.dumps(metadata).encode("utf-8")
+    meta = json.dumps(metadata, separators=(",", ":")).encode("utf-8")
     if isinstance(body, str):
         body = body.encode("utf-8")
     return b"chunked 1.0,%d,%d\n" % (len(meta), len(body)) + meta + body
@@ -38,40 +78,63 @@ def _mv_encode(values):
     return ";".join("$" + str(v).replace("$", "$$") + "$" for v in values)
 
 
-def records_to_csv(records, fieldnames=None):
-    """CSV body as splunkd sends it (with the ``__mv_`` twin columns)."""
-    if not records:
-        return b""
-    if fieldnames is None:
-        fieldnames = []
-        seen = set()
-        for rec in records:
-            for key in rec:
-                if key not in seen:
-                    seen.add(key)
-                    fieldnames.append(key)
-    header = []
-    for name in fieldnames:
-        header.append(name)
-        header.append("__mv_" + name)
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(header)
+def quote_value(text):
+    """A CSV cell as splunkd writes it: quoted unless it is empty or only [A-Za-z0-9]."""
+    if _PLAIN.match(text):
+        return text
+    return '"' + text.replace('"', '""') + '"'
+
+
+def header_line(fieldnames):
+    """The header splunkd sends for ``fieldnames``: plain columns, then every ``__mv_`` twin."""
+    names = list(fieldnames) + ["__mv_" + name for name in fieldnames]
+    return ",".join(quote_value(name) for name in names) + "\n"
+
+
+def field_order(records):
+    fieldnames, seen = [], set()
     for rec in records:
-        row = []
+        for key in rec:
+            if key not in seen:
+                seen.add(key)
+                fieldnames.append(key)
+    return fieldnames
+
+
+def records_to_csv(records, fieldnames=None, chunked_idx=False, header_only=None):
+    """CSV body as splunkd sends it (see the module docstring).
+
+    ``chunked_idx``: add ``_chunked_idx`` (0, 1, ...) as the last plain column.
+    ``header_only``: the column names to send when ``records`` is empty (a
+    header-only chunk); without them an empty record list is an empty body.
+    """
+    if not records:
+        if not header_only:
+            return b""
+        return header_line(header_only).encode("utf-8")
+    if fieldnames is None:
+        fieldnames = field_order(records)
+    fieldnames = [f for f in fieldnames if f != CHUNKED_IDX] + ([CHUNKED_IDX] if chunked_idx else [])
+    lines = [header_line(fieldnames)]
+    for i, rec in enumerate(records):
+        plain, multi = [], []
         for name in fieldnames:
-            value = rec.get(name)
+            value = i if name == CHUNKED_IDX else rec.get(name)
             if value is None:
-                row.extend(("", ""))
+                plain.append("")
+                multi.append("")
             elif isinstance(value, (list, tuple)):
                 if len(value) == 1:
-                    row.extend((str(value[0]), ""))
+                    plain.append(quote_value(str(value[0])))
+                    multi.append("")
                 else:
-                    row.extend(("\n".join(str(v) for v in value), _mv_encode(value)))
+                    plain.append(quote_value("\n".join(str(v) for v in value)))
+                    multi.append(quote_value(_mv_encode(value)))
             else:
-                row.extend((str(value), ""))
-        writer.writerow(row)
-    return out.getvalue().encode("utf-8")
+                plain.append(quote_value(str(value)))
+                multi.append("")
+        lines.append(",".join(plain + multi) + "\n")
+    return "".join(lines).encode("utf-8")
 
 
 def _decode_mv(text):
@@ -139,6 +202,8 @@ class Result(object):
     def __init__(self):
         self.getinfo = None
         self.chunks = []  # (metadata, records) per execute response
+        self.chunked_idx = []  # per response: the _chunked_idx values returned (taken out of the records)
+        self.sent = []  # metadata of every execute chunk sent
         self.stderr = ""
         self.returncode = None
         self.seconds = 0.0
@@ -161,19 +226,32 @@ class Result(object):
         return [t for level, t in self.messages if level in ("ERROR", "FATAL")]
 
 
+def assert_error_reported(result, *words):
+    """Asserts that an inspector ERROR (or FATAL) message holding every word reached splunkd.
+
+    For the failure paths of every command: splunkd shows these messages; a
+    traceback on stderr alone is not a report.
+    """
+    errors = result.errors()
+    assert any(all(w in text for w in words) for text in errors), (
+        "no ERROR message with %r among %r; stderr:\n%s" % (words, errors, result.stderr[-2000:]))
+
+
 def searchinfo(args, command, dispatch_dir, **extra):
+    """getinfo's searchinfo as splunkd sends it (``search`` URL-encoded)."""
+    search = "| " + command + (" " + " ".join(args) if args else "")
     info = {
         "args": list(args),
         "raw_args": list(args),
         "dispatch_dir": dispatch_dir,
-        "sid": "scp_driver_%d" % os.getpid(),
+        "sid": "1794528000.%d" % os.getpid(),
         "app": "TA-claw-runtime",
         "owner": "admin",
         "username": "admin",
         "session_key": "not-a-real-session-key",
         "splunkd_uri": "https://127.0.0.1:8089",
         "splunk_version": "9.3.0",
-        "search": "| " + command + " " + " ".join(args),
+        "search": quote(search, safe=""),
         "command": command,
         "maxresultrows": 50000,
         "earliest_time": "0",
@@ -183,72 +261,134 @@ def searchinfo(args, command, dispatch_dir, **extra):
     return info
 
 
+class _Process(object):
+    """The command as a subprocess, its stderr drained to a temporary file."""
+
+    def __init__(self, python, script, env):
+        self.proc = subprocess.Popen(
+            [python, script], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE, cwd=os.path.dirname(script), env=env)
+        self.err_file = tempfile.TemporaryFile()
+        self.thread = threading.Thread(target=self._drain, daemon=True)
+        self.thread.start()
+
+    def _drain(self):
+        for block in iter(lambda: self.proc.stderr.read(65536), b""):
+            self.err_file.write(block)
+
+    def send(self, data):
+        """False when the command no longer reads (it exited)."""
+        try:
+            self.proc.stdin.write(data)
+            self.proc.stdin.flush()
+            return True
+        except (BrokenPipeError, OSError):
+            return False
+
+    def finish(self, timeout):
+        try:
+            self.proc.stdin.close()
+        except (BrokenPipeError, OSError):
+            pass
+        try:
+            self.proc.wait(timeout=timeout)
+        finally:
+            if self.proc.poll() is None:
+                self.proc.kill()
+                self.proc.wait()
+            self.thread.join(timeout=5)
+            self.err_file.seek(0)
+            stderr = self.err_file.read().decode("utf-8", "replace")
+            self.err_file.close()
+        return self.proc.returncode, stderr
+
+
+def _take_chunked_idx(records):
+    found = []
+    for rec in records:
+        if CHUNKED_IDX in rec:
+            found.append(rec.pop(CHUNKED_IDX))
+    return found
+
+
 def run(script, args=(), chunks=(), python=None, env=None, fieldnames=None,
-        bodies=None, timeout=600, dispatch_dir=None, **info_extra):
+        bodies=None, timeout=600, dispatch_dir=None, preview=False, preview_chunks=(),
+        chunked_idx=None, dispatch_exists=True, **info_extra):
     """Run ``script`` through getinfo and one execute chunk per item of ``chunks``.
 
     ``chunks`` is a list of record lists; the last one is sent with
-    ``finished: true`` (send ``[]`` last for splunkd's final empty chunk).
-    ``bodies`` may give pre-encoded CSV bodies instead (for benchmarks).
+    ``finished: true`` (send ``[]`` last for splunkd's header-only final
+    chunk; ``[]`` in the middle is a header-only ``finished: false`` chunk).
+    ``chunks=None``: a getinfo-only run. ``bodies`` may give pre-encoded CSV
+    bodies instead (for benchmarks). ``chunked_idx``: send ``_chunked_idx``
+    (default: when getinfo answers ``streaming`` or ``stateful``); the values
+    the command returns are in ``Result.chunked_idx``, not in the records.
+    ``preview``: getinfo's preview flag; ``preview_chunks``: indexes of the
+    chunks sent with ``"preview": true``. ``dispatch_exists=False``: the
+    dispatch folder given to the command does not exist.
+    Raises :class:`ProtocolError` when the command dies without replying or
+    fails without an ERROR message.
     """
     python = python or sys.executable
     command = os.path.splitext(os.path.basename(script))[0]
     own_dir = None
     if dispatch_dir is None:
         own_dir = tempfile.mkdtemp(prefix="scp_dispatch_")
-        dispatch_dir = own_dir
-    if bodies is None:
-        bodies = [records_to_csv(c, fieldnames) for c in chunks]
+        dispatch_dir = own_dir if dispatch_exists else os.path.join(own_dir, "1794528000.1")
     result = Result()
     start = time.perf_counter()
-    proc = subprocess.Popen(
-        [python, script], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE, cwd=os.path.dirname(script), env=env)
-    err_file = tempfile.TemporaryFile()
-    import threading
-
-    def drain():
-        for block in iter(lambda: proc.stderr.read(65536), b""):
-            err_file.write(block)
-
-    t = threading.Thread(target=drain, daemon=True)
-    t.start()
+    proc = _Process(python, script, env)
+    problem = None
     try:
         info = searchinfo(args, command, dispatch_dir, **info_extra)
-        proc.stdin.write(encode_chunk({"action": "getinfo", "preview": False,
-                                       "streaming_command_will_restart": False,
-                                       "searchinfo": info}))
-        proc.stdin.flush()
-        reply = read_chunk(proc.stdout)
+        proc.send(encode_chunk({"action": "getinfo", "preview": bool(preview),
+                                "streaming_command_will_restart": False, "searchinfo": info}))
+        reply = read_chunk(proc.proc.stdout)
         result.getinfo = reply[0] if reply else None
-        if reply and reply[0].get("type") is not None:
-            for i, body in enumerate(bodies):
-                finished = i == len(bodies) - 1
-                try:
-                    proc.stdin.write(encode_chunk({"action": "execute", "finished": finished}, body))
-                    proc.stdin.flush()
-                except (BrokenPipeError, OSError):
-                    break  # the command exited (an error it reported in getinfo)
-                reply = read_chunk(proc.stdout)
-                if reply is None:
-                    break
-                result.chunks.append((reply[0], csv_to_records(reply[1])))
-        try:
-            proc.stdin.close()
-        except (BrokenPipeError, OSError):
-            pass
-        proc.wait(timeout=timeout)
+        if reply is None:
+            problem = "no reply to getinfo"
+        elif chunks is not None or bodies is not None:
+            if chunked_idx is None:
+                chunked_idx = reply[0].get("type") in ("streaming", "stateful")
+            problem = _execute(proc, result, chunks, bodies, fieldnames, chunked_idx, preview_chunks)
     finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-        t.join(timeout=5)
-        err_file.seek(0)
-        result.stderr = err_file.read().decode("utf-8", "replace")
-        err_file.close()
-    result.seconds = time.perf_counter() - start
-    result.returncode = proc.returncode
-    if own_dir:
-        import shutil
-        shutil.rmtree(own_dir, ignore_errors=True)
+        result.returncode, result.stderr = proc.finish(timeout)
+        result.seconds = time.perf_counter() - start
+        if own_dir:
+            shutil.rmtree(own_dir, ignore_errors=True)
+    if problem is None and result.returncode != 0:
+        problem = "exit status %s" % result.returncode
+    if problem and not result.errors():
+        raise ProtocolError("%s died without an inspector ERROR message (%s); stderr:\n%s"
+                            % (command, problem, result.stderr[-3000:]))
     return result
+
+
+def _execute(proc, result, chunks, bodies, fieldnames, chunked_idx, preview_chunks):
+    """Sends the execute chunks; returns what went wrong (a string) or None."""
+    count = len(bodies) if bodies is not None else len(chunks)
+    columns = None
+    for i in range(count):
+        if bodies is not None:
+            body = bodies[i]
+        else:
+            records = chunks[i]
+            if records:
+                columns = list(fieldnames or field_order(records))
+            body = records_to_csv(records, columns, chunked_idx, header_only=columns and (
+                columns + ([CHUNKED_IDX] if chunked_idx else [])))
+        meta = {"action": "execute", "finished": i == count - 1}
+        if i in preview_chunks:
+            meta["preview"] = True
+        result.sent.append(meta)
+        if not proc.send(encode_chunk(meta, body)):
+            return "it stopped reading before chunk %d" % i
+        reply = read_chunk(proc.proc.stdout)
+        if reply is None:
+            return "no reply to execute chunk %d" % i
+        records = csv_to_records(reply[1])
+        result.chunked_idx.append(_take_chunked_idx(records))
+        result.chunks.append((reply[0], records))
+        if reply[0].get("finished") and i < count - 1:
+            return None  # the command said it is done: splunkd sends nothing more
+    return None
