@@ -135,10 +135,16 @@ def test_check_url():
     assert not transport.is_loopback("https://splunk.example.com:8089")
 
 
+def _proposal(library="/l.so"):
+    (item,), _ = build([{"detection_id": "claw_unlisted_library_load", "subject_digest": SUBJECT,
+                         "library_path": library, "host": "h\u00e9\n"}])
+    return item
+
+
 def test_store_outbox_applied_keys_and_dead_letters(tmp_path):
-    box = store.Store(str(tmp_path), "push")
-    key = "a" * 64
-    item = {"idempotency_key": key, "x": "\u00e9\n"}
+    box = store.Store(str(tmp_path), "push-0123456789abcdef")
+    item = _proposal()
+    key = item["idempotency_key"]
     box.keep(item, "HTTP 500")
     (entry,) = box.pending()
     assert entry["proposal"] == item and entry["attempts"] == 1
@@ -150,12 +156,13 @@ def test_store_outbox_applied_keys_and_dead_letters(tmp_path):
     with open(os.path.join(box.outbox_dir, "b" * 64 + ".json"), "w") as handle:
         handle.write("{truncated")
     assert box.pending() == []  # unreadable entries move to dead/, never crash the run
-    assert os.listdir(box.dead_dir) == ["b" * 64 + ".json.unreadable"]
+    assert os.listdir(box.dead_dir) == ["b" * 64 + ".json.malformed"]
+    other = _proposal("/other.so")
     entry = {"attempts": store.MAX_TRIGGER_ATTEMPTS - 1}
-    assert box.keep(dict(item, idempotency_key="c" * 64), "still failing", entry) is False
-    assert ("c" * 64 + ".json") in os.listdir(box.dead_dir)
+    assert box.keep(other, "still failing", entry) is False
+    assert (other["idempotency_key"] + ".json") in os.listdir(box.dead_dir)
     with pytest.raises(ValueError):
-        box.keep({"idempotency_key": "../../etc/passwd"}, "x")
+        box.keep(dict(item, idempotency_key="../../etc/passwd"), "x")
 
 
 def test_store_lock_excludes_a_second_run(tmp_path):

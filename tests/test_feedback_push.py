@@ -7,6 +7,7 @@ certificate for another host name; plain http:// without the insecure flag
 (refused) and with it; a missing token. Every test checks that neither the
 token nor the session key reaches the log, stdout or stderr.
 """
+import glob
 import json
 import os
 
@@ -54,8 +55,12 @@ def results(home, rows=ROWS, name="results.csv.gz"):
 
 
 def outbox(home):
-    folder = os.path.join(home, "var", "lib", "splunk", "claw_policy_feedback", "push", "outbox")
-    return sorted(os.listdir(folder)) if os.path.isdir(folder) else []
+    """Every push destination's outbox (one folder per engine URL: push-<hash>)."""
+    root = os.path.join(home, "var", "lib", "splunk", "claw_policy_feedback")
+    names = []
+    for folder in glob.glob(os.path.join(root, "push-*", "outbox")):
+        names.extend(os.listdir(folder))
+    return sorted(names)
 
 
 def assert_no_secrets(home, *procs):

@@ -7,21 +7,20 @@ per idempotency key, delivers the outbox and the new proposals (review: KV
 store; push: the policy engine) and returns the exit code.
 """
 import csv
-import datetime
 import json
 import logging
-import logging.handlers
 import os
 import sys
 import time
 
 from claw_ta import app_version
-from claw_ta.feedback import (ACTION_NAME, EXIT_CONFIG, EXIT_OK, EXIT_UNDELIVERED, LOG_FILE)
+from claw_ta.feedback import ACTION_NAME, EXIT_CONFIG, EXIT_OK, EXIT_UNDELIVERED
+from claw_ta.feedback import deliver
 from claw_ta.feedback import proposal as proposals_mod
-from claw_ta.feedback.splunkd import NAME_RE, KVStore, Splunkd
-from claw_ta.feedback.store import LockTimeout, Store, destination_id, state_root
-from claw_ta.feedback.transport import (DeliveryError, RetryPolicy, check_url, request_with_retries,
-                                        tls_context)
+from claw_ta.feedback.log import emit, setup_logging
+from claw_ta.feedback.splunkd import NAME_RE
+from claw_ta.feedback.store import LockTimeout, Store, destination_id, normalise_url, state_root
+from claw_ta.feedback.transport import RetryPolicy, check_url
 
 # name -> default; alert_actions.conf ships the same defaults (a test checks it).
 DEFAULTS = {
@@ -41,57 +40,8 @@ DEFAULTS = {
 }
 TRUE = ("1", "true", "yes", "t", "y", "on")
 FALSE = ("0", "false", "no", "f", "n", "off", "")
-LOG_VALUE_MAX = 200
-
-log = logging.getLogger(ACTION_NAME)
-
-
 class ConfigError(ValueError):
     """A bad parameter; the message starts with the parameter's name."""
-
-
-class _Formatter(logging.Formatter):
-    def formatTime(self, record, datefmt=None):
-        stamp = datetime.datetime.fromtimestamp(record.created, tz=datetime.timezone.utc)
-        return stamp.strftime("%Y-%m-%d %H:%M:%S") + ",%03d +0000" % record.msecs
-
-
-def setup_logging(splunk_home):
-    log.setLevel(logging.INFO)
-    log.propagate = False
-    for handler in list(log.handlers):
-        log.removeHandler(handler)
-    fmt = _Formatter("%(asctime)s %(levelname)s pid=%(process)d %(message)s")
-    if splunk_home:
-        folder = os.path.join(splunk_home, "var", "log", "splunk")
-        try:
-            os.makedirs(folder, exist_ok=True)
-            handler = logging.handlers.RotatingFileHandler(
-                os.path.join(folder, LOG_FILE), maxBytes=10 * 1024 * 1024, backupCount=5, encoding="utf-8")
-            handler.setFormatter(fmt)
-            log.addHandler(handler)
-        except OSError as err:
-            sys.stderr.write("WARN %s: cannot open its log file: %s\n" % (ACTION_NAME, err))
-    errors = logging.StreamHandler(sys.stderr)  # splunkd copies stderr into splunkd.log
-    errors.setLevel(logging.WARNING)
-    errors.setFormatter(logging.Formatter("%(levelname)s " + ACTION_NAME + ": %(message)s"))
-    log.addHandler(errors)
-
-
-def _quote(value):
-    """One log value: JSON-quoted (newlines, quotes escaped; ASCII only), long ones cut."""
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return str(value)
-    text = value if isinstance(value, str) else str(value)
-    if len(text) > LOG_VALUE_MAX:
-        text = text[:LOG_VALUE_MAX] + "...(%d chars)" % len(text)
-    return json.dumps(text, ensure_ascii=True)
-
-
-def emit(level, event, **fields):
-    parts = ["event=%s" % event]
-    parts.extend("%s=%s" % (name, _quote(value)) for name, value in fields.items() if value is not None)
-    log.log(level, " ".join(parts))
 
 
 def _bool(config, name):
@@ -157,100 +107,24 @@ def parse_config(config, splunk_home):
     return cfg
 
 
-def _merge_pending(store, new):
-    """Outbox entries then new proposals, one per key (the newest evidence wins)."""
-    order, by_key, previous = [], {}, {}
-    for entry in store.pending():
-        key = entry["proposal"]["idempotency_key"]
-        order.append(key)
-        by_key[key] = entry["proposal"]
-        previous[key] = entry
-    for item in new:
-        key = item["idempotency_key"]
-        if key not in by_key:
-            order.append(key)
-        by_key[key] = item
-    return [by_key[k] for k in order], previous
+def _store(mode, cfg, splunk_home):
+    """The destination's store: ``review``, or the configured engine URL's own folder."""
+    url = str((cfg or {}).get("policy_engine_url") or "")
+    if mode == "push" and not url:
+        return Store(state_root(splunk_home or "."), "push-unconfigured")
+    return Store(state_root(splunk_home or "."), destination_id(mode, url), normalise_url(url) if url else None)
 
 
-def _keep_all(store, items, error, previous):
-    for item in items:
-        key = item["idempotency_key"]
-        if store.keep(item, error, previous.get(key)):
-            emit(logging.WARNING, "kept", key=key, reason=error)
-        else:
-            emit(logging.ERROR, "dead_lettered", key=key, reason=error, folder=store.dead_dir)
-
-
-def _splunkd(cfg, payload, policy):
-    def on_retry(attempt, wait, err):
-        emit(logging.WARNING, "retry", target="splunkd", attempt=attempt, wait_seconds=round(wait, 2), error=str(err))
-    return Splunkd(payload["server_uri"], payload["session_key"], policy, cfg["timeout"], on_retry=on_retry)
-
-
-def deliver_review(cfg, payload, store, items, previous, policy):
-    splunkd = _splunkd(cfg, payload, policy)
-    now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+def _legacy_outbox(splunk_home):
+    """Proposals queued by 0.1.0 in the shared push/outbox: reported, never sent to a guessed engine."""
+    folder = os.path.join(state_root(splunk_home or "."), "push", "outbox")
     try:
-        saved = KVStore(splunkd).upsert(items, now)
-    except DeliveryError as err:
-        _keep_all(store, items, "kvstore: %s" % err, previous)
-        return 0, len(items)
-    for key in saved:
-        store.drop(key)
-        emit(logging.INFO, "queued_for_review", key=key)
-    return len(saved), 0
-
-
-def deliver_push(cfg, payload, store, items, previous, policy):
-    splunkd = _splunkd(cfg, payload, policy)
-    try:
-        token = splunkd.get_token(cfg["credential_name"])
-    except (LookupError, DeliveryError) as err:
-        _keep_all(store, items, "credential: %s" % err, previous)
-        return 0, len(items)
-    context = tls_context(cfg["ca_bundle"] or None)
-    if cfg["policy_engine_url"].startswith("http://"):
-        emit(logging.WARNING, "insecure_http", reason="insecure_http = 1: token and proposals sent unencrypted")
-    applied = store.applied_keys()
-    delivered, kept, broken = 0, 0, None
-    for item in items:
-        key = item["idempotency_key"]
-        if key in applied:
-            store.drop(key)
-            emit(logging.INFO, "already_applied", key=key)
-            continue
-        if broken:
-            _keep_all(store, [item], broken, previous)
-            kept += 1
-            continue
-        headers = {"Authorization": "Bearer " + token, "Content-Type": "application/json; charset=utf-8",
-                   "Idempotency-Key": key, "User-Agent": "TA-claw-runtime/%s" % app_version()}
-
-        def on_retry(attempt, wait, err, key=key):
-            emit(logging.WARNING, "retry", key=key, attempt=attempt, wait_seconds=round(wait, 2), error=str(err))
-
-        try:
-            resp = request_with_retries("POST", cfg["policy_engine_url"], policy, on_retry=on_retry,
-                                        body=proposals_mod.dumps(item), headers=headers,
-                                        timeout=cfg["timeout"], context=context, use_env_proxies=True)
-            status = resp.status
-        except DeliveryError as err:
-            if err.status == 409:  # the engine already holds this key
-                status = 409
-            else:
-                _keep_all(store, [item], str(err), previous)
-                kept += 1
-                if err.retryable or err.status is None:
-                    broken = "not attempted after: %s" % err  # engine down or TLS refused
-                continue
-        store.mark_applied(key)
-        applied.add(key)
-        store.drop(key)
-        delivered += 1
-        emit(logging.INFO, "applied" if status != 409 else "already_applied_by_engine", key=key, status=status,
-             detection_id=item["detection"]["id"], change=item["change"]["action"])
-    return delivered, kept
+        count = len([n for n in os.listdir(folder) if n.endswith(".json")])
+    except OSError:
+        return
+    if count:
+        emit(logging.WARNING, "legacy_outbox", folder=folder, proposals=count,
+             reason="queued before outboxes were per engine URL: move them into push-<hash>/outbox to deliver")
 
 
 def run(payload, splunk_home):
@@ -290,28 +164,33 @@ def run(payload, splunk_home):
     if mode not in ("review", "push"):
         emit(logging.ERROR, "not_delivered", proposals=len(new), reason=config_error)
         return EXIT_CONFIG
-    store = Store(state_root(splunk_home or "."), destination_id(mode))
+    store = _store(mode, cfg or config, splunk_home)
+    if mode == "push":
+        _legacy_outbox(splunk_home)
+    unqueued = deliver.write_ahead(store, new)  # before anything can fail or be killed
     if config_error:
-        _keep_all(store, new, config_error, {})
+        deliver.keep_all(store, new, config_error, {})
         return EXIT_CONFIG
     policy = RetryPolicy(max_retries=cfg["max_retries"], backoff=cfg["backoff"],
                          max_retry_after=cfg["max_retry_after"], deadline=time.monotonic() + cfg["deadline"])
     try:
         store.acquire(wait=min(60.0, cfg["deadline"]))
     except LockTimeout as err:
-        _keep_all(store, new, str(err), {})
-        return EXIT_UNDELIVERED
+        emit(logging.WARNING, "locked", reason=str(err), proposals=len(new))
+        for item in unqueued:
+            emit(logging.ERROR, "not_kept", key=item["idempotency_key"], reason="disk full and " + str(err))
+        return EXIT_UNDELIVERED  # queued: the run holding the lock or the next one delivers them
     try:
-        items, previous = _merge_pending(store, new)
+        items, previous = deliver.merge_pending(store, unqueued)
         if not items:
             return exit_code
-        deliver = deliver_review if mode == "review" else deliver_push
-        delivered, kept = deliver(cfg, payload, store, items, previous, policy)
+        send = deliver.deliver_review if mode == "review" else deliver.deliver_push
+        delivered, kept = send(cfg, payload, store, items, previous, policy)
     finally:
         store.release()
     emit(logging.INFO if not kept else logging.ERROR, "summary", mode=mode, delivered=delivered, kept=kept,
          outbox_before=len(previous), sid=ctx["sid"])
-    if kept:
+    if kept or unqueued:
         return EXIT_UNDELIVERED
     return exit_code
 

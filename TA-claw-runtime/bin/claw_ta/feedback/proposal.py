@@ -229,6 +229,47 @@ def build_proposals(rows, context, change="auto", detection_id="", min_slsa_leve
     return list(by_key.values()), problems
 
 
+def _need(value, kind, name):
+    if not isinstance(value, kind) or isinstance(value, bool):
+        raise ValueError("proposal %s: missing or of the wrong type" % name)
+    return value
+
+
+def check_proposal(item):
+    """Raise ValueError unless ``item`` is a well-formed proposal whose key is its own.
+
+    Checks what delivery relies on (a file in the outbox is read back with
+    this); the full contract is the JSON schema.
+    """
+    _need(item, dict, "(the proposal)")
+    if item.get("schema") != SCHEMA_ID:
+        raise ValueError("proposal schema: expected %s" % SCHEMA_ID)
+    detection = _need(item.get("detection"), dict, "detection")
+    for name in ("id", "search_name", "severity"):
+        _need(detection.get(name), str, "detection." + name)
+    entity = _need(item.get("entity"), dict, "entity")
+    if not entity or not all(isinstance(v, str) for v in entity.values()):
+        raise ValueError("proposal entity: expected string fields")
+    change = _need(item.get("change"), dict, "change")
+    if change.get("action") not in CHANGE_ACTIONS:
+        raise ValueError("proposal change.action: expected one of %s" % ", ".join(CHANGE_ACTIONS))
+    _need(change.get("target"), dict, "change.target")
+    _need(change.get("params"), dict, "change.params")
+    evidence = _need(item.get("evidence"), dict, "evidence")
+    _need(evidence.get("result_count"), int, "evidence.result_count")
+    _need(evidence.get("sid"), str, "evidence.sid")
+    for name in ("first_seen", "last_seen"):
+        if evidence.get(name) is not None:
+            _need(evidence[name], str, "evidence." + name)
+    key = _need(item.get("idempotency_key"), str, "idempotency_key")
+    try:
+        expected = idempotency_key(detection["id"], change)
+    except (TypeError, ValueError):
+        raise ValueError("proposal change: not serialisable")
+    if key != expected:
+        raise ValueError("proposal idempotency_key: not the hash of its detection and change")
+
+
 def dumps(proposal):
     """The wire form: compact UTF-8 JSON (newlines and quotes escaped by JSON)."""
     return json.dumps(proposal, ensure_ascii=False, separators=(",", ":"), sort_keys=True).encode("utf-8")
