@@ -11,6 +11,7 @@ import re
 IDENT = r"[A-Za-z_][\w.:{}]*"
 MACRO = re.compile(r"`([^`()]+?)(?:\((.*?)\))?`", re.S)
 COMMENT = re.compile(r"```.*?```", re.S)
+QUOTED_OR_MACRO = re.compile(r'"(?:\\.|[^"\\])*"|' + MACRO.pattern, re.S)
 DASHBOARD_TOKEN_FILTER = re.compile(r"\$([\w.:]+)\|[a-z]\$")
 KEYWORDS = {"and", "or", "not", "in", "like", "true", "false", "null", "by", "as", "xor"}
 SEARCH_OPS = re.compile(r"^(%s)\s*(!=|<=|>=|=|<|>)(.*)$" % IDENT, re.S)
@@ -179,9 +180,16 @@ def expand_macros(spl, macros, depth=0):
             return ""
         for arg_name, value in zip(names, args):
             definition = definition.replace("$%s$" % arg_name, value)
-        return " " + expand_macros(definition, macros, depth + 1) + " "
+        # Splunk pastes the definition in place of the call, nothing around it:
+        # `` x=`v` `` with v = 1 is ``x=1`` (Knowledge Manager Manual, "Use search
+        # macros in searches": https://help.splunk.com/en/splunk-enterprise/manage-knowledge-objects/knowledge-management-manual/10.0/search-macros).
+        return expand_macros(definition, macros, depth + 1)
 
-    return MACRO.sub(replace, strip_comments(spl))
+    def outside_quotes(match):
+        # Macros inside quoted values are not expanded (same page).
+        return match.group(0) if match.group(0).startswith('"') else replace(match)
+
+    return QUOTED_OR_MACRO.sub(outside_quotes, strip_comments(spl))
 
 
 # --- What a search uses ---------------------------------------------------------
@@ -312,3 +320,38 @@ def lint(spl, unexpanded=None):
 def _text(segments):
     return " | ".join("%s %s %s" % (s.name, s.args, " ".join("[%s]" % _text(x) for x in s.subsearches))
                       for s in segments)
+
+
+# --- Risky commands and subsearch joins ---------------------------------------
+
+# Splunk's risky commands (SPL safeguards): "Commands that trigger SPL safeguards",
+# https://help.splunk.com/en/splunk-enterprise/administer/manage-users-and-security/10.2/best-practices-for-splunk-platform-security/spl-safeguards-for-risky-commands/commands-that-trigger-spl-safeguards
+# A custom command is risky when its commands.conf stanza sets ``is_risky = true``.
+RISKY_COMMANDS = frozenset("""
+collect delete dump map mcollect meventcollect outputcsv outputlookup run runshellscript
+script sendalert sendemail tscollect
+""".split())
+# Commands that combine the main results with a subsearch's: the subsearch stops
+# at [subsearch] maxout / maxtime (limits.conf) and is finalized silently.
+SUBSEARCH_JOINS = ("append", "appendcols", "join")
+
+
+def risky_commands(segments, custom_risky=()):
+    """Sorted names of the risky commands ``segments`` run (subsearches included)."""
+    return sorted({seg.name for seg in walk(segments)
+                   if seg.name in RISKY_COMMANDS or seg.name in custom_risky})
+
+
+def subsearch_joins(segments):
+    """``append``/``appendcols``/``join`` commands whose subsearch reads data: their
+    results can be cut at the subsearch limits without an error. A subsearch that
+    is only ``| makeresults`` (a constant row) cannot be cut and is not listed."""
+    found = []
+    for seg in walk(segments):
+        if seg.name not in SUBSEARCH_JOINS:
+            continue
+        for sub in seg.subsearches:
+            if sub and sub[0].name == "makeresults" and not any(s.subsearches for s in sub):
+                continue
+            found.append("%s [%s]" % (seg.name, _text(sub)[:80]))
+    return found

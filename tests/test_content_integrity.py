@@ -143,3 +143,22 @@ def test_navigation_lists_existing_views_overview_first():
     missing = [v for v in views if v not in shipped and v != "search"]
     assert not missing, "nav lists views the app does not ship: %s" % missing
     assert "search" in views
+
+
+# --- Risky commands and subsearch joins (issue 11) --------------------------------------
+
+def test_dashboards_run_no_risky_commands():
+    """SPL safeguards flag these commands in searches Splunk Web runs (tests/spl_lint.py
+    cites the list); a dashboard search may use one only when named, with a reason, in
+    app_content.RISKY_IN_DASHBOARD_EXEMPT."""
+    problems = app_content.dashboard_risky_problems(CONTENT.searches, CONTENT)
+    assert not problems, "\n  ".join(problems)
+    for (view, command), reason in app_content.RISKY_IN_DASHBOARD_EXEMPT.items():
+        assert reason.strip() and os.path.exists(os.path.join(VIEWS_DIR, view)), view
+
+
+def test_scheduled_correlation_searches_use_no_subsearch_joins():
+    scheduled = [s for s in CONTENT.searches if app_content.is_scheduled_correlation(s, CONTENT)]
+    assert any(s.name == "Claw - Workload Risk Threshold - Rule" for s in scheduled)
+    problems = app_content.subsearch_join_problems(CONTENT.searches, CONTENT)
+    assert not problems, "\n  ".join(problems)

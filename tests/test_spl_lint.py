@@ -169,3 +169,68 @@ def test_sound_dashboard_passes():
     xml = ('<form version="1.1"><label>x</label><row><panel><table><search><query>'
            "`claw_runtime_index` | stats count</query></search></table></panel></row></form>")
     assert app_content.dashboard_problems(xml) == []
+
+
+# --- Macro expansion is literal (issue 11) ------------------------------------------------
+
+def test_macro_expansion_is_literal():
+    """Splunk pastes a macro's definition where the call was, without padding, and does
+    not expand a macro inside a quoted value (Knowledge Manager Manual, "Use search
+    macros in searches": https://help.splunk.com/en/splunk-enterprise/manage-knowledge-objects/knowledge-management-manual/10.0/search-macros).
+    Padding would hide a search that only works because of it (``x=`v``` is ``x=1``)."""
+    macros = {("v", 0): ("1", [], False), ("users", 0): ("EXPANDED", [], False)}
+    assert spl_lint.expand_macros("x=`v` | eval y=`v`+2", macros) == "x=1 | eval y=1+2"
+    assert spl_lint.expand_macros('a="audit`users`local" `users`', macros) == 'a="audit`users`local" EXPANDED'
+    assert spl_lint.expand_macros('a="q\\"`users`" b', macros) == 'a="q\\"`users`" b'
+
+
+# --- Risky commands in dashboards, subsearch joins in correlation searches ------------------
+
+def _search(origin, name, spl, conf=None):
+    return Search(origin, name, spl, conf or {})
+
+
+@pytest.mark.parametrize("spl, risky", [
+    (BASE + " | stats count by host | outputlookup claw_x.csv", ["outputlookup"]),
+    (BASE + " | collect index=summary", ["collect"]),
+    (BASE + " | join max=1 host [search `claw_runtime_index` | sendemail to=x@example.com]", ["sendemail"]),
+    (BASE + " | map search=\"search host=$host$\"", ["map"]),
+    (BASE + " | stats count by host", []),
+])
+def test_risky_commands_are_found(spl, risky):
+    """The list of "Commands that trigger SPL safeguards" (see tests/spl_lint.py)."""
+    assert spl_lint.risky_commands(spl_lint.split_pipeline(spl)) == risky
+
+
+def test_risky_commands_in_dashboards_are_reported():
+    content = copy.copy(CONTENT)
+    content.risky_commands = {"clawdanger"}
+    searches = [
+        _search("default/data/ui/views/x.xml", "panel 'a'", BASE + " | outputlookup claw_allowlist"),
+        _search("default/data/ui/views/x.xml", "panel 'b'", BASE + " | clawdanger"),
+        _search("default/data/ui/views/x.xml", "panel 'c'", BASE + " | stats count"),
+        _search("savedsearches.conf", "S", BASE + " | collect index=summary"),
+    ]
+    problems = app_content.dashboard_risky_problems(searches, content)
+    assert problems == ["x.xml [panel 'a']: risky command outputlookup in a dashboard search",
+                        "x.xml [panel 'b']: risky command clawdanger in a dashboard search"]
+
+
+@pytest.mark.parametrize("spl, flagged", [
+    (BASE + " | append [search `claw_runtime_index` verdict=Denied]", True),
+    (BASE + " | appendcols [search `claw_runtime_index` verdict=Denied | stats count]", True),
+    (BASE + " | join max=1 host [search `claw_runtime_index` verdict=Denied]", True),
+    (BASE + " | search NOT [| inputlookup claw_allowlist | append [| makeresults | eval x=1] | format]", False),
+    (BASE + " | stats count by host | where count > 2", False),
+])
+def test_subsearch_joins_in_scheduled_correlation_searches(spl, flagged):
+    """append/join subsearches stop at [subsearch] maxout/maxtime and are finalized
+    without an error (limits.conf; Search Manual "About subsearches":
+    https://help.splunk.com/en/splunk-enterprise/search/search-manual/10.0/subsearches/about-subsearches)."""
+    conf = {"enableSched": "1", "alert.severity": "4"}
+    scheduled = _search("savedsearches.conf", "S", spl + ' | eval detection_id="x"', conf)
+    report = _search("savedsearches.conf", "R", spl, {"enableSched": "1"})
+    dashboard = _search("default/data/ui/views/x.xml", "panel", spl)
+    problems = app_content.subsearch_join_problems([scheduled, report, dashboard], CONTENT)
+    assert bool(problems) == flagged, problems
+    assert all(p.startswith("S: ") for p in problems)
