@@ -250,18 +250,36 @@ def write_results(path, rows):
     return path
 
 
-def run_action(python, splunk_home, splunkd_url, results, configuration, timeout=120, sid="scheduler__admin_c2VhcmNo_at_1"):
-    """Run the alert script as splunkd does; returns the CompletedProcess."""
-    payload = {
+def action_payload(results, splunkd_url, configuration, sid="scheduler__admin_c2VhcmNo_at_1"):
+    """The JSON splunkd writes to the alert script's stdin (payload_format = json)."""
+    return {
         "app": "TA-claw-runtime", "owner": "nobody", "results_file": results,
         "results_link": "https://splunk.example.com/app/search?sid=" + sid,
         "server_host": "sh1", "server_uri": splunkd_url, "session_key": SESSION_KEY,
         "sid": sid, "search_name": "Claw - Unlisted Library Load", "configuration": configuration,
     }
+
+
+def _action_env(splunk_home):
     env = {k: v for k, v in os.environ.items() if not k.lower().endswith("_proxy")}
     env["SPLUNK_HOME"] = splunk_home
+    return env
+
+
+def run_action(python, splunk_home, splunkd_url, results, configuration, timeout=120, sid="scheduler__admin_c2VhcmNo_at_1"):
+    """Run the alert script as splunkd does; returns the CompletedProcess."""
+    payload = action_payload(results, splunkd_url, configuration, sid)
     return subprocess.run([python, SCRIPT, "--execute"], input=json.dumps(payload).encode("utf-8"),
-                          capture_output=True, timeout=timeout, env=env, cwd=splunk_home)
+                          capture_output=True, timeout=timeout, env=_action_env(splunk_home), cwd=splunk_home)
+
+
+def start_action(python, splunk_home, splunkd_url, results, configuration):
+    """Start the alert script as splunkd does and return the running Popen (payload already sent)."""
+    proc = subprocess.Popen([python, SCRIPT, "--execute"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, env=_action_env(splunk_home), cwd=splunk_home)
+    proc.stdin.write(json.dumps(action_payload(results, splunkd_url, configuration)).encode("utf-8"))
+    proc.stdin.close()
+    return proc
 
 
 def log_text(splunk_home):
