@@ -7,6 +7,7 @@ import os
 import pytest
 
 from claw_ta.sbom.index import build_rows, parse_text, read_file
+from claw_ta.sbom.parse import parse_documents
 from claw_ta.sbom.matcher import SbomIndex
 from tests.paths import DATA
 
@@ -47,7 +48,7 @@ def test_every_real_cyclonedx_example_parses_with_sensible_counts(shared_dir):
     by_project = {}
     for path in paths:
         name = os.path.basename(path)
-        docs = parse_text(read_file(path), name)
+        docs = parse_documents(read_file(path), name)  # (they name no subject digest)
         assert len(docs) == 1
         doc = docs[0]
         components, purls = count_components(path)
@@ -82,7 +83,7 @@ def test_real_examples_without_subject_digest_are_reported_not_indexed(shared_di
                                   "dropwizard-1.3.15__bom.xml", "proton-bridge__proton-bridge-v1.8.0.bom.xml"])
 def test_real_package_hashes_are_kept_for_digest_matching(shared_dir, name):
     path = os.path.join(shared_dir, "sboms", "cyclonedx-examples", name)
-    doc, = parse_text(read_file(path), name)
+    doc, = parse_documents(read_file(path), name)
     text = open(path, encoding="utf-8").read()
     if name.endswith(".json"):  # the tool's own hash in metadata.tools is not a component's
         expected = json.dumps(json.loads(text)["components"]).count('"SHA-256"')
@@ -96,23 +97,28 @@ def test_real_package_hashes_are_kept_for_digest_matching(shared_dir, name):
 def test_syft_style_image_sbom():
     doc, = parse("alpine-image.cdx.json")
     assert doc.subjects == [sha("image:alpine-app")]  # Syft puts the image digest in version
-    paths = {e.path for e in doc.entries}
-    assert "/lib/libc.musl-x86_64.so.1" in paths and "/usr/lib/libssl.so.3" in paths
-    ssl = [e for e in doc.entries if e.path == "/usr/lib/libssl.so.3"][0]
-    assert ssl.sha256 == "" and ssl.name == "libssl3"  # SHA-1 package hash never becomes a file digest
-    zlib = [e for e in doc.entries if e.name == "zlib"][0]
-    assert zlib.path == ""  # package without files
+    assert doc.subject_kinds == {sha("image:alpine-app"): "producer"}  # a digest syft computed
+    assert "producer computed" in doc.warnings[0]
+    # syft:location:N:path says where syft found the package (the apk database, the
+    # library): evidence, not a file list; the packages stay packages without files
+    assert {e.path for e in doc.entries} == {"", "/usr/lib/libcrypto.so.3"}
+    packages = dict((e.name, e) for e in doc.entries if e.kind == "package")
+    assert sorted(packages) == ["libssl3", "musl", "zlib"]
+    assert packages["libssl3"].sha256 == ""  # SHA-1 package hash never becomes a file digest
     crypto = [e for e in doc.entries if e.path == "/usr/lib/libcrypto.so.3"][0]
-    assert crypto.sha256 == sha("libcrypto.so.3")
+    assert (crypto.kind, crypto.sha256) == ("file", sha("libcrypto.so.3"))
+    assert doc.evidence == "files_sha256"
 
 
 def test_nested_cyclonedx_xml_with_namespace_and_non_ascii():
     doc, = parse("orders-nested.cdx.xml")
     assert doc.subjects == [sha("bin:orders-svc")]
+    assert doc.subject_kinds[sha("bin:orders-svc")] == "file"  # an application's own hash
     assert doc.ref == "urn:uuid:7f0c7e0e-3c9a-4f4e-9d8e-0d6c1d0f2a11"
     curl = [e for e in doc.entries if e.path.endswith("libcurl.so.4.8.0")][0]
     assert (curl.sha256, curl.name, curl.purl) == (sha("libcurl.so.4.8.0"), "libcurl4", "pkg:deb/debian/libcurl4@8.5.0")
-    assert "/opt/orders/lib/libünï.so.1" in {e.path for e in doc.entries}
+    # evidence.occurrences are where the package was found, not its files
+    assert {e.name for e in doc.entries if e.kind == "package"} == {"orders-runtime", "libpcre2-8-0", "libünï"}
     assert doc.components == 5
 
 
@@ -139,11 +145,13 @@ def test_spdx_describes_sha1_only_and_relative_paths():
     assert doc.subjects == [sha("bin:report-tool")]
     assert doc.ref == "https://sbom.example.com/spdx/report-tool-0f3a"
     xml2 = [e for e in doc.entries if "libxml2" in e.path][0]
-    assert xml2.sha256 == "" and xml2.name == "libxml2" and xml2.purl == "pkg:deb/debian/libxml2@2.9.14"
-    rows, errors = build_rows([os.path.join(SBOM_DATA, "report-tool.spdx.json")])
-    assert errors == []
-    assert "/usr/lib/report-tool/libhelper.so" in {r["library_path"] for r in rows}  # "//" and ".." resolved
-    assert [r["package_name"] for r in rows if not r["library_path"]] == ["libyaml-0-2"]
+    assert (xml2.sha256, xml2.other_digest) == ("", "sha1")  # SHA1 only: a digest it cannot compare
+    assert xml2.name == "libxml2" and xml2.purl == "pkg:deb/debian/libxml2@2.9.14"
+    helper = [e for e in doc.entries if "libhelper" in e.path][0]
+    assert helper.path == "usr/lib/report-tool//plugins/../libhelper.so"  # as written; the index decides
+    assert helper.kind == "file" and len(helper.sha256) == 64
+    assert [e.name for e in doc.entries if e.kind == "package"] == ["libyaml-0-2"]
+    assert doc.evidence == "files_sha256"
 
 
 def test_in_toto_link_relative_paths():

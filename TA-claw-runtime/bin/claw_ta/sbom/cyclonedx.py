@@ -1,57 +1,44 @@
 """CycloneDX 1.1-1.6, JSON and XML.
 
-Subject: ``metadata.component`` (its SHA-256 hash; also an image digest in its
-``version`` or an ``pkg:oci`` purl, as Syft writes for images). Libraries:
-``components[]`` nested at any depth. A ``type: file`` component whose name is
-a path is a file (its hashes are the file's). A package component yields one
-file per location it gives (``evidence.occurrences[].location``, Syft's
-``syft:location:N:path`` properties), and is otherwise listed as a package
-without files. A package's hashes describe its archive, not the files it
-installs, so they are kept only on the package-without-files entry (for
-digest matching) and never compared against a file path.
-"""
-import re
+Subject (``metadata.component``): its SHA-256 hash, an ``pkg:oci`` purl
+digest, a ``sha256:`` version (syft: a digest syft computed, kind "producer"),
+Trivy's ``aquasecurity:trivy:RepoDigest`` (manifest) and ``ImageID`` (config)
+properties. Libraries: ``components[]`` nested at any depth.
 
+- A ``type: file`` component is a file: its name is the path, its SHA-256
+  hash the file's digest (only SHA-1/MD5: ``other_digest``). A bare file name
+  (no directory, as cdxgen writes) is no usable path: with a SHA-256 it is kept
+  as a digest-only file, otherwise it is counted in a warning and skipped.
+- Any other component is a package, listed without files unless it nests
+  ``type: file`` components. Where a producer *found* it (syft's
+  ``syft:location:N:path``, ``evidence.occurrences``, Trivy's ``FilePath``:
+  ``/lib/apk/db/installed``, ``/var/lib/dpkg/status``, a copyright file) is
+  evidence, never a file of the package.
+- Image components (``pkg:oci`` purls: base images, layers) are not libraries.
+"""
 from claw_ta.sbom.model import MAX_DEPTH, Entry, SbomDocument, SbomError, check_entries
 from claw_ta.sbom.paths import normalize_digest
+from claw_ta.sbom.subjects import file_digest, is_bare_name, oci_purl, only_kind_warnings, repo_digest
 
-_SYFT_LOCATION = re.compile(r"^syft:location:\d+:path$")
-_OCI_DIGEST = re.compile(r"@sha256(?::|%3[Aa])([0-9a-fA-F]{64})")
-
-
-def _sha256(hashes):
-    for alg, content in hashes:
-        if alg.replace("-", "").replace("_", "").upper() == "SHA256":
-            digest = normalize_digest(content)
-            if digest:
-                return digest
-    return ""
+_TRIVY = "aquasecurity:trivy:"
 
 
 # --- JSON --------------------------------------------------------------------
 
 def _json_component(comp):
-    """(type, name, version, purl, hashes, locations, children) of a JSON component."""
+    """(type, name, version, purl, hashes, properties, children) of a JSON component."""
     if not isinstance(comp, dict):
         raise SbomError("a component is not an object")
     hashes = [(h.get("alg") or "", h.get("content") or "") for h in comp.get("hashes") or ()
               if isinstance(h, dict)]
-    locations = []
-    evidence = comp.get("evidence")
-    if isinstance(evidence, dict):
-        for occ in evidence.get("occurrences") or ():
-            if isinstance(occ, dict) and occ.get("location"):
-                locations.append(str(occ["location"]))
-    for prop in comp.get("properties") or ():
-        if isinstance(prop, dict) and _SYFT_LOCATION.match(str(prop.get("name") or "")):
-            if prop.get("value"):
-                locations.append(str(prop["value"]))
+    props = [(str(p.get("name") or ""), str(p.get("value") or "")) for p in comp.get("properties") or ()
+             if isinstance(p, dict)]
     children = comp.get("components") or []
     if not isinstance(children, list):
         raise SbomError("components is not a list")
     return (str(comp.get("type") or ""), str(comp.get("name") or ""),
             str(comp.get("version") or ""), str(comp.get("purl") or ""),
-            hashes, locations, children)
+            hashes, props, children)
 
 
 def parse_json(doc, name):
@@ -73,16 +60,10 @@ def _text(elem, tag):
 
 def _xml_component(elem):
     hashes = [(h.get("alg") or "", (h.text or "").strip()) for h in elem.iterfind("hashes/hash")]
-    locations = [(loc.text or "").strip()
-                 for loc in elem.iterfind("evidence/occurrences/occurrence/location")]
-    locations += [(occ.get("location") or "").strip()
-                  for occ in elem.iterfind("evidence/occurrences/occurrence") if occ.get("location")]
-    for prop in elem.iterfind("properties/property"):
-        if _SYFT_LOCATION.match(prop.get("name") or "") and (prop.text or "").strip():
-            locations.append(prop.text.strip())
+    props = [(p.get("name") or "", (p.text or "").strip()) for p in elem.iterfind("properties/property")]
     children = list(elem.iterfind("components/component"))
     return (elem.get("type") or "", _text(elem, "name"), _text(elem, "version"),
-            _text(elem, "purl"), hashes, [loc for loc in locations if loc], children)
+            _text(elem, "purl"), hashes, props, children)
 
 
 def parse_xml(root, name):
@@ -96,21 +77,40 @@ def parse_xml(root, name):
 
 # --- both --------------------------------------------------------------------
 
-def _subject_digests(subject):
+def _add_subjects(doc, subject):
+    """Every digest ``metadata.component`` offers, with its kind."""
     if subject is None:
-        return []
-    ctype, cname, version, purl, hashes, _, _ = subject
-    found = [_sha256(hashes)]
-    found.append(normalize_digest(version))  # Syft: an image's version is its digest
-    match = _OCI_DIGEST.search(purl)
-    if match:
-        found.append(match.group(1).lower())
-    return [d for d in found if d]
+        return
+    ctype, _, version, purl, hashes, props, _ = subject
+    digest, kind = oci_purl(purl)
+    if kind in ("index", "manifest"):
+        doc.add_subject(digest, kind)
+    for prop, value in props:
+        if prop == _TRIVY + "RepoDigest":
+            doc.add_subject(repo_digest(value), "manifest")
+    for prop, value in props:
+        if prop == _TRIVY + "ImageID":
+            doc.add_subject(normalize_digest(value), "config")
+    sha, _ = file_digest(hashes)
+    doc.add_subject(sha, "manifest" if ctype == "container" else
+                    "file" if ctype in ("file", "application", "library", "firmware") else "unknown")
+    doc.add_subject(normalize_digest(version), "producer")
+
+
+def _file_entries(cname, hashes, pkg, skipped):
+    sha, other = file_digest(hashes)
+    if cname and not is_bare_name(cname):
+        return [Entry(cname, sha, pkg[0], pkg[1], pkg[2], kind="file", other_digest=other)]
+    if sha:  # a bare name: match by digest only
+        return [Entry("", sha, pkg[0] or cname, pkg[1], pkg[2], kind="file")]
+    skipped.append(cname)
+    return []
 
 
 def _build(fmt, ref, subject, top, describe):
     """Walk components iteratively (no recursion limit), bounded in depth and count."""
     entries = []
+    skipped = []
     count = 0
     stack = [(comp, 1, None) for comp in reversed(top)]
     while stack:
@@ -119,23 +119,21 @@ def _build(fmt, ref, subject, top, describe):
             raise SbomError("components nested deeper than %d levels (limit MAX_DEPTH)" % MAX_DEPTH)
         count += 1
         check_entries(count)
-        ctype, cname, version, purl, hashes, locations, children = describe(comp)
-        digest = _sha256(hashes)
+        ctype, cname, version, purl, hashes, _, children = describe(comp)
+        me = parent
         if ctype == "file":
-            pkg = parent or ("", "", "")
-            entries.append(Entry(cname, digest, pkg[0], pkg[1], pkg[2]))
-            for loc in locations:
-                if loc != cname:
-                    entries.append(Entry(loc, digest, pkg[0], pkg[1], pkg[2]))
-            me = parent
-        else:
+            entries.extend(_file_entries(cname, hashes, parent or ("", "", ""), skipped))
+        elif not oci_purl(purl)[0]:
             # (JSON dicts and XML elements both answer .get("type"))
-            has_files = any(child.get("type") == "file" for child in children)
-            for loc in locations:
-                entries.append(Entry(loc, "", cname, version, purl))
-            if not locations and not has_files and (cname or purl or digest):
-                entries.append(Entry("", digest, cname, version, purl))
+            if not any(child.get("type") == "file" for child in children) and (cname or purl):
+                entries.append(Entry("", file_digest(hashes)[0], cname, version, purl, kind="package"))
             me = (cname, version, purl)
         for child in reversed(children):
             stack.append((child, depth + 1, me))
-    return SbomDocument(fmt, ref, _subject_digests(subject), entries, count)
+    doc = SbomDocument(fmt, ref, (), entries, count)
+    _add_subjects(doc, subject)
+    if skipped:
+        doc.warnings.append("%d file component(s) give a bare file name without a directory and no "
+                            "SHA-256 (e.g. %r): they cannot be matched to a loaded library and were "
+                            "not indexed" % (len(skipped), skipped[0]))
+    return only_kind_warnings(doc)

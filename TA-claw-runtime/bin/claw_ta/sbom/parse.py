@@ -7,7 +7,7 @@ UTF-8 or UTF-16) and hands it to the format's parser; :func:`discover` and
 import json
 import os
 
-from claw_ta.sbom import cyclonedx, intoto, safexml, spdx
+from claw_ta.sbom import cyclonedx, intoto, ociindex, safexml, spdx, spdx3
 from claw_ta.sbom.model import MAX_BYTES, SbomError
 
 SUFFIXES = (".cdx.json", ".cdx.xml", ".spdx.json", ".link", ".intoto.json", ".intoto.jsonl",
@@ -49,7 +49,7 @@ def _load_json(text):
         raise SbomError("not valid JSON: %s" % error)
 
 
-def _parse_json_object(doc, name):
+def _parse_json_object(doc, name, raw=None):
     if not isinstance(doc, dict):
         raise SbomError("JSON document is not an object")
     doc = intoto.unwrap(doc)
@@ -57,32 +57,72 @@ def _parse_json_object(doc, name):
         return cyclonedx.parse_json(doc, name)
     if str(doc.get("spdxVersion", "")).startswith("SPDX-"):
         return spdx.parse(doc, name)
+    if spdx3.is_spdx3(doc):
+        return spdx3.parse(doc, name)
     if intoto.is_link(doc):
         return intoto.parse_link(doc, name)
     if intoto.is_statement(doc):
         return intoto.parse_statement(doc, name)
-    raise SbomError("JSON is neither CycloneDX (bomFormat), SPDX (spdxVersion), "
-                    "an in-toto link nor an in-toto statement")
+    if ociindex.is_index(doc):
+        return ociindex.parse(doc, name, raw)
+    if ociindex.is_manifest(doc):
+        raise SbomError("an OCI image manifest, not an SBOM: it lists layers, not libraries "
+                        "(an image index document links an index digest to its platform manifests)")
+    raise SbomError("JSON is neither CycloneDX (bomFormat), SPDX (spdxVersion or an SPDX 3 @context), "
+                    "an in-toto link, an in-toto statement nor an OCI image index")
+
+
+def _with_subject(doc):
+    """``doc``, or SbomError saying why it names no subject digest."""
+    if not doc.subjects:
+        reason = "; ".join(doc.warnings) or ("the %s document names no subject with a sha256 digest"
+                                             % doc.format)
+        raise SbomError("no SHA-256 subject digest: %s; it cannot be tied to any event" % reason)
+    return doc
+
+
+def _utf16(data):
+    """The codec of UTF-16 text (with or without a BOM, as PowerShell's ``>`` writes), else None."""
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        return "utf-16"
+    if len(data) >= 2 and data[1:2] == b"\x00" and data[:1] != b"\x00":
+        return "utf-16-le"
+    if len(data) >= 2 and data[:1] == b"\x00" and data[1:2] != b"\x00":
+        return "utf-16-be"
+    return None
+
+
+def _decode(data):
+    codec = _utf16(data)
+    try:
+        return data.decode(codec or "utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise SbomError("not %s text: %s" % ("UTF-16" if codec else "UTF-8", error))
 
 
 def parse_text(data, name):
-    """Documents in ``data`` (bytes or str) named ``name``; raises SbomError with the reason.
+    """Documents in ``data`` (bytes or str) named ``name``, each with a subject digest.
 
-    JSON Lines (``*.intoto.jsonl``) give one document per line.
+    SbomError with the reason when the text is no SBOM or a document names no
+    subject (the reason says why: e.g. an SPDX document that describes nothing).
     """
-    if isinstance(data, bytes):
-        if len(data) > MAX_BYTES:
-            raise SbomError("document is over the %d-byte limit (MAX_BYTES)" % MAX_BYTES)
-        head = data.lstrip()[:1]
-        if head == b"<" or data[:3] == b"\xef\xbb\xbf" and data[3:].lstrip()[:1] == b"<" \
-                or data[:2] in (b"\xff\xfe", b"\xfe\xff"):
-            return [cyclonedx.parse_xml(safexml.parse(data), name)]
-        try:
-            data = data.decode("utf-8-sig")
-        except UnicodeDecodeError as error:
-            raise SbomError("not UTF-8 text: %s" % error)
-    elif len(data) > MAX_BYTES:
+    return [_with_subject(doc) for doc in parse_documents(data, name)]
+
+
+def parse_documents(data, name):
+    """Documents in ``data`` (bytes or str), with or without a subject; SbomError if none can be read.
+
+    UTF-8 or UTF-16 (BOM or not), JSON or XML; JSON Lines (``*.intoto.jsonl``)
+    give one document per line.
+    """
+    raw = data if isinstance(data, bytes) else None
+    if len(data) > MAX_BYTES:
         raise SbomError("document is over the %d-byte limit (MAX_BYTES)" % MAX_BYTES)
+    if raw is not None:
+        if _utf16(raw) is None and raw.lstrip()[:1] == b"<" or raw[:3] == b"\xef\xbb\xbf" \
+                and raw[3:].lstrip()[:1] == b"<":
+            return [cyclonedx.parse_xml(safexml.parse(raw), name)]
+        data = _decode(raw)
     stripped = data.lstrip("\ufeff \t\r\n")
     if not stripped:
         raise SbomError("empty document")
@@ -91,7 +131,8 @@ def parse_text(data, name):
     if stripped[0] not in "{[":
         raise SbomError("neither JSON nor XML")
     try:
-        return [_parse_json_object(_load_json(stripped), name)]
+        return [_parse_json_object(_load_json(stripped), name,
+                                   raw if raw is not None else data.encode("utf-8"))]
     except SbomError as whole:
         lines = [line for line in stripped.splitlines() if line.strip()]
         if len(lines) < 2 or "Extra data" not in str(whole):
@@ -99,7 +140,7 @@ def parse_text(data, name):
         docs = []
         for number, line in enumerate(lines, 1):
             try:
-                docs.append(_parse_json_object(_load_json(line), name))
+                docs.append(_parse_json_object(_load_json(line), name, line.encode("utf-8")))
             except SbomError as error:
                 raise SbomError("line %d: %s" % (number, error))
         return docs

@@ -1,28 +1,37 @@
 """SPDX 2.2/2.3 JSON.
 
-Subject: each element the document DESCRIBES (``documentDescribes`` or a
-``SPDXRef-DOCUMENT DESCRIBES x`` relationship; ``x DESCRIBED_BY`` the
-document too), identified by its SHA256 checksum (or an ``pkg:oci`` purl
-digest). Libraries: every other file (``fileName``, SHA256 checksum when
-there is one: SHA1-only files match by path only) and every package without
-files. A file's package is the package that CONTAINS it (or lists it in
-``hasFiles``).
-"""
-import re
+Subject: each element the document describes (``documentDescribes``, a
+``SPDXRef-DOCUMENT DESCRIBES x`` relationship, Trivy 2022's ``DESCRIBE``
+spelling, or ``x DESCRIBED_BY`` the document), by its SHA256 checksum, its
+``pkg:oci`` purl digest (kind from the purl's mediaType), a ``sha256:``
+version (producer) and Trivy's ``RepoDigest:``/``ImageID:`` attribution
+texts. A document that describes nothing (syft 0.57-0.64, BuildKit's SBOM
+attestation) gets its subjects from the in-toto statement around it.
 
+Multi-arch: the platform manifests an index document lists (apko, ko:
+``VARIANT_OF`` the index, ``pkg:oci`` purls with a manifest mediaType) are
+its ``children``, not libraries; other image packages (base images, layers)
+are neither.
+
+Libraries: every file (``fileName``; SHA256 checksum, else ``other_digest``
+for SHA1/MD5) except package *locations* (syft's ``OTHER`` relationships
+commented ``evident-by:``: ``/lib/apk/db/installed`` and the like), and every
+package without files except source packages. A file's package is the
+package that CONTAINS it (or lists it in ``hasFiles``).
+"""
 from claw_ta.sbom.model import Entry, SbomDocument, SbomError, check_entries
 from claw_ta.sbom.paths import normalize_digest
+from claw_ta.sbom.subjects import (file_digest, is_bare_name, oci_purl, only_kind_warnings,
+                                   repo_digest)
 
-_OCI_DIGEST = re.compile(r"@sha256(?::|%3[Aa])([0-9a-fA-F]{64})")
+NO_SUBJECT = ("the SPDX document describes nothing (no documentDescribes or DESCRIBES "
+              "relationship, as syft 0.57-0.64 writes) and names no image digest: attest it to "
+              "the image (cosign attest --type spdxjson) so the statement's subject names the digest")
 
 
-def _sha256(element):
-    for checksum in element.get("checksums") or ():
-        if isinstance(checksum, dict) and str(checksum.get("algorithm", "")).upper().replace("-", "") == "SHA256":
-            digest = normalize_digest(str(checksum.get("checksumValue") or ""))
-            if digest:
-                return digest
-    return ""
+def _checksums(element):
+    return [(c.get("algorithm"), c.get("checksumValue")) for c in element.get("checksums") or ()
+            if isinstance(c, dict)]
 
 
 def _purl(element):
@@ -30,6 +39,72 @@ def _purl(element):
         if isinstance(ref, dict) and ref.get("referenceType") == "purl":
             return str(ref.get("referenceLocator") or "")
     return ""
+
+
+def _image(element):
+    """(hex, kind) of an image package (pkg:oci purl or CONTAINER purpose), else ("", "")."""
+    digest, kind = oci_purl(_purl(element))
+    if digest:
+        return digest, kind
+    if str(element.get("primaryPackagePurpose") or "").upper() == "CONTAINER":
+        return file_digest(_checksums(element))[0], "manifest"
+    return "", ""
+
+
+def _add_subjects(doc, element):
+    digest, kind = _image(element)
+    if kind in ("index", "manifest"):
+        doc.add_subject(digest, kind)
+    for text in element.get("attributionTexts") or ():  # Trivy
+        key, _, value = str(text).partition(": ")
+        if key == "RepoDigest":
+            doc.add_subject(repo_digest(value), "manifest")
+        elif key == "ImageID":
+            doc.add_subject(normalize_digest(value), "config")
+    sha = file_digest(_checksums(element))[0]
+    doc.add_subject(sha, "file" if "fileName" in element else "unknown")
+    doc.add_subject(normalize_digest(str(element.get("versionInfo") or "")), "producer")
+
+
+def _relations(relationships, doc_id, elements):
+    """(described ids, owner of each file id, location file ids, VARIANT_OF pairs)."""
+    described, owner, locations, variants = [], {}, set(), []
+    for rel in relationships:
+        if not isinstance(rel, dict):
+            continue
+        kind = str(rel.get("relationshipType") or "").upper()
+        left, right = rel.get("spdxElementId"), rel.get("relatedSpdxElement")
+        if kind in ("DESCRIBES", "DESCRIBE") and left == doc_id:
+            described.append(right)
+        elif kind == "DESCRIBED_BY" and right == doc_id:
+            described.append(left)
+        elif kind in ("CONTAINS", "CONTAIN", "CONTAINED_BY"):
+            package, member = (left, right) if kind != "CONTAINED_BY" else (right, left)
+            if package in elements and "fileName" not in elements[package] \
+                    and "fileName" in elements.get(member, ()):
+                owner.setdefault(member, elements[package])
+        elif kind == "OTHER" and str(rel.get("comment") or "").startswith("evident-by"):
+            locations.add(right)
+        elif kind == "VARIANT_OF":
+            variants.append((left, right))
+    return described, owner, locations, variants
+
+
+def _children(doc, described, variants, packages, elements):
+    """Platform manifests of an index document (ids of the packages that carry them)."""
+    ids = set()
+    for left, right in variants:
+        for mine, other in ((left, right), (right, left)):
+            if mine in described and other in elements and other not in described:
+                ids.add(other)
+    if "index" in doc.subject_kinds.values():
+        ids.update(p.get("SPDXID") for p in packages if _image(p)[1] == "manifest"
+                   and p.get("SPDXID") not in described and "arch=" in _purl(p))
+    for element_id in sorted(ids):
+        digest = _image(elements[element_id])[0] or file_digest(_checksums(elements[element_id]))[0]
+        if digest:
+            doc.children.append(digest)
+    return ids
 
 
 def parse(doc, name):
@@ -45,48 +120,40 @@ def parse(doc, name):
             raise SbomError("an SPDX file or package is not an object")
         elements[element.get("SPDXID")] = element
     doc_id = doc.get("SPDXID") or "SPDXRef-DOCUMENT"
-    described = list(doc.get("documentDescribes") or [])
-    owner = {}  # file SPDXID -> package
+    described, owner, locations, variants = _relations(relationships, doc_id, elements)
+    described = list(dict.fromkeys(d for d in list(doc.get("documentDescribes") or []) + described
+                                   if d in elements))
     for package in packages:
         for file_id in package.get("hasFiles") or ():
             owner.setdefault(file_id, package)
-    for rel in relationships:
-        if not isinstance(rel, dict):
-            continue
-        kind = rel.get("relationshipType")
-        left, right = rel.get("spdxElementId"), rel.get("relatedSpdxElement")
-        if kind == "DESCRIBES" and left == doc_id:
-            described.append(right)
-        elif kind == "DESCRIBED_BY" and right == doc_id:
-            described.append(left)
-        elif kind == "CONTAINS" and left in elements and right in elements:
-            if "fileName" not in elements[left]:
-                owner.setdefault(right, elements[left])
-        elif kind == "CONTAINED_BY" and left in elements and right in elements:
-            if "fileName" not in elements[right]:
-                owner.setdefault(left, elements[right])
-    described = list(dict.fromkeys(d for d in described if d in elements))
-    if not described:
-        raise SbomError("SPDX document DESCRIBES no package or file it contains")
-    subjects = []
+    out = SbomDocument("spdx", str(doc.get("documentNamespace") or name), (), (),
+                       len(files) + len(packages))
     for element_id in described:
-        element = elements[element_id]
-        subjects.append(_sha256(element))
-        match = _OCI_DIGEST.search(_purl(element))
-        if match:
-            subjects.append(match.group(1).lower())
+        _add_subjects(out, elements[element_id])
+    skip = set(described) | locations | _children(out, described, variants, packages, elements)
     with_files = set(id(p) for p in owner.values())
-    entries = []
+    bare = 0
     for element in files:
-        if element.get("SPDXID") in described:
+        if element.get("SPDXID") in skip:
             continue
         pkg = owner.get(element.get("SPDXID")) or {}
-        entries.append(Entry(str(element.get("fileName") or ""), _sha256(element),
-                             str(pkg.get("name") or ""), str(pkg.get("versionInfo") or ""), _purl(pkg)))
+        path = str(element.get("fileName") or "")
+        sha, other = file_digest(_checksums(element))
+        if path and is_bare_name(path):
+            bare += not sha
+            path = ""
+        if path or sha:
+            out.entries.append(Entry(path, sha, str(pkg.get("name") or ""), str(pkg.get("versionInfo") or ""),
+                                     _purl(pkg), kind="file", other_digest=other if path else ""))
     for package in packages:
-        if package.get("SPDXID") in described or id(package) in with_files:
+        if package.get("SPDXID") in skip or id(package) in with_files or _image(package)[0] \
+                or str(package.get("primaryPackagePurpose") or "").upper() == "SOURCE":
             continue
-        entries.append(Entry("", _sha256(package), str(package.get("name") or ""),
-                             str(package.get("versionInfo") or ""), _purl(package)))
-    ref = str(doc.get("documentNamespace") or name)
-    return SbomDocument("spdx", ref, subjects, entries, len(files) + len(packages))
+        out.entries.append(Entry("", file_digest(_checksums(package))[0], str(package.get("name") or ""),
+                                 str(package.get("versionInfo") or ""), _purl(package), kind="package"))
+    if bare:
+        out.warnings.append("%d file(s) give a bare file name without a directory and no SHA256: "
+                            "they cannot be matched to a loaded library and were not indexed" % bare)
+    if not described:
+        out.warnings.append(NO_SUBJECT)
+    return only_kind_warnings(out)

@@ -1,0 +1,69 @@
+"""An OCI image index / Docker manifest list read like an SBOM: links an index digest to its platforms.
+
+The document does not contain its own digest. Its subject (kind "index") is
+the digest the file name gives (``sha256-<hex>...`` as cosign and ``oras``
+name blobs, or ``sha256:<hex>``); without one, the SHA-256 of the document's
+bytes, which *is* its digest when the file holds the index exactly as the
+registry served it (``skopeo inspect --raw``, ``crane manifest``,
+``oras manifest fetch``). When both exist and differ, the file name wins and
+a warning says the bytes were re-serialized. Its ``children`` are the
+platform manifests in ``manifests[]`` (BuildKit's attestation manifests,
+``vnd.docker.reference.type: attestation-manifest``, are not platforms).
+It lists no library: a load under the index digest is checked against the
+children's SBOMs.
+"""
+import hashlib
+import re
+
+from claw_ta.sbom.model import SbomDocument, SbomError, check_entries
+from claw_ta.sbom.paths import normalize_digest
+from claw_ta.sbom.subjects import INDEX_MEDIA_TYPES, MANIFEST_MEDIA_TYPES
+
+_NAME_DIGEST = re.compile(r"(?:^|[^0-9A-Za-z])sha256[-:_]([0-9a-fA-F]{64})(?![0-9a-fA-F])")
+
+
+def is_index(doc):
+    media = doc.get("mediaType")
+    if media in INDEX_MEDIA_TYPES:
+        return True
+    return media is None and doc.get("schemaVersion") == 2 and isinstance(doc.get("manifests"), list) \
+        and "layers" not in doc
+
+
+def is_manifest(doc):
+    return doc.get("mediaType") in MANIFEST_MEDIA_TYPES or (
+        doc.get("schemaVersion") == 2 and isinstance(doc.get("layers"), list))
+
+
+def parse(doc, name, raw):
+    manifests = doc.get("manifests")
+    if not isinstance(manifests, list):
+        raise SbomError("OCI image index manifests is not a list")
+    check_entries(len(manifests))
+    out = SbomDocument("oci-index", name, (), (), len(manifests))
+    match = _NAME_DIGEST.search(name.rsplit("/", 1)[-1])
+    content = hashlib.sha256(raw).hexdigest() if raw is not None else ""
+    if match:
+        out.add_subject(match.group(1).lower(), "index")
+        if content and content != match.group(1).lower():
+            out.warnings.append("the file name says sha256:%s but the bytes hash to sha256:%s: the index "
+                                "was re-serialized; indexed under the file name's digest"
+                                % (match.group(1).lower(), content))
+    elif content:
+        out.add_subject(content, "index")
+        out.warnings.append("no digest in the file name: indexed under the SHA-256 of the file's bytes, "
+                            "which is the index digest only if the file holds the index exactly as the "
+                            "registry served it (name it sha256-<hex>.json otherwise)")
+    for item in manifests:
+        if not isinstance(item, dict):
+            continue
+        annotations = item.get("annotations") if isinstance(item.get("annotations"), dict) else {}
+        if annotations.get("vnd.docker.reference.type") == "attestation-manifest":
+            continue
+        if item.get("mediaType") not in MANIFEST_MEDIA_TYPES + (None,):
+            continue
+        out.children.append(normalize_digest(str(item.get("digest") or "")))
+    out.children = [c for c in dict.fromkeys(out.children) if c]
+    if not out.children:
+        out.warnings.append("the index lists no platform manifest with a sha256 digest")
+    return out
