@@ -16,9 +16,8 @@ another one.
   ``MAX_TRIGGER_ATTEMPTS`` triggers.
 - ``applied.keys``: one ``<key> <time>`` line per delivered proposal; a key
   listed there is never sent to this destination again.
-- ``lock``: runs for one destination do not overlap. The lock is an OS file
-  lock (``fcntl.flock``; ``msvcrt.locking`` on Windows), which the kernel drops
-  when its process dies, so a lock left by a killed run is free at once.
+- ``lock``: runs for one destination do not overlap (``lock.FileLock``: an OS
+  file lock, free at once when the run holding it is killed).
 """
 import errno
 import hashlib
@@ -28,20 +27,11 @@ import re
 import time
 import urllib.parse
 
+from claw_ta.feedback.lock import FileLock, LockTimeout  # noqa: F401 (LockTimeout: part of this API)
 from claw_ta.feedback.proposal import check_proposal
-
-try:
-    import fcntl
-except ImportError:  # Windows
-    fcntl = None
-    import msvcrt
 
 KEY_RE = re.compile(r"^[0-9a-f]{64}$")
 MAX_TRIGGER_ATTEMPTS = 50
-
-
-class LockTimeout(Exception):
-    pass
 
 
 class StoreFull(OSError):
@@ -88,7 +78,7 @@ class Store(object):
         self.lock_path = os.path.join(self.dir, "lock")
         for path in (self.outbox_dir, self.dead_dir):
             os.makedirs(path, exist_ok=True)
-        self._lock_fd = None
+        self._lock = FileLock(self.lock_path)
         self.rejected = []  # (file name, reason) of the entries pending() moved to dead/
         if label:
             self._label(label)
@@ -107,38 +97,11 @@ class Store(object):
             pass  # only a label for people; a full disk must not stop delivery
 
     # -- lock ------------------------------------------------------------------
-    def _try_lock(self, fd):
-        try:
-            if fcntl is not None:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            else:
-                msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
-            return True
-        except OSError as err:
-            if err.errno in (errno.EAGAIN, errno.EACCES, errno.EWOULDBLOCK, errno.EDEADLK):
-                return False
-            raise
-
     def acquire(self, wait=60.0, poll=0.2):
-        fd = os.open(self.lock_path, os.O_CREAT | os.O_RDWR, 0o600)
-        end = time.monotonic() + wait
-        while not self._try_lock(fd):
-            if time.monotonic() >= end:
-                os.close(fd)
-                raise LockTimeout("another run holds %s" % self.lock_path)
-            time.sleep(poll)
-        self._lock_fd = fd
-        try:  # the holder's pid, for people (the lock itself is the OS lock)
-            os.ftruncate(fd, 0)
-            os.lseek(fd, 0, os.SEEK_SET)
-            os.write(fd, str(os.getpid()).encode("ascii"))
-        except OSError:
-            pass
+        self._lock.acquire(wait, poll)
 
     def release(self):
-        if self._lock_fd is not None:
-            fd, self._lock_fd = self._lock_fd, None
-            os.close(fd)  # closing the descriptor drops the OS lock
+        self._lock.release()
 
     def __enter__(self):
         self.acquire()
