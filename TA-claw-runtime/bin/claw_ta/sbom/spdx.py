@@ -67,8 +67,9 @@ def _add_subjects(doc, element):
 
 
 def _relations(relationships, doc_id, elements):
-    """(described ids, owner of each file id, location file ids, VARIANT_OF pairs)."""
-    described, owner, locations, variants = [], {}, set(), []
+    """(described ids, owner of each file id, ids of packages with files, location file ids,
+    VARIANT_OF pairs)."""
+    described, owner, owners, locations, variants = [], {}, set(), set(), []
     for rel in relationships:
         if not isinstance(rel, dict):
             continue
@@ -83,11 +84,12 @@ def _relations(relationships, doc_id, elements):
             if package in elements and "fileName" not in elements[package] \
                     and "fileName" in elements.get(member, ()):
                 owner.setdefault(member, elements[package])
+                owners.add(package)
         elif kind == "OTHER" and str(rel.get("comment") or "").startswith("evident-by"):
             locations.add(right)
         elif kind == "VARIANT_OF":
             variants.append((left, right))
-    return described, owner, locations, variants
+    return described, owner, owners, locations, variants
 
 
 def _children(doc, described, variants, packages, elements):
@@ -120,18 +122,18 @@ def parse(doc, name):
             raise SbomError("an SPDX file or package is not an object")
         elements[element.get("SPDXID")] = element
     doc_id = doc.get("SPDXID") or "SPDXRef-DOCUMENT"
-    described, owner, locations, variants = _relations(relationships, doc_id, elements)
+    described, owner, owners, locations, variants = _relations(relationships, doc_id, elements)
     described = list(dict.fromkeys(d for d in list(doc.get("documentDescribes") or []) + described
                                    if d in elements))
     for package in packages:
         for file_id in package.get("hasFiles") or ():
             owner.setdefault(file_id, package)
+            owners.add(package.get("SPDXID"))
     out = SbomDocument("spdx", str(doc.get("documentNamespace") or name), (), (),
                        len(files) + len(packages))
     for element_id in described:
         _add_subjects(out, elements[element_id])
     skip = set(described) | locations | _children(out, described, variants, packages, elements)
-    with_files = set(id(p) for p in owner.values())
     bare = 0
     for element in files:
         if element.get("SPDXID") in skip:
@@ -146,9 +148,10 @@ def parse(doc, name):
             out.entries.append(Entry(path, sha, str(pkg.get("name") or ""), str(pkg.get("versionInfo") or ""),
                                      _purl(pkg), kind="file", other_digest=other if path else ""))
     for package in packages:
-        if package.get("SPDXID") in skip or id(package) in with_files or _image(package)[0] \
-                or str(package.get("primaryPackagePurpose") or "").upper() == "SOURCE":
-            continue
+        if package.get("SPDXID") in skip or package.get("SPDXID") in owners or _image(package)[0] \
+                or str(package.get("primaryPackagePurpose") or "").upper() == "SOURCE" \
+                or not (package.get("name") or file_digest(_checksums(package))[0]):
+            continue  # the subject, a platform, an image, a source, or nothing to match on
         out.entries.append(Entry("", file_digest(_checksums(package))[0], str(package.get("name") or ""),
                                  str(package.get("versionInfo") or ""), _purl(package), kind="package"))
     if bare:

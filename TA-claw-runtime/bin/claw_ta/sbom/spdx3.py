@@ -127,8 +127,9 @@ def parse(doc, name):
                                      kind="file", other_digest=other if path else ""))
     for element in packages:
         if _id(element) in skip or _id(element) in owners or _image(element)[0] \
-                or str(element.get("software_primaryPurpose") or "").lower() == "source":
-            continue
+                or str(element.get("software_primaryPurpose") or "").lower() == "source" \
+                or not (element.get("name") or file_digest(_hashes(element))[0]):
+            continue  # the subject, a platform, an image, a source, or nothing to match on
         out.entries.append(Entry("", file_digest(_hashes(element))[0], str(element.get("name") or ""),
                                  str(element.get("software_packageVersion") or ""), _purl(element),
                                  kind="package"))
