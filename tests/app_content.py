@@ -189,8 +189,11 @@ class AppContent(object):
             self.tags |= {tag for tag, state in keys.items() if state.strip() == "enabled"}
         self.lookup_files = set(os.listdir(paths.APP_LOOKUPS)) if os.path.isdir(paths.APP_LOOKUPS) else set()
         self.lookup_columns = _lookup_columns(self.transforms)
+        # A file a definition names counts even when not shipped: outputlookup creates it
+        # (site and generated tables are never shipped, docs/tuning.md).
         self.lookups = ({s for s, k in self.transforms.items()
                          if k.get("filename") or k.get("collection") or k.get("external_cmd")}
+                        | {k["filename"] for k in self.transforms.values() if k.get("filename")}
                         | self.lookup_files | PROVIDED_LOOKUPS)
         props = self._conf("props")
         self.app_fields = (_props_fields(props, self.transforms, self.lookup_columns)

@@ -107,9 +107,13 @@ def test_transforms_define_the_lookups_the_replay_emulates():
     transforms = conf.parse(os.path.join(paths.APP_DEFAULT, "transforms.conf"))
     from claw_ta.detections.engine import LOOKUPS
     for name, (filename, key, default) in LOOKUPS.items():
-        stanza = transforms[name]
-        assert stanza["filename"] == filename
-        assert stanza["match_type"] == "WILDCARD(%s)" % key
-        assert stanza["max_matches"] == "1" and stanza["default_match"] == default
-        assert os.path.exists(os.path.join(paths.APP_LOOKUPS, filename))
-    assert transforms["claw_allowlist"]["filename"] == "claw_allowlist.csv"
+        # site rows: KV store; shipped defaults: <name>_default.csv (docs/tuning.md)
+        site, shipped = transforms[name], transforms[name + "_default"]
+        assert site["external_type"] == "kvstore" and site["collection"] == name
+        assert shipped["filename"] == filename.replace(".csv", "_default.csv")
+        for stanza in (site, shipped):
+            assert stanza["match_type"] == "WILDCARD(%s)" % key
+            assert stanza["max_matches"] == "1"
+        assert os.path.exists(os.path.join(paths.APP_LOOKUPS, shipped["filename"]))
+        assert not os.path.exists(os.path.join(paths.APP_LOOKUPS, filename))
+    assert transforms["claw_allowlist"]["collection"] == "claw_allowlist"

@@ -34,13 +34,12 @@ def test_baseline_csv_round_trip_with_hostile_names(tmp_path):
     assert parsed.hosts["node|1"].tiers == ("t|;,%0",)
 
 
-def test_shipped_lookups_have_the_contract_headers():
-    with open(os.path.join(LOOKUPS_DIR, tiers.BASELINE_LOOKUP), newline="") as handle:
-        assert list(csv.reader(handle)) == [list(tiers.BASELINE_FIELDS)]
-    with open(os.path.join(LOOKUPS_DIR, tiers.HOST_TIERS_LOOKUP), newline="") as handle:
-        rows = list(csv.reader(handle))
-    assert rows[0] == list(tiers.HOST_TIER_FIELDS)
-    assert all(row[0].endswith(".invalid") for row in rows[1:])  # examples that match no real host
+def test_tier_lookups_are_not_shipped_and_missing_ones_are_empty(tmp_path):
+    """Created on first use (train search, site): a missing file is an empty table."""
+    for name in (tiers.BASELINE_LOOKUP, tiers.HOST_TIERS_LOOKUP):
+        assert not os.path.exists(os.path.join(LOOKUPS_DIR, name))
+    assert tiers.read_baseline_csv(str(tmp_path / tiers.BASELINE_LOOKUP)) == []
+    assert tiers.load_host_tiers(str(tmp_path / tiers.HOST_TIERS_LOOKUP)) == {}
 
 
 def test_load_host_tiers(tmp_path):

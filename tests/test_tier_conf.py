@@ -66,11 +66,12 @@ def test_searchbnf_and_commands_conf_list_every_option():
     assert command["filename"] == "clawtierbaseline.py" and command["chunked"] == "true"
 
 
-def test_lookup_definitions_point_at_shipped_files():
+def test_lookup_definitions_point_at_files_the_app_never_ships():
+    """Site and generated tables are created on first use: an upgrade cannot overwrite them."""
     transforms = stanzas("transforms.conf")
     for stanza, filename in (("claw_tier_baseline", tiers.BASELINE_LOOKUP),
                              ("claw_host_tiers", tiers.HOST_TIERS_LOOKUP)):
         assert transforms[stanza]["filename"] == filename
-        assert os.path.exists(os.path.join(paths.APP_LOOKUPS, filename))
+        assert not os.path.exists(os.path.join(paths.APP_LOOKUPS, filename))
     # Splunk matches hostnames without case, as load_host_tiers does
     assert transforms["claw_host_tiers"]["case_sensitive_match"] == "false"

@@ -6,22 +6,28 @@
   ``*`` matches any run of characters (also none), everything else is literal.
 - ``Lookup(rows, key, wildcard=True, ...)``: ``lookup`` with ``max_matches = 1``:
   the first matching row in file order wins, else ``default``.
-- ``Allowlist(rows)``: the rows of ``claw_allowlist.csv``
-  (``detection_id,subject_digest,library_path,namespace,image_ref,expires,reason``):
-  ``*`` or empty ``detection_id`` means every detection, an empty field means any
-  value, wildcards anywhere, and a row whose ``expires`` day (YYYY-MM-DD, UTC)
-  is over by the end of the detection window is ignored. Matching is
-  case-insensitive, as the ``search NOT [...]`` clause the saved searches use.
+- ``layered_rows(name, override_dirs)``: a site table with shipped defaults:
+  the site rows (first) and then the rows of ``<name>_default.csv``, or only a
+  scenario's override file of that name (which replaces the whole table).
+- ``Allowlist(rows, window_end)``: the allowlist rows in force (rules in
+  ``claw_ta.allowlist``), matched case-insensitively as the ``search NOT [...]``
+  clause of the saved searches does.
+- ``STATE_FILES``: lookup files the site edits or a search writes. The package
+  never ships them, so an app upgrade cannot overwrite them (docs/tuning.md).
 """
-import calendar
 import csv
 import os
 import re
 
-from claw_ta import LOOKUPS_DIR
+from claw_ta import LOOKUPS_DIR, allowlist
 
-ALLOWLIST_FIELDS = ("subject_digest", "library_path", "namespace", "image_ref")
 _PATTERNS = {}
+DEFAULT_SUFFIX = "_default"
+# Site tuning (claw_allowlist, claw_namespace_env, claw_image_env live in the KV
+# store; these names are the replay's stand-in files) and generated tables.
+STATE_FILES = ("claw_allowlist.csv", "claw_namespace_env.csv", "claw_image_env.csv",
+               "claw_host_tiers.csv", "claw_tier_baseline.csv", "claw_sbom_libraries.csv",
+               "claw_sbom_subjects.csv")
 
 
 def read_csv(path):
@@ -44,6 +50,21 @@ def lookup_path(name, override_dirs=()):
         if os.path.exists(candidate):
             return candidate
     return os.path.join(LOOKUPS_DIR, name)
+
+
+def default_name(name):
+    """``claw_x.csv`` -> ``claw_x_default.csv``: the shipped defaults of a site table."""
+    base, ext = os.path.splitext(name)
+    return base + DEFAULT_SUFFIX + ext
+
+
+def layered_rows(name, override_dirs=()):
+    """Rows of site table ``name``: a scenario override replaces it, else site rows then defaults."""
+    for folder in override_dirs:
+        candidate = os.path.join(folder, name)
+        if os.path.exists(candidate):
+            return read_csv(candidate)
+    return read_csv(os.path.join(LOOKUPS_DIR, name)) + read_csv(os.path.join(LOOKUPS_DIR, default_name(name)))
 
 
 def _compile(pattern, case_sensitive):
@@ -101,52 +122,49 @@ class Lookup(object):
         return row[field]
 
 
-def day_end(text):
-    """Epoch seconds at the end of day ``YYYY-MM-DD`` (UTC); None when it is not such a date."""
-    match = re.match(r"^(\d{4})-(\d{2})-(\d{2})$", text.strip())
-    if not match:
-        return None
-    try:
-        start = calendar.timegm((int(match.group(1)), int(match.group(2)), int(match.group(3)), 0, 0, 0))
-    except (ValueError, OverflowError):
-        return None
-    return start + 86400
-
-
 class Allowlist(object):
-    """The rows of claw_allowlist.csv that are in force at ``window_end`` (epoch seconds).
+    """The allowlist rows in force at ``window_end`` (epoch seconds), with the same rules as the SPL.
 
-    A row whose ``expires`` is not a YYYY-MM-DD date is kept (and reported in
-    ``problems``): an allowlist entry is never dropped silently.
+    Rows that are invalid (:func:`claw_ta.allowlist.validate_row`: no entity
+    field, a wildcard digest, a missing or unparseable ``expires``) are
+    ignored and reported in ``problems``; expired rows are ignored silently.
     """
 
     def __init__(self, rows, window_end=None):
         self.rows = []
         self.problems = []
         for number, row in enumerate(rows, 2):
-            expires = row.get("expires", "")
-            if expires:
-                end = day_end(expires)
-                if end is None:
-                    self.problems.append("claw_allowlist.csv line %d: expires %r is not YYYY-MM-DD"
-                                         % (number, expires))
-                elif window_end is not None and window_end >= end:
-                    continue
+            errors = allowlist.validate_row(row)
+            if errors:
+                self.problems.append("claw_allowlist row %d ignored: %s" % (number, "; ".join(errors)))
+                continue
+            if window_end is not None and allowlist.expires_at(row.get("expires")) <= window_end:
+                continue
             self.rows.append(row)
 
     def applies(self, row, detection_id):
         pattern = row.get("detection_id", "")
-        return pattern in ("", "*") or wildcard_match(pattern, detection_id, case_sensitive=False)
+        return pattern == "*" or wildcard_match(pattern, detection_id, case_sensitive=False)
 
     def match(self, detection_id, result):
-        """The first allowlist row that suppresses ``result`` of ``detection_id``, or None."""
+        """The first allowlist row that suppresses ``result`` of ``detection_id``, or None.
+
+        Every entity field the row sets must equal (digests) or match (``*``
+        patterns, case-insensitive, like ``search``) a value the result has.
+        """
         for row in self.rows:
             if not self.applies(row, detection_id):
                 continue
-            for field in ALLOWLIST_FIELDS:
-                pattern = row.get(field, "")
-                if pattern and not any(wildcard_match(pattern, value, case_sensitive=False)
-                                       for value in _values(result.get(field))):
+            for field in allowlist.ENTITY_FIELDS:
+                pattern = row.get(field) or ""
+                if not pattern:
+                    continue
+                values = [v for v in _values(result.get(field)) if isinstance(v, str)]
+                if field in allowlist.DIGEST_FIELDS:
+                    hit = any(pattern.lower() == v.lower() for v in values)
+                else:
+                    hit = any(wildcard_match(pattern, v, case_sensitive=False) for v in values)
+                if not hit:
                     break
             else:
                 return row

@@ -3,7 +3,8 @@
 The archive holds one top-level folder, ``TA-claw-runtime/``, exactly as
 Splunk Web's "Install app from file" expects, with splunklib (vendored in
 ``bin/splunklib``) inside. Left out: dotfiles, ``local/``, ``*.egg-info`` (left by ``pip install -e``), ``local.meta``,
-``*.pyc`` and ``__pycache__``. Every entry is owned by root:root with mode
+``*.pyc`` and ``__pycache__``, and the site and generated lookup tables
+(``claw_ta.lookups.STATE_FILES``) should a working copy hold one. Every entry is owned by root:root with mode
 0755 (folders) or 0644 (files), so no file is world-writable or executable
 outside what Splunk needs.
 """
@@ -13,6 +14,7 @@ import os
 import tarfile
 
 from claw_ta import APP_DIR, APP_NAME, app_version
+from claw_ta.lookups import STATE_FILES
 
 EXCLUDED_DIRS = {"__pycache__", "local"}
 EXCLUDED_SUFFIXES = (".pyc", ".pyo", ".swp", "~")
@@ -36,7 +38,10 @@ def iter_app_files(app_dir=APP_DIR):
             path = os.path.join(root, name)
             if os.path.islink(path):
                 continue
-            found.append(os.path.relpath(path, app_dir))
+            relative = os.path.relpath(path, app_dir)
+            if os.path.dirname(relative) == "lookups" and name in STATE_FILES:
+                continue  # site or generated state: shipping it would overwrite the site's on upgrade
+            found.append(relative)
     return found
 
 

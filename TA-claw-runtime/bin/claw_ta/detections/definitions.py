@@ -110,7 +110,7 @@ DETECTIONS = (
     Detection(
         "claw_nonprod_image_in_prod", "Non-Production Image In Production",
         "An Allowed image attestation in a production namespace of an image reference that "
-        "claw_image_env.csv marks non-production. Keyed on image_ref, not the digest: the same "
+        "claw_image_env marks non-production. Keyed on image_ref, not the digest: the same "
         "digest promoted under a production reference does not alert.",
         [Search(["image_attestation"], verdict="Allowed"),
          Aggregate(["image_digest", "image_ref", "namespace", "host"], nullable=["namespace"],

@@ -25,7 +25,8 @@ from claw_ta.detections.stages import Aggregate, Search, Where
 from claw_ta.detections.scenario import Scenario, ScenarioError, read_macro_params  # noqa: F401
 
 NO_NAMESPACE = "(none)"
-# Lookup name -> (file, key field, default_match), as in default/transforms.conf.
+# Site table -> (replay stand-in file, key field, default): the site rows (KV store
+# in Splunk) and then <name>_default.csv, as the searches' two lookups read them.
 LOOKUPS = {
     "claw_namespace_env": ("claw_namespace_env.csv", "namespace", "unknown"),
     "claw_image_env": ("claw_image_env.csv", "image_ref", "unknown"),
@@ -57,7 +58,7 @@ class Context(object):
         table = self._lookups.get(name)
         if table is None:
             filename, key, default = LOOKUPS[name]
-            table = lk.Lookup(lk.read_csv(self.lookup_file(filename)), key)
+            table = lk.Lookup(lk.layered_rows(filename, self.scenario.lookup_dirs), key)
             table.default = default
             self._lookups[name] = table
         return table

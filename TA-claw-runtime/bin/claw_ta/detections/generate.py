@@ -13,13 +13,14 @@ import sys
 
 from claw_ta import DEFAULT_DIR
 from claw_ta.detections import definitions as defs
+from claw_ta.detections.allowlist_spl import ALLOWLIST_ROWS, macro_stanzas  # noqa: F401
 
 BEGIN = "# BEGIN GENERATED: claw_ta.detections"
 END = "# END GENERATED: claw_ta.detections"
 NOTE = ("# Do not edit this block: it is written by `python -m claw_ta.detections.generate`\n"
         "# from bin/claw_ta/detections/definitions.py (the replay runs the same definitions).\n"
         "# Tune in local/ (a detection's `<detection_id>_filter` macro, the threshold macros)\n"
-        "# or with lookups/claw_allowlist.csv.\n")
+        "# or with the claw_allowlist KV store collection (docs/tuning.md).\n")
 ANALYTIC_STORY = "Claw Runtime Supply Chain Integrity"
 OUTPUT_COMMON = ("detection_id", "severity", "environment", "risk_score", "risk_object",
                  "risk_object_type", "claw_alert", "count", "firstTime", "lastTime")
@@ -52,7 +53,9 @@ def tail_segments(detection):
         # Aggregated rows may carry several namespaces (values(), sorted): the
         # first decides, as in the replay.
         'eval claw_namespace=coalesce(mvindex(namespace, 0), "(none)")',
+        # Site rows (KV store) first, then the shipped defaults for what they leave unset.
         "lookup claw_namespace_env namespace AS claw_namespace OUTPUT environment",
+        "lookup claw_namespace_env_default namespace AS claw_namespace OUTPUTNEW environment",
         'eval environment=coalesce(environment, "unknown")',
         "search NOT [| inputlookup claw_allowlist | `claw_allowlist_rows(%s)`]" % detection.id,
         "eval severity=%s, risk_score=%d, risk_object=case(isnotnull(pod), pod, isnotnull(image_digest), "
@@ -150,7 +153,7 @@ def detection_stanza(d):
     message = "%s (%s) on %s" % (d.title, d.id, ", ".join("%s=$%s$" % (f, f) for f in d.entity_fields))
     keys = [
         ("description", "[%s] %s%s" % (d.id, d.description,
-                                       " Alerts in production namespaces only (claw_namespace_env.csv); "
+                                       " Alerts in production namespaces only (claw_namespace_env); "
                                        "elsewhere it only adds risk." if d.prod_only else
                                        " Alerts in every environment.")),
         ("search", alert_spl(d, sep="\n")),
@@ -282,30 +285,12 @@ def savedsearches_block():
     return "\n".join(parts) + "\n"
 
 
-ALLOWLIST_ROWS = (
-    "addinfo"
-    " | eval claw_end=if(isnum(info_max_time), info_max_time, now())"
-    ' | where (isnull(detection_id) OR detection_id="" OR detection_id="*"'
-    ' OR match("$detection_id$", "(?i)^" . replace(detection_id, "[*]", ".*") . "$"))'
-    ' AND (isnull(expires) OR expires="" OR isnull(strptime(expires . " +0000", "%Y-%m-%d %z"))'
-    ' OR strptime(expires . " +0000", "%Y-%m-%d %z") + 86400 > claw_end)'
-    ' | eval detection_id="$detection_id$"'
-    " | fields detection_id subject_digest library_path namespace image_ref"
-    ' | append [| makeresults | eval claw_allowlist_none=1]'
-    " | fields - _time | format"
-)
-
-
 def macros_block():
     parts = [BEGIN, NOTE]
     parts.append("# Thresholds (override in local/macros.conf; the replay reads the effective value).")
     for name, value, doc in defs.PARAMS:
         parts.append("# %s\n[%s]\ndefinition = %s\niseval = 0\n" % (doc, name, value))
-    parts.append("# The allowlist rows in force for one detection, as a search filter\n"
-                 "# (`search NOT [| inputlookup claw_allowlist | `claw_allowlist_rows(<id>)`]`):\n"
-                 "# empty or * detection_id = every detection, an empty field = any value,\n"
-                 "# wildcards, rows whose expires day is over by the end of the search window ignored.\n"
-                 "[claw_allowlist_rows(1)]\nargs = detection_id\ndefinition = %s\niseval = 0\n" % ALLOWLIST_ROWS)
+    parts.extend(macro_stanzas())
     parts.append("# Site-specific tuning: one filter per detection, `search *` by default.\n"
                  "# The offline replay does not see what you put here.")
     ids = [d.id for d in defs.DETECTIONS] + [defs.RISK_INCIDENT["id"], defs.NETWORK_CONTEXT["id"]]

@@ -236,14 +236,19 @@ class SbomUnlisted(object):
 
 
 class LookupEquals(object):
-    """``| lookup <name> key OUTPUT field AS as_field | where as_field="value"``."""
+    """``| lookup <name> key OUTPUT field AS as_field | where as_field="value"``.
+
+    The site's rows (``<name>``) first, then the shipped ``<name>_default``
+    rows with OUTPUTNEW, as the replay's ``layered_rows`` reads them.
+    """
 
     def __init__(self, lookup, key, field, as_field, value):
         self.lookup, self.key, self.field, self.as_field, self.value = lookup, key, field, as_field, value
 
     def spl(self, params):
-        return '| lookup %s %s OUTPUT %s AS %s | where %s=%s' % (
-            self.lookup, self.key, self.field, self.as_field, self.as_field, _q(self.value))
+        return '| lookup %s %s OUTPUT %s AS %s | lookup %s_default %s OUTPUTNEW %s AS %s | where %s=%s' % (
+            self.lookup, self.key, self.field, self.as_field, self.lookup, self.key, self.field,
+            self.as_field, self.as_field, _q(self.value))
 
     def apply(self, rows, ctx):
         table = ctx.lookup(self.lookup)
