@@ -236,3 +236,30 @@ def test_lock_of_a_killed_run_is_free_at_once(tmp_path):
     box.acquire(wait=1.0, poll=0.05)
     box.release()
     assert time.monotonic() - started < 1.0
+
+
+@pytest.mark.parametrize("moment", ["claw_policy_proposals", "claw_policy_decisions"])
+def test_a_decision_made_while_the_action_runs_is_never_overwritten(splunk_python, home, splunkd, moment):
+    """The reviewer decides between the action's read and its write (after it read the proposals,
+    or after it read the decisions): the record ends with the reviewer's decision and the new evidence."""
+    cfg = {"mode": "review", "timeout": "2", "max_retries": "0", "deadline": "30"}
+    assert fs.run_action(splunk_python, home, splunkd.url, results(home, [row(8)], "a.csv.gz"), cfg).returncode == 0
+    (key,) = splunkd.kv
+    decision = {"_key": key, "decision": "reject", "status": "rejected", "reviewed_by": "alice",
+                "reviewed_at": "2026-01-02T03:04:05Z", "review_note": "benign", "allowlist_expires": "",
+                "allowlist_row": "", "state": "complete"}
+    fired = []
+
+    def reviewer_decides(name):  # what the review endpoint writes, in its order
+        if name == moment and not fired:
+            fired.append(name)
+            splunkd.collection("claw_policy_decisions")[key] = dict(decision)
+            splunkd.kv[key] = dict(splunkd.kv[key], status="rejected", reviewed_by="alice",
+                                   reviewed_at=decision["reviewed_at"], review_note="benign")
+    splunkd.after_read = reviewer_decides
+    again = fs.run_action(splunk_python, home, splunkd.url, results(home, [row(8)], "b.csv.gz"), cfg)
+    assert again.returncode == 0, again.stderr
+    assert fired
+    record = splunkd.kv[key]
+    assert (record["status"], record["reviewed_by"], record["review_note"]) == ("rejected", "alice", "benign")
+    assert record["times_seen"] == 2

@@ -6,8 +6,10 @@
 - ``PolicyEngine``: an HTTPS (or HTTP) policy engine on 127.0.0.1 whose next
   answers are scripted (status, headers, delay). It applies a proposal once
   per Idempotency-Key, even when the client gave up waiting for the answer.
-- ``FakeSplunkd``: splunkd's ``storage/passwords`` entity endpoint and the KV
-  store ``storage/collections/data`` endpoints (query by ``_key``, batch_save).
+- ``FakeSplunkd``: splunkd's ``storage/passwords`` entity endpoint, the
+  ``authentication/current-context`` endpoint, and the KV store
+  ``storage/collections/data`` endpoints of any collection (get by key, query
+  by ``_key``, batch_save), with one session key per user.
 - ``run_action``: runs ``bin/claw_policy_feedback.py --execute`` exactly as
   splunkd does: payload JSON on stdin, results in a gzip CSV.
 """
@@ -175,67 +177,107 @@ class PolicyEngine(_Server):
         _Server.__init__(self, _EngineHandler, cert, key)
 
 
+APP_NS = "/servicesNS/nobody/TA-claw-runtime/"
+KV_PREFIX = APP_NS + "storage/collections/data/"
+
+
 class _SplunkdHandler(_Handler):
-    def _auth(self):
-        if self.headers.get("Authorization") != "Splunk " + SESSION_KEY:
+    def _begin(self, method):
+        """Record the call; False when it was answered already (auth failure or a scripted error)."""
+        fake = self.server.owner
+        parts = urllib.parse.urlsplit(self.path)
+        token = (self.headers.get("Authorization") or "")[len("Splunk "):]
+        with fake.lock:
+            fake.calls.append((method, parts.path))
+            fake.tokens_used.append((method, parts.path, token))
+            failing = fake.fail_next.pop(0) if fake.fail_next else None
+        if token not in fake.users:
             self.answer(401, {"messages": [{"type": "ERROR", "text": "call not properly authenticated"}]})
-            return False
-        return True
+            return None
+        if failing:
+            self.answer(failing, {"messages": []})
+            return None
+        return parts, token
 
     def do_GET(self):
         fake = self.server.owner
-        parts = urllib.parse.urlsplit(self.path)
-        query = urllib.parse.parse_qs(parts.query)
-        with fake.lock:
-            fake.calls.append(("GET", parts.path))
-            failing = fake.fail_next.pop(0) if fake.fail_next else None
-        if not self._auth():
+        begun = self._begin("GET")
+        if not begun:
             return
-        if failing:
-            return self.answer(failing, {"messages": []})
-        prefix = "/servicesNS/nobody/TA-claw-runtime/"
-        if parts.path.startswith(prefix + "storage/passwords/"):
-            entity = urllib.parse.unquote(parts.path[len(prefix + "storage/passwords/"):])
+        parts, token = begun
+        query = urllib.parse.parse_qs(parts.query)
+        if parts.path.startswith(APP_NS + "storage/passwords/"):
+            entity = urllib.parse.unquote(parts.path[len(APP_NS + "storage/passwords/"):])
             realm, user, _ = entity.split(":")
             secret = fake.passwords.get((realm, user))
             if secret is None:
                 return self.answer(404, {"messages": [{"type": "ERROR", "text": "Could not find object"}]})
             return self.answer(200, {"entry": [{"name": entity, "content": {
                 "realm": realm, "username": user, "clear_password": secret}}]})
-        if parts.path == prefix + "storage/collections/data/claw_policy_proposals":
+        if parts.path == APP_NS + "authentication/current-context":
+            user, capabilities = fake.users[token]
+            return self.answer(200, {"entry": [{"name": "context", "content": {
+                "username": user, "capabilities": list(capabilities)}}]})
+        if parts.path.startswith(KV_PREFIX):
+            name, _, key = parts.path[len(KV_PREFIX):].partition("/")
+            table = fake.collection(name)
+            if key:
+                with fake.lock:
+                    record = table.get(urllib.parse.unquote(key))
+                if record is None:
+                    return self.answer(404, {"messages": [{"type": "ERROR", "text": "Could not find object."}]})
+                return self.answer(200, dict(record))
             wanted = json.loads(query.get("query", ["{}"])[0])
             keys = [c["_key"] for c in wanted.get("$or", [])]
             with fake.lock:
-                found = [dict(fake.kv[k]) for k in keys if k in fake.kv]
+                found = [dict(table[k]) for k in keys if k in table]
+            if fake.after_read:
+                fake.after_read(name)
             return self.answer(200, found)
         self.answer(404, {"messages": []})
 
     def do_POST(self):
         fake = self.server.owner
-        parts = urllib.parse.urlsplit(self.path)
         raw = self.body()
-        with fake.lock:
-            fake.calls.append(("POST", parts.path))
-            failing = fake.fail_next.pop(0) if fake.fail_next else None
-        if not self._auth():
+        begun = self._begin("POST")
+        if not begun:
             return
-        if failing:
-            return self.answer(failing, {"messages": []})
-        if parts.path == "/servicesNS/nobody/TA-claw-runtime/storage/collections/data/claw_policy_proposals/batch_save":
+        parts, token = begun
+        if parts.path.startswith(KV_PREFIX) and parts.path.endswith("/batch_save"):
+            name = parts.path[len(KV_PREFIX):-len("/batch_save")]
             records = json.loads(raw.decode("utf-8"))
             with fake.lock:
+                table = fake.collection(name)
                 for record in records:
-                    fake.kv[record["_key"]] = record
+                    table[record["_key"]] = record
                     fake.saves[record["_key"]] = fake.saves.get(record["_key"], 0) + 1
+                    fake.writes.append((name, record["_key"], token))
             return self.answer(200, [r["_key"] for r in records])
         self.answer(404, {"messages": []})
 
 
+ALL_CAPABILITIES = ("claw_review", "edit_own_objects", "list_storage_passwords", "search")
+
+
 class FakeSplunkd(_Server):
-    def __init__(self, cert, key, passwords=None):
+    """splunkd's storage/passwords, authentication/current-context and KV store endpoints.
+
+    ``users``: session key -> (user name, capabilities); ``kv`` is the
+    proposals collection, ``collection(name)`` any other; ``after_read`` is
+    called after every KV query (to act between a reader's read and write).
+    """
+
+    def __init__(self, cert, key, passwords=None, users=None):
         self.passwords = dict(passwords or {})
-        self.kv, self.saves, self.calls, self.fail_next = {}, {}, [], []
+        self.users = dict(users or {SESSION_KEY: ("admin", ALL_CAPABILITIES)})
+        self.collections = {"claw_policy_proposals": {}}
+        self.kv = self.collections["claw_policy_proposals"]
+        self.saves, self.calls, self.fail_next, self.tokens_used, self.writes = {}, [], [], [], []
+        self.after_read = None
         _Server.__init__(self, _SplunkdHandler, cert, key)
+
+    def collection(self, name):
+        return self.collections.setdefault(name, {})
 
 
 def write_results(path, rows):

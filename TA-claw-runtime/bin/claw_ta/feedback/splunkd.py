@@ -3,7 +3,9 @@
 - ``get_token``: the policy engine's bearer token from ``storage/passwords``
   (realm ``claw_policy_feedback``, user name from the action's
   ``credential_name``); the token is returned, never logged.
-- ``KVStore``: the ``claw_policy_proposals`` collection (review mode).
+- ``Collection``: one KV store collection (get by key, query by keys, batch_save).
+- ``KVStore``: the ``claw_policy_proposals`` collection (review mode), merged
+  with the decisions of ``claw_policy_decisions``.
 """
 import json
 import re
@@ -11,6 +13,8 @@ import urllib.parse
 
 from claw_ta import APP_NAME
 from claw_ta.feedback import COLLECTION, CREDENTIAL_REALM
+from claw_ta.review import DECISIONS
+from claw_ta.review.decide import REVIEW_FIELDS, with_review
 from claw_ta.feedback.transport import DeliveryError, is_loopback, request_with_retries, tls_context
 
 NAME_RE = re.compile(r"^[A-Za-z0-9_.-]{1,128}$")
@@ -68,7 +72,7 @@ RECORD_FIELDS = (
     "result_count", "times_seen", "sid", "search_name", "created", "updated", "reviewed_by",
     "reviewed_at", "review_note", "allowlist_expires", "proposal",
 )
-REVIEW_FIELDS = ("status", "reviewed_by", "reviewed_at", "review_note", "allowlist_expires", "created")
+KEPT_FIELDS = ("created",)  # kept from the first record of a key
 KEY_BATCH = 50
 SAVE_BATCH = 50
 
@@ -101,12 +105,15 @@ def record_of(proposal, now):
     return {k: v for k, v in record.items() if v is not None}
 
 
-def merge(existing, record):
-    """A re-raised proposal: new evidence, the reviewer's decision kept."""
+def merge(existing, record, decision=None):
+    """A re-raised proposal: new evidence; the review fields come from the decision of record
+    (``claw_policy_decisions``), else stay as the existing record has them."""
     merged = dict(record)
-    for name in REVIEW_FIELDS:
+    for name in KEPT_FIELDS + REVIEW_FIELDS:
         if name in existing:
             merged[name] = existing[name]
+    if decision:
+        merged = with_review(merged, decision)
     first = [v for v in (existing.get("first_seen"), record.get("first_seen")) if v]
     if first:
         merged["first_seen"] = min(first)
@@ -117,12 +124,23 @@ def merge(existing, record):
     return merged
 
 
-class KVStore(object):
-    def __init__(self, splunkd, collection=COLLECTION):
-        self.splunkd = splunkd
-        self.path = "storage/collections/data/" + collection
+class Collection(object):
+    """One KV store collection of the app, through splunkd's storage/collections/data API."""
 
-    def existing(self, keys):
+    def __init__(self, splunkd, name):
+        self.splunkd = splunkd
+        self.path = "storage/collections/data/" + name
+
+    def get(self, key):
+        """The record with ``_key`` = key, or None."""
+        try:
+            return self.splunkd.call("GET", self.path + "/" + urllib.parse.quote(key, safe=""))
+        except DeliveryError as err:
+            if err.status == 404:
+                return None
+            raise
+
+    def by_keys(self, keys):
         found = {}
         for start in range(0, len(keys), KEY_BATCH):
             chunk = keys[start:start + KEY_BATCH]
@@ -131,15 +149,38 @@ class KVStore(object):
                 found[record.get("_key")] = record
         return found
 
-    def upsert(self, proposals, now):
-        """Save proposals as review records; returns the keys saved."""
-        records = [record_of(p, now) for p in proposals]
-        found = self.existing([r["_key"] for r in records])
-        records = [merge(found[r["_key"]], r) if r["_key"] in found else r for r in records]
-        saved = []
+    def save(self, records):
+        """Insert or replace whole records (batch_save, by _key)."""
         for start in range(0, len(records), SAVE_BATCH):
-            chunk = records[start:start + SAVE_BATCH]
-            body = json.dumps(chunk, ensure_ascii=False).encode("utf-8")
+            body = json.dumps(records[start:start + SAVE_BATCH], ensure_ascii=False).encode("utf-8")
             self.splunkd.call("POST", self.path + "/batch_save", body=body)
-            saved.extend(r["_key"] for r in chunk)
-        return saved
+
+
+class KVStore(object):
+    """The proposals the action saves for review, merged with the reviewers' decisions."""
+
+    def __init__(self, splunkd):
+        self.proposals = Collection(splunkd, COLLECTION)
+        self.decisions = Collection(splunkd, DECISIONS)
+
+    def upsert(self, proposals, now):
+        """Save proposals as review records; returns the keys saved.
+
+        A decision is never overwritten: the review fields come from the
+        decision of record, read before the save and read again after it; a
+        decision made in between (the endpoint writes it before it touches
+        the proposal) is put back at once.
+        """
+        records = [record_of(p, now) for p in proposals]
+        keys = [r["_key"] for r in records]
+        found = self.proposals.by_keys(keys)
+        decided = self.decisions.by_keys(keys)
+        records = [merge(found[r["_key"]], r, decided.get(r["_key"])) if r["_key"] in found
+                   else with_review(r, decided[r["_key"]]) if r["_key"] in decided else r for r in records]
+        self.proposals.save(records)
+        late = self.decisions.by_keys(keys)
+        repaired = [with_review(r, late[r["_key"]]) for r in records
+                    if r["_key"] in late and late[r["_key"]] != decided.get(r["_key"])]
+        if repaired:
+            self.proposals.save(repaired)
+        return keys
