@@ -169,19 +169,15 @@ IMAGE_DIGEST = sha(b"registry manifest of payments-api")
 @pytest.mark.filterwarnings("ignore:The Component this BOM is describing")
 def test_cyclonedx_file_listing_as_syft_select_catalogers_writes_it():
     """syft --select-catalogers +file-digest: files as `type: file` components with SHA-1 and SHA-256,
-    packages found by their locations (syft:location:N:path), the image by a pkg:oci purl."""
+    packages found by their locations (syft:location:N:path), the image digest in the version."""
     from cyclonedx.model import HashAlgorithm, HashType, Property
     from cyclonedx.model.bom import Bom
     from cyclonedx.model.component import Component, ComponentType
     from cyclonedx.output import make_outputter
     from cyclonedx.schema import OutputFormat, SchemaVersion
-    from packageurl import PackageURL
-
     bom = Bom()
     bom.metadata.component = Component(
-        name="registry.example/payments/api", version="sha256:" + sha(b"syft's own digest"),
-        type=ComponentType.CONTAINER,
-        purl=PackageURL("oci", name="api", version="sha256:" + IMAGE_DIGEST, qualifiers={"tag": "1.4.0"}))
+        name="registry.example/payments/api", version="sha256:" + IMAGE_DIGEST, type=ComponentType.CONTAINER)
     bom.components.add(Component(name="libssl3", version="3.0.13", type=ComponentType.LIBRARY, properties=[
         Property(name="syft:location:0:path", value="/var/lib/dpkg/status"),
         Property(name="syft:location:1:path", value="/usr/share/doc/libssl3/copyright")]))
@@ -191,14 +187,15 @@ def test_cyclonedx_file_listing_as_syft_select_catalogers_writes_it():
     bom.components.add(Component(name="/usr/lib/x86_64-linux-gnu/libz.so.1", type=ComponentType.FILE,
                                  hashes=[HashType(alg=HashAlgorithm.SHA_1, content=hashlib.sha1(LIBZ).hexdigest())]))
     text = make_outputter(bom, OutputFormat.JSON, SchemaVersion.V1_6).output_as_string()
-    assert '"syft:location:0:path"' in text and "pkg:oci/api@sha256" in text
+    assert '"syft:location:0:path"' in text
     doc, = parse_text(text, "api.cdx.json")
-    assert doc.subject_kinds == {IMAGE_DIGEST: "manifest", sha(b"syft's own digest"): "producer"}
+    assert doc.subject_kinds == {IMAGE_DIGEST: "producer"}  # a digest syft computed
     files = dict((e.path, (e.sha256, e.other_digest)) for e in doc.entries if e.kind == "file")
     assert files == {"/usr/lib/x86_64-linux-gnu/libssl.so.3": (sha(LIBSSL), ""),
                      "/usr/lib/x86_64-linux-gnu/libz.so.1": ("", "sha1")}
     assert [e.name for e in doc.entries if e.kind == "package"] == ["libssl3"]  # locations are not files
-    assert doc.evidence == "files_sha256" and doc.warnings == []
+    assert doc.evidence == "files_sha256"
+    assert len(doc.warnings) == 1 and "cosign attest" in doc.warnings[0]
 
 
 def test_spdx_locations_as_evident_by_relationships_are_not_files(tmp_path):
@@ -230,7 +227,7 @@ def test_spdx_locations_as_evident_by_relationships_are_not_files(tmp_path):
     path = str(tmp_path / "api.spdx.json")
     write_document_to_file(doc, path, validate=False)  # syft writes absolute file names, as here
     parsed, = parse_text(open(path, "rb").read(), "api.spdx.json")
-    assert parsed.subject_kinds == {IMAGE_DIGEST: "manifest"}
+    assert parsed.subject_kinds == {IMAGE_DIGEST: "producer"}  # syft computed the image digest
     assert [(e.path, e.sha256) for e in parsed.entries if e.kind == "file"] == [
         ("/usr/lib/x86_64-linux-gnu/libssl.so.3", sha(LIBSSL))]
     assert [e.name for e in parsed.entries if e.kind == "package"] == ["libssl3"]

@@ -72,12 +72,23 @@ def _parse_json_object(doc, name, raw=None):
                     "an in-toto link, an in-toto statement nor an OCI image index")
 
 
+# Why a document of each format names no subject (an SPDX 2 document says so in a warning).
+_NO_SUBJECT = {
+    "cyclonedx": "metadata.component has no SHA-256 hash, pkg:oci purl, sha256: version "
+                 "or Trivy RepoDigest/ImageID",
+    "spdx3": "no root element with a sha256 hash or a pkg:oci purl",
+    "in-toto-statement": "no statement subject with a sha256 digest",
+    "in-toto-link": "no product with a sha256 digest",
+}
+
+
 def _with_subject(doc):
     """``doc``, or SbomError saying why it names no subject digest."""
     if not doc.subjects:
-        reason = "; ".join(doc.warnings) or ("the %s document names no subject with a sha256 digest"
-                                             % doc.format)
-        raise SbomError("no SHA-256 subject digest: %s; it cannot be tied to any event" % reason)
+        reason = spdx.NO_SUBJECT if spdx.NO_SUBJECT in doc.warnings else _NO_SUBJECT.get(
+            doc.format, "the document names no subject with a sha256 digest")
+        raise SbomError("no SHA-256 subject digest (%s: %s); it cannot be tied to any event"
+                        % (doc.format, reason))
     return doc
 
 

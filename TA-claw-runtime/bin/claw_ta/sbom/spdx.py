@@ -3,9 +3,9 @@
 Subject: each element the document describes (``documentDescribes``, a
 ``SPDXRef-DOCUMENT DESCRIBES x`` relationship, Trivy 2022's ``DESCRIBE``
 spelling, or ``x DESCRIBED_BY`` the document), by its SHA256 checksum, its
-``pkg:oci`` purl digest (kind from the purl's mediaType), a ``sha256:``
-version (producer) and Trivy's ``RepoDigest:``/``ImageID:`` attribution
-texts. A document that describes nothing (syft 0.57-0.64, BuildKit's SBOM
+``pkg:oci`` purl digest (kind from the purl's mediaType; "producer" when syft
+wrote it: syft computes the image digest itself), a ``sha256:`` version
+(producer) and Trivy's ``RepoDigest:``/``ImageID:`` attribution texts. A document that describes nothing (syft 0.57-0.64, BuildKit's SBOM
 attestation) gets its subjects from the in-toto statement around it.
 
 Multi-arch: the platform manifests an index document lists (apko, ko:
@@ -51,10 +51,10 @@ def _image(element):
     return "", ""
 
 
-def _add_subjects(doc, element):
+def _add_subjects(doc, element, producer):
     digest, kind = _image(element)
     if kind in ("index", "manifest"):
-        doc.add_subject(digest, kind)
+        doc.add_subject(digest, "producer" if producer else kind)
     for text in element.get("attributionTexts") or ():  # Trivy
         key, _, value = str(text).partition(": ")
         if key == "RepoDigest":
@@ -131,8 +131,10 @@ def parse(doc, name):
             owners.add(package.get("SPDXID"))
     out = SbomDocument("spdx", str(doc.get("documentNamespace") or name), (), (),
                        len(files) + len(packages))
+    info = doc.get("creationInfo") if isinstance(doc.get("creationInfo"), dict) else {}
+    syft = any(str(c).startswith("Tool: syft") for c in info.get("creators") or ())
     for element_id in described:
-        _add_subjects(out, elements[element_id])
+        _add_subjects(out, elements[element_id], syft)
     skip = set(described) | locations | _children(out, described, variants, packages, elements)
     bare = 0
     for element in files:
