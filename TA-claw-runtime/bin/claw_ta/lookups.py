@@ -28,6 +28,10 @@ DEFAULT_SUFFIX = "_default"
 STATE_FILES = ("claw_allowlist.csv", "claw_namespace_env.csv", "claw_image_env.csv",
                "claw_host_tiers.csv", "claw_tier_baseline.csv", "claw_sbom_libraries.csv",
                "claw_sbom_subjects.csv")
+# serverclass.conf excludeFromUpdate for a deployment server that serves the app to a
+# search head: what the site edits in the app folder (docs/tuning.md).
+DS_EXCLUDE_FROM_UPDATE = ("$app_root$/local", "$app_root$/metadata/local.meta") + tuple(
+    "$app_root$/lookups/" + name for name in STATE_FILES[3:])
 
 
 def read_csv(path):
