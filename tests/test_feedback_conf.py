@@ -1,18 +1,14 @@
 """The shipped configuration of claw_policy_feedback agrees with its code:
-alert_actions.conf, the .spec files, the alert form, the KV store collection,
-its lookup definition and the review dashboard."""
+alert_actions.conf, the .spec files, the alert form, the KV store collections
+and their lookup definitions (the review dashboard: test_review_content.py)."""
 import os
-import re
-import xml.etree.ElementTree as ET
 from html.parser import HTMLParser
 
 from claw_ta.feedback import action, splunkd
 from tests import conf, paths
 
 README = os.path.join(paths.APP, "README")
-VIEW = os.path.join(paths.APP_DEFAULT, "data", "ui", "views", "claw_policy_proposals.xml")
 FORM = os.path.join(paths.APP_DEFAULT, "data", "ui", "alerts", "claw_policy_feedback.html")
-ALLOWLIST_COLUMNS = "detection_id subject_digest library_path namespace image_ref expires reason".split()
 
 
 def stanza(name, file="alert_actions.conf", folder=paths.APP_DEFAULT):
@@ -71,41 +67,12 @@ def test_collection_and_lookup_definition_match_the_records():
     assert set(record) - {"_key"} <= set(splunkd.RECORD_FIELDS)
 
 
-def _queries():
-    root = ET.parse(VIEW).getroot()
-    assert root.tag == "form" and root.get("version") == "1.1"
-    assert root.get("script") is None and root.get("stylesheet") is None
-    return [q.text for q in root.iter("query")]
-
-
-def test_dashboard_quotes_every_user_token():
-    user_tokens = {"status_tok", "key_tok", "decision_tok", "days_tok", "note_tok", "kv_go", "env:user"}
-    for query in _queries():
-        for token in re.findall(r"\$([^$\s]+)\$", query):
-            name = token.split("|")[0]
-            assert name in user_tokens, token
-            assert token.endswith("|s"), "token %s is not quoted with |s in: %s" % (token, query)
-
-
-def test_dashboard_never_overwrites_a_whole_lookup():
-    writes = 0
-    for query in _queries():
-        for match in re.finditer(r"outputlookup\s+([^\n|]+)", query):
-            args = match.group(1).split()
-            assert args[0] in ("claw_policy_proposals", "claw_allowlist"), args
-            assert "append=true" in args, "outputlookup without append=true rewrites the lookup: %s" % query
-            writes += 1
-            if args[0] == "claw_allowlist":
-                table = re.search(r"\|\s*table\s+([^\n|]+)\n\|\s*outputlookup claw_allowlist", query)
-                assert table and table.group(1).split() == ALLOWLIST_COLUMNS
-            else:
-                fields = re.search(r"\|\s*fields\s+([^\n|]+)\n\|\s*outputlookup claw_policy_proposals", query)
-                assert fields and fields.group(1).split() == ["_key"] + list(splunkd.RECORD_FIELDS)
-    assert writes == 2
-
-
-def test_allowlist_lookup_columns_are_the_contract():
-    path = os.path.join(paths.APP_LOOKUPS, "claw_allowlist.csv")
-    if os.path.exists(path):  # shipped by the detections issue
-        with open(path, encoding="utf-8") as handle:
-            assert handle.readline().strip().split(",") == ALLOWLIST_COLUMNS
+def test_decisions_collection_and_lookup_definition_match_the_decision_record():
+    from claw_ta.review import decide
+    record = decide.decision_record({"key": "f" * 64, "decision": "reject", "reason": "r", "expires": "",
+                                     "scope": None}, {"change": {"action": "investigate"}}, "alice", 0)
+    collection = stanza("claw_policy_decisions", "collections.conf")
+    assert collection["replicate"] == "false"
+    assert [k[len("field."):] for k in collection if k.startswith("field.")] == [k for k in record if k != "_key"]
+    lookup = stanza("claw_policy_decisions", "transforms.conf")
+    assert [f.strip() for f in lookup["fields_list"].split(",")] == list(record)

@@ -47,7 +47,8 @@ def test_allowlist_candidate_fills_the_allowlist_columns():
            "namespace": "dev", "host": "h", "image_digest": IMAGE}
     (item,), _ = build([row], change="allowlist")
     assert item["change"]["target"] == {"detection_id": "claw_unlisted_library_load", "subject_digest": SUBJECT,
-                                        "library_path": "/l.so", "namespace": "dev"}
+                                        "library_path": "/l.so", "namespace": "dev", "host": "h",
+                                        "image_digest": IMAGE}
 
 
 def test_key_ignores_evidence_and_hosts_but_not_the_change():

@@ -19,6 +19,7 @@ import io
 import json
 import sys
 
+from claw_ta.allowlist import ENTITY_FIELDS as ENTITY_COLUMNS
 from claw_ta.feedback import SCHEMA_ID
 
 # Entity fields, in the order they appear in a proposal; aliases are tried in order.
@@ -53,9 +54,9 @@ DETECTION_CHANGES = {
     "claw_workload_risk": "investigate",
 }
 
-# The columns of claw_allowlist.csv an allowlist proposal fills in (expires and
-# reason are set by the reviewer when approving).
-ALLOWLIST_COLUMNS = ("detection_id", "subject_digest", "library_path", "namespace", "image_ref")
+# The allowlist fields an allowlist proposal fills in (claw_ta.allowlist; the
+# reviewer picks the scope and sets expires and reason when approving).
+ALLOWLIST_COLUMNS = ("detection_id",) + ENTITY_COLUMNS
 
 FIRST_SEEN_FIELDS = ("first_seen", "firstTime", "earliest", "_time")
 LAST_SEEN_FIELDS = ("last_seen", "lastTime", "latest", "_time")
