@@ -18,7 +18,8 @@ properties. Libraries: ``components[]`` nested at any depth.
 """
 from claw_ta.sbom.model import MAX_DEPTH, Entry, SbomDocument, SbomError, check_entries
 from claw_ta.sbom.paths import normalize_digest
-from claw_ta.sbom.subjects import file_digest, is_bare_name, oci_purl, only_kind_warnings, repo_digest
+from claw_ta.sbom.subjects import (bare_warning, file_digest, file_entry, oci_purl, only_kind_warnings,
+                                   repo_digest)
 
 _TRIVY = "aquasecurity:trivy:"
 
@@ -97,20 +98,10 @@ def _add_subjects(doc, subject):
     doc.add_subject(normalize_digest(version), "producer")
 
 
-def _file_entries(cname, hashes, pkg, skipped):
-    sha, other = file_digest(hashes)
-    if cname and not is_bare_name(cname):
-        return [Entry(cname, sha, pkg[0], pkg[1], pkg[2], kind="file", other_digest=other)]
-    if sha:  # a bare name: match by digest only
-        return [Entry("", sha, pkg[0] or cname, pkg[1], pkg[2], kind="file")]
-    skipped.append(cname)
-    return []
-
-
 def _build(fmt, ref, subject, top, describe):
     """Walk components iteratively (no recursion limit), bounded in depth and count."""
     entries = []
-    skipped = []
+    skipped = 0
     count = 0
     stack = [(comp, 1, None) for comp in reversed(top)]
     while stack:
@@ -122,7 +113,9 @@ def _build(fmt, ref, subject, top, describe):
         ctype, cname, version, purl, hashes, _, children = describe(comp)
         me = parent
         if ctype == "file":
-            entries.extend(_file_entries(cname, hashes, parent or ("", "", ""), skipped))
+            entry, bare = file_entry(cname, hashes, parent or ("", "", ""))
+            entries.extend([entry] if entry else [])
+            skipped += bare
         elif not oci_purl(purl)[0]:
             # (JSON dicts and XML elements both answer .get("type"))
             if not any(child.get("type") == "file" for child in children) and (cname or purl):
@@ -133,7 +126,5 @@ def _build(fmt, ref, subject, top, describe):
     doc = SbomDocument(fmt, ref, (), entries, count)
     _add_subjects(doc, subject)
     if skipped:
-        doc.warnings.append("%d file component(s) give a bare file name without a directory and no "
-                            "SHA-256 (e.g. %r): they cannot be matched to a loaded library and were "
-                            "not indexed" % (len(skipped), skipped[0]))
+        doc.warnings.append(bare_warning(skipped))
     return only_kind_warnings(doc)

@@ -21,7 +21,7 @@ package that CONTAINS it (or lists it in ``hasFiles``).
 """
 from claw_ta.sbom.model import Entry, SbomDocument, SbomError, check_entries
 from claw_ta.sbom.paths import normalize_digest
-from claw_ta.sbom.subjects import (file_digest, is_bare_name, oci_purl, only_kind_warnings,
+from claw_ta.sbom.subjects import (bare_warning, file_digest, file_entry, image_of, only_kind_warnings,
                                    repo_digest)
 
 NO_SUBJECT = ("the SPDX document describes nothing (no documentDescribes or DESCRIBES "
@@ -43,12 +43,7 @@ def _purl(element):
 
 def _image(element):
     """(hex, kind) of an image package (pkg:oci purl or CONTAINER purpose), else ("", "")."""
-    digest, kind = oci_purl(_purl(element))
-    if digest:
-        return digest, kind
-    if str(element.get("primaryPackagePurpose") or "").upper() == "CONTAINER":
-        return file_digest(_checksums(element))[0], "manifest"
-    return "", ""
+    return image_of(_purl(element), element.get("primaryPackagePurpose"), _checksums(element))
 
 
 def _add_subjects(doc, element, producer):
@@ -138,17 +133,12 @@ def parse(doc, name):
     skip = set(described) | locations | _children(out, described, variants, packages, elements)
     bare = 0
     for element in files:
-        if element.get("SPDXID") in skip:
-            continue
-        pkg = owner.get(element.get("SPDXID")) or {}
-        path = str(element.get("fileName") or "")
-        sha, other = file_digest(_checksums(element))
-        if path and is_bare_name(path):
-            bare += not sha
-            path = ""
-        if path or sha:
-            out.entries.append(Entry(path, sha, str(pkg.get("name") or ""), str(pkg.get("versionInfo") or ""),
-                                     _purl(pkg), kind="file", other_digest=other if path else ""))
+        if element.get("SPDXID") not in skip:
+            pkg = owner.get(element.get("SPDXID")) or {}
+            entry, skipped = file_entry(str(element.get("fileName") or ""), _checksums(element), (
+                str(pkg.get("name") or ""), str(pkg.get("versionInfo") or ""), _purl(pkg)))
+            out.entries.extend([entry] if entry else [])
+            bare += skipped
     for package in packages:
         if package.get("SPDXID") in skip or package.get("SPDXID") in owners or _image(package)[0] \
                 or str(package.get("primaryPackagePurpose") or "").upper() == "SOURCE" \
@@ -157,8 +147,7 @@ def parse(doc, name):
         out.entries.append(Entry("", file_digest(_checksums(package))[0], str(package.get("name") or ""),
                                  str(package.get("versionInfo") or ""), _purl(package), kind="package"))
     if bare:
-        out.warnings.append("%d file(s) give a bare file name without a directory and no SHA256: "
-                            "they cannot be matched to a loaded library and were not indexed" % bare)
+        out.warnings.append(bare_warning(bare))
     if not described:
         out.warnings.append(NO_SUBJECT)
     return only_kind_warnings(out)

@@ -15,7 +15,7 @@ except evidence (``hasEvidence`` targets: where a package was found), and every
 """
 from claw_ta.sbom.model import Entry, SbomDocument, SbomError, check_entries
 from claw_ta.sbom.paths import normalize_digest
-from claw_ta.sbom.subjects import file_digest, is_bare_name, oci_purl, only_kind_warnings
+from claw_ta.sbom.subjects import bare_warning, file_digest, file_entry, image_of, only_kind_warnings
 
 _DOCUMENTS = ("SpdxDocument", "software_Sbom", "Bom")
 _RELATIONSHIPS = ("Relationship", "LifecycleScopedRelationship")
@@ -54,12 +54,7 @@ def _purl(element):
 
 
 def _image(element):
-    digest, kind = oci_purl(_purl(element))
-    if digest:
-        return digest, kind
-    if str(element.get("software_primaryPurpose") or "").lower() == "container":
-        return file_digest(_hashes(element))[0], "manifest"
-    return "", ""
+    return image_of(_purl(element), element.get("software_primaryPurpose"), _hashes(element))
 
 
 def _graph(doc):
@@ -113,18 +108,12 @@ def parse(doc, name):
     owners = set(contains[_id(f)] for f in files if _id(f) in contains)
     bare = 0
     for element in files:
-        if _id(element) in skip:
-            continue
-        pkg = elements.get(contains.get(_id(element))) or {}
-        path = str(element.get("name") or "")
-        sha, other = file_digest(_hashes(element))
-        if path and is_bare_name(path):
-            bare += not sha
-            path = ""
-        if path or sha:
-            out.entries.append(Entry(path, sha, str(pkg.get("name") or ""),
-                                     str(pkg.get("software_packageVersion") or ""), _purl(pkg),
-                                     kind="file", other_digest=other if path else ""))
+        if _id(element) not in skip:
+            pkg = elements.get(contains.get(_id(element))) or {}
+            entry, skipped = file_entry(str(element.get("name") or ""), _hashes(element), (
+                str(pkg.get("name") or ""), str(pkg.get("software_packageVersion") or ""), _purl(pkg)))
+            out.entries.extend([entry] if entry else [])
+            bare += skipped
     for element in packages:
         if _id(element) in skip or _id(element) in owners or _image(element)[0] \
                 or str(element.get("software_primaryPurpose") or "").lower() == "source" \
@@ -134,6 +123,5 @@ def parse(doc, name):
                                  str(element.get("software_packageVersion") or ""), _purl(element),
                                  kind="package"))
     if bare:
-        out.warnings.append("%d file(s) give a bare file name without a directory and no SHA-256: "
-                            "they cannot be matched to a loaded library and were not indexed" % bare)
+        out.warnings.append(bare_warning(bare))
     return only_kind_warnings(out)

@@ -6,6 +6,7 @@ into (sha256 hex, kind) with a kind from ``model.SUBJECT_KINDS``.
 """
 import re
 
+from claw_ta.sbom.model import Entry
 from claw_ta.sbom.paths import normalize_digest
 
 # pkg:oci/name@sha256:<hex> (the colon may be percent-encoded, as apko and Trivy write it)
@@ -54,6 +55,16 @@ def oci_purl(purl):
     else:
         kind = "manifest"
     return match.group(1).lower(), kind
+
+
+def image_of(purl, purpose, hashes):
+    """(hex, kind) of an image element: its ``pkg:oci`` purl, else a container's SHA-256; ("", "")."""
+    digest, kind = oci_purl(purl)
+    if digest:
+        return digest, kind
+    if str(purpose or "").lower() == "container":
+        return file_digest(hashes)[0], "manifest"
+    return "", ""
 
 
 def repo_digest(value):
@@ -123,3 +134,22 @@ def file_digest(pairs):
 def is_bare_name(path):
     """True for a file name without a directory (``libz.so.1``): not a path a load can be matched on."""
     return "/" not in path.replace("\\", "/")
+
+
+def file_entry(path, hashes, package=("", "", "")):
+    """(Entry or None, skipped) for a file a document lists, ``package`` = (name, version, purl).
+
+    A bare file name is no usable path: with a SHA-256 the file is matched by
+    digest only, without one it is skipped (``skipped`` True, for the warning).
+    """
+    sha, other = file_digest(hashes)
+    if path and not is_bare_name(path):
+        return Entry(path, sha, package[0], package[1], package[2], kind="file", other_digest=other), False
+    if sha:
+        return Entry("", sha, package[0], package[1], package[2], kind="file"), False
+    return None, bool(path)
+
+
+def bare_warning(count):
+    return ("%d file(s) give a bare file name without a directory and no SHA-256: they cannot be "
+            "matched to a loaded library and were not indexed" % count)
