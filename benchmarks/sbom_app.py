@@ -12,11 +12,13 @@ APP_BIN = os.path.join(REPO, "TA-claw-runtime", "bin")
 SCRIPTS = ("clawsbomcheck.py", "clawsbomindex.py")
 
 
-def make_app(root, lookup_rows=None, lookup_text=None, lookup_name="claw_sbom_libraries.csv"):
+def make_app(root, lookup_rows=None, lookup_text=None, lookup_name="claw_sbom_libraries.csv", tables=None):
     """Create ``root/app/{bin,lookups}``; return the dict of script paths (by command name).
 
-    ``lookup_rows`` (dicts) are written with claw_ta's writer; ``lookup_text``
-    is written verbatim; with neither, no lookup file exists.
+    ``tables`` (claw_ta.sbom.index.Tables) or ``lookup_rows`` (joined rows:
+    subject_digest, library columns, sbom_ref) are written as both SBOM tables
+    with claw_ta's writer; ``lookup_text`` is written verbatim to
+    ``lookup_name``; with none of them, no table exists.
     """
     app = os.path.join(str(root), "app")
     bin_dir = os.path.join(app, "bin")
@@ -31,8 +33,10 @@ def make_app(root, lookup_rows=None, lookup_text=None, lookup_name="claw_sbom_li
     if lookup_rows is not None:
         import sys
         sys.path.insert(0, APP_BIN)
-        from claw_ta.sbom.index import write_csv
-        write_csv(lookup_rows, path)
+        from claw_ta.sbom.index import tables_from_rows
+        tables = tables_from_rows(lookup_rows)
+    if tables is not None:
+        tables.write(os.path.join(lookups, "claw_sbom_subjects.csv"), os.path.join(lookups, "claw_sbom_libraries.csv"))
     elif lookup_text is not None:
         with open(path, "w", encoding="utf-8", newline="") as handle:
             handle.write(lookup_text)

@@ -122,10 +122,10 @@ def test_too_many_components(tmp_path, monkeypatch):
     ("wrongtype.cdx.json", '{"bomFormat": "CycloneDX", "components": {"a": 1}}', "not a list"),
     ("html.cdx.xml", "<html><body>404</body></html>", "not a CycloneDX <bom>"),
     ("broken.cdx.xml", "<bom><components>", "not well-formed XML"),
-    ("nosubject.spdx.json", '{"spdxVersion": "SPDX-2.3", "packages": [], "files": []}', "DESCRIBES no"),
+    ("nosubject.spdx.json", '{"spdxVersion": "SPDX-2.3", "packages": [], "files": []}', "describes nothing"),
     ("badlink.link", '{"signed": {"_type": "link", "materials": ["a.so"], "products": {}}}', "not an object"),
     ("baddsse.intoto.json", '{"payloadType": "application/vnd.in-toto+json", "payload": "!!!"}', "DSSE payload"),
-    ("badline.intoto.jsonl", '{"_type": "https://in-toto.io/Statement/v1", "subject": []}\nnope\n', "line 2"),
+    ("badline.intoto.jsonl", '{"_type": "https://in-toto.io/Statement/v1", "subject": []}\nnope\n', "line 1"),
 ])
 def test_malformed_documents_are_named_with_a_reason(tmp_path, name, text, words):
     assert words in index_with_good(tmp_path, name, text)
@@ -152,16 +152,19 @@ def test_cli_writes_the_lookup_and_reports_skipped_files(tmp_path):
     done = cli("--output", str(out), str(folder), GOOD)
     assert done.returncode == 0, done.stderr
     assert "skipped lolz.cdx.xml: XML with a <!DOCTYPE> declaration" in done.stderr
-    with open(str(out), encoding="utf-8", newline="") as handle:
+    with open(str(tmp_path / "claw_sbom_subjects.csv"), encoding="utf-8", newline="") as handle:
         rows = list(csv.DictReader(handle))
-    assert len({r["subject_digest"] for r in rows}) == 6
-    assert "6 subjects" in done.stderr
+    assert len({r["subject_digest"] for r in rows}) == 6  # written beside --output
+    with open(str(out), encoding="utf-8", newline="") as handle:
+        libraries = list(csv.DictReader(handle))
+    assert {r["sbom_id"] for r in libraries} == {r["sbom_id"] for r in rows if r["sbom_id"]}
+    assert "indexed into" in done.stderr
     assert cli("--strict", "--output", str(out), str(folder)).returncode == 1
 
 
 def test_cli_stdout_and_bad_output_folder(tmp_path):
     done = cli("-o", "-", GOOD)
-    assert done.returncode == 0 and done.stdout.splitlines()[0].startswith("subject_digest,library_path")
+    assert done.returncode == 0 and done.stdout.splitlines()[0].startswith("subject_digest,subject_kind,evidence,library_path")
     bad = cli("--output", str(tmp_path / "no" / "such" / "x.csv"), GOOD)
     assert bad.returncode == 2 and "--output" in bad.stderr
 

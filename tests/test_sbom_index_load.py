@@ -1,4 +1,4 @@
-"""The lookup on disk: lazy and eager loading decide alike; the CSV record loop keeps every record."""
+"""The tables on disk: read in place (sorted, mmap), or whole when hand-edited; the CSV record loop."""
 import csv
 import hashlib
 import io
@@ -6,8 +6,9 @@ import os
 
 import pytest
 
-from claw_ta.sbom.index import COLUMNS, build_rows, lookup_path, write_csv
+from claw_ta.sbom.index import SUBJECT_COLUMNS, build_tables, lookup_path, Tables
 from claw_ta.sbom.matcher import SbomIndex
+from claw_ta.sbom.model import Entry, SbomDocument
 from claw_ta.sbom.stream import Sink, annotate, first_value
 from tests.paths import DATA
 
@@ -17,79 +18,112 @@ def sha(text):
 
 
 @pytest.fixture(scope="module")
-def rows():
-    found, errors = build_rows([os.path.join(DATA, "sbom")])
+def tables():
+    found, errors = build_tables([os.path.join(DATA, "sbom")])
     assert errors == []
     return found
 
 
-def probes(rows):
-    """Events for every row: by digest, by path, by a swapped digest, by soname, and misses."""
+def probes(tables):
+    """Events for every subject and library: by digest, by path, swapped, by soname, misses."""
+    libraries = {}
+    for row in tables.library_rows():
+        libraries.setdefault(row["sbom_id"], []).append(row)
     events = []
-    for row in rows:
-        base = {"event_type": "library_load", "subject_digest": row["subject_digest"]}
-        events.append(dict(base, library_path=row["library_path"], library_digest=row["library_digest"]))
-        events.append(dict(base, library_path=row["library_path"], library_digest=sha("swapped")))
-        events.append(dict(base, library_path="/usr/lib/lib%s.so.1" % row["package_name"]))
+    for subject in tables.subject_rows():
+        base = {"event_type": "library_load", "image_digest": subject["subject_digest"]}
+        for row in libraries.get(subject["sbom_id"], []):
+            events.append(dict(base, library_path=row["library_path"], library_digest=row["library_digest"]))
+            events.append(dict(base, library_path=row["library_path"], library_digest=sha("swapped")))
+            events.append(dict(base, library_path="/usr/lib/lib%s.so.1" % row["package_name"]))
         events.append(dict(base, library_path="/nowhere/libx.so", library_digest=sha("x")))
     return events
 
 
-def test_lazy_load_decides_like_from_rows(rows, tmp_path):
-    path = str(tmp_path / "claw_sbom_libraries.csv")
-    write_csv(rows, path)
-    lazy = SbomIndex.load(path)
-    assert lazy._blocks and not lazy._subjects  # nothing parsed before an event needs it
-    eager = SbomIndex.from_rows(rows)
-    assert len(lazy) == len(eager) == len(rows)
-    assert lazy.subjects == eager.subjects == 6
-    for event in probes(rows):
-        assert lazy.check(event) == eager.check(event), event
-    assert not lazy._blocks and lazy._data == b""  # all parsed, file bytes dropped
+def write(tables, tmp_path):
+    subjects, libraries = str(tmp_path / "s.csv"), str(tmp_path / "l.csv")
+    tables.write(subjects, libraries)
+    return subjects, libraries
 
 
-def test_quoted_or_reordered_lookup_falls_back_to_csv_parsing(rows, tmp_path):
-    path = str(tmp_path / "edited.csv")
-    reordered = list(reversed(COLUMNS))
-    with open(path, "w", encoding="utf-8", newline="") as handle:
-        writer = csv.writer(handle, quoting=csv.QUOTE_ALL, lineterminator="\r\n")
-        writer.writerow(reordered)
-        for row in rows:
-            writer.writerow([row[c] for c in reordered])
-    index = SbomIndex.load(path)
-    assert not index._blocks and index.subjects == 6
-    eager = SbomIndex.from_rows(rows)
-    for event in probes(rows):
-        assert index.check(event) == eager.check(event)
+def test_sorted_tables_are_searched_in_place_and_decide_like_memory(tables, tmp_path):
+    subjects, libraries = write(tables, tmp_path)
+    on_disk = SbomIndex.load(subjects, libraries)
+    assert on_disk.eager_reasons == []
+    assert on_disk._subjects_table._rows is None and on_disk._subjects == {}  # nothing read yet
+    in_memory = SbomIndex.from_tables(tables)
+    events = probes(tables)
+    assert len(events) > 50
+    assert {on_disk.check(e)["sbom_status"] for e in events} >= {"listed", "unlisted"}
+    for event in events:
+        assert on_disk.check(event) == in_memory.check(event), event
 
 
-def test_unsorted_hand_edited_lookup(rows, tmp_path):
-    path = str(tmp_path / "unsorted.csv")
-    with open(path, "w", encoding="utf-8") as handle:
-        handle.write(",".join(COLUMNS) + "\n")
-        for row in reversed(rows):  # no trailing newline on the last line either
-            handle.write(",".join(row[c] for c in COLUMNS) + "\n")
-        handle.write("SHA256:" + "A" * 64 + ",/usr/lib/liba.so,,,,,cyclonedx,hand")
-    index = SbomIndex.load(path)
-    assert index.subjects == 7
-    result = index.check({"event_type": "library_load", "subject_digest": "sha256:" + "a" * 64,
-                          "library_path": "/lib/liba.so"})
-    assert (result["sbom_status"], result["sbom_match"], result["sbom_ref"]) == ("listed", "path", "hand")
+def test_unsorted_or_reordered_tables_are_read_whole_and_decide_alike(tables, tmp_path):
+    subjects, libraries = write(tables, tmp_path)
+    with open(subjects, encoding="utf-8") as handle:
+        header, *lines = handle.readlines()
+    with open(subjects, "w", encoding="utf-8") as handle:  # hand-edited: rows appended out of order
+        handle.writelines([header] + lines[1:] + lines[:1])
+    reordered = str(tmp_path / "r.csv")
+    with open(libraries, encoding="utf-8", newline="") as handle:
+        rows = list(csv.reader(handle))
+    with open(reordered, "w", encoding="utf-8", newline="") as handle:
+        csv.writer(handle, quoting=csv.QUOTE_ALL).writerows([list(reversed(r)) for r in rows])
+    index = SbomIndex.load(subjects, reordered)
+    assert len(index.eager_reasons) == 2
+    memory = SbomIndex.from_tables(tables)
+    for event in probes(tables):
+        assert index.check(event) == memory.check(event), event
 
 
-def test_empty_and_header_only_lookups(tmp_path):
-    for text in ("", ",".join(COLUMNS) + "\n", ",".join(COLUMNS)):
-        path = tmp_path / "l.csv"
+def test_in_toto_link_with_n_products_gives_about_n_rows(tmp_path):
+    """Issue 9: a link with 3,518 products became 2,698,306 rows (every product a subject)."""
+    products = [sha("p%d" % i)[7:] for i in range(3000)]
+    doc = SbomDocument("in-toto", "big.link", products,
+                       [Entry("/usr/lib/lib%d.so" % i, d) for i, d in enumerate(products)])
+    tables = Tables()
+    tables.add(doc)
+    subjects, libraries = write(tables, tmp_path)
+    with open(subjects) as a, open(libraries) as b:
+        assert sum(1 for _ in a) - 1 == 3000 and sum(1 for _ in b) - 1 == 3000
+
+
+def test_builder_memory_is_bounded_by_spilling_sorted_runs(tmp_path):
+    tables = Tables(spill=100)
+    for n in range(30):
+        tables.add(SbomDocument("cyclonedx", "d%d" % n, [sha("s%d" % n)[7:]],
+                                [Entry("/usr/lib/l%d_%d.so" % (n, i), sha("%d-%d" % (n, i))[7:]) for i in range(50)]))
+    assert len(tables.libraries._runs) >= 10 and len(tables.libraries._lines) < 100
+    subjects, libraries = write(tables, tmp_path)
+    with open(libraries) as handle:
+        lines = handle.readlines()[1:]
+    assert lines == sorted(lines) and len(lines) == 30 * 50
+    index = SbomIndex.load(subjects, libraries)
+    assert index.check_values("library_load", "", sha("s7"), "/usr/lib/l7_3.so", sha("7-3"))[0] == "listed"
+
+
+def test_identical_library_lists_are_stored_once(tmp_path):
+    entries = [Entry("/usr/lib/a.so", sha("a")[7:])]
+    tables = Tables()
+    tables.add(SbomDocument("cyclonedx", "one", [sha("1")[7:]], entries))
+    tables.add(SbomDocument("cyclonedx", "two", [sha("2")[7:]], entries))
+    assert len(list(tables.library_rows())) == 1 and len(list(tables.subject_rows())) == 2
+
+
+def test_empty_and_header_only_tables(tmp_path):
+    for text in ("", ",".join(SUBJECT_COLUMNS) + "\n", ",".join(SUBJECT_COLUMNS)):
+        path = tmp_path / "s.csv"
         path.write_text(text)
-        index = SbomIndex.load(str(path))
-        assert len(index) == 0 and index.subjects == 0
+        index = SbomIndex.load(str(path), None)
+        assert index.check_values("library_load", "", sha("x"), "/usr/lib/a.so", "")[0] == "no_sbom"
 
 
-def test_lookup_without_the_columns_names_them(tmp_path):
-    path = tmp_path / "l.csv"
+def test_table_without_the_columns_names_them(tmp_path):
+    path = tmp_path / "s.csv"
     path.write_text("host,tier\nnode-1,web\n")
-    with pytest.raises(ValueError, match="no column subject_digest, library_path"):
-        SbomIndex.load(str(path))
+    with pytest.raises(ValueError, match="no column subject_digest, subject_kind"):
+        SbomIndex.load(str(path), None)
 
 
 @pytest.mark.parametrize("name", ["../x", "a/b", "a\\b", "..", "", ".hidden", "x..csv"])
@@ -131,12 +165,35 @@ def test_ragged_rows_are_padded_or_cut_like_splunklib():
     assert table[3] == [""] * width  # a blank line is an empty record, as splunklib reads it
 
 
-def test_multivalue_key_fields_use_the_first_value():
+def test_nul_bytes_are_replaced_and_counted():
+    from claw_ta.sbom.stream import Annotator
+    index = SbomIndex.from_rows([{"subject_digest": sha("b"), "library_path": "/usr/lib/a.so", "sbom_ref": "r"}])
+    annotator = Annotator(index.check_values)
+    out = io.StringIO()
+    count = annotator.text(HEADER + "library_load,,%s,,/lib/a.so,,a\x00b,\r\nother,,,,,,\x00,\r\n" % sha("b"), out)
+    rows = list(csv.reader(io.StringIO(out.getvalue())))
+    assert count == 2 and annotator.nuls == 2 and rows[1][6] == "a\ufffdb" and rows[1][8] == "listed"
+
+
+def test_records_split_across_pieces_keep_their_text():
+    from claw_ta.sbom.stream import Annotator
+    index = SbomIndex.from_rows([{"subject_digest": sha("b"), "library_path": "/usr/lib/a.so", "sbom_ref": "r"}])
+    record = 'library_load,,%s,,/lib/a.so,,"multi\r\nline, ""quoted""",\r\n' % sha("b")
+    body = (HEADER + record * 50).encode()
+    whole, pieces = io.StringIO(), io.StringIO()
+    Annotator(index.check_values).text(body.decode(), whole)
+    from claw_ta.sbom import stream
+    count = Annotator(index.check_values).text(stream._pieces(io.BytesIO(body), len(body), piece=37), pieces)
+    assert count == 50 and pieces.getvalue() == whole.getvalue()
+    assert whole.getvalue().count('"multi\r\nline, ""quoted"""') == 50
+
+
+def test_multivalue_event_type_uses_the_first_value_and_every_path_is_checked():
     assert first_value("a\nb", "$a$;$b$") == "a" and first_value("x", "") == "x"
     assert first_value("$\n", "$$$$;$$") == "$"
     text = HEADER + '"library_load\nlibrary_load",$library_load$;$library_load$,%s,,"/lib/a.so\n/x",$/lib/a.so$;$/x$,,\r\n' % sha("b")
     count, table = run(text)
-    assert count == 1 and table[1][8] == "listed" and table[1][4] == "/lib/a.so\n/x"
+    assert count == 1 and table[1][8] == "unlisted" and table[1][4] == "/lib/a.so\n/x"  # /x is not listed
 
 
 def test_no_header_no_records():

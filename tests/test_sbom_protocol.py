@@ -8,7 +8,7 @@ import os
 import pytest
 
 from benchmarks.sbom_app import make_app
-from claw_ta.sbom.index import build_rows
+from claw_ta.sbom.index import build_tables
 from tests import scp_driver
 from tests.paths import APP_BIN, DATA, REPO
 
@@ -142,35 +142,66 @@ def test_bad_option_names_the_option(app, splunk_python):
     assert any("path_field" in e for e in result.errors())
 
 
-def test_missing_lookup_is_a_clear_error(tmp_path, splunk_python):
+def test_missing_tables_are_empty_with_a_clear_warning(tmp_path, splunk_python):
+    """Issue 10: the SBOM tables are generated state, never shipped; a missing one is empty."""
     app = make_app(tmp_path)
     result = scp_driver.run(app["clawsbomcheck"], [], [events(), []], python=splunk_python)
-    errors = result.errors()
-    assert errors and "lookups/claw_sbom_libraries.csv not found" in errors[0]
-    assert "claw-ta sbom-index" in errors[0] and "Traceback" not in result.stderr
+    assert result.errors() == [] and "Traceback" not in result.stderr
+    warnings = [t for level, t in result.messages if level == "WARN"]
+    assert any("claw_sbom_subjects.csv" in t and "claw_sbom_libraries.csv" in t and "claw-ta sbom-index" in t
+               for t in warnings), warnings
+    statuses = [(r["event_id"], r.get("sbom_status")) for r in result.records]
+    assert statuses == [(k, "no_sbom" if k not in ("4", "5") else None) for k in "12345678"]
+
+
+def test_the_app_ships_no_sbom_table(splunk_python):
+    assert not os.path.exists(os.path.join(REPO, "TA-claw-runtime", "lookups", "claw_sbom_libraries.csv"))
+    assert not os.path.exists(os.path.join(REPO, "TA-claw-runtime", "lookups", "claw_sbom_subjects.csv"))
 
 
 def test_lookup_that_is_not_the_sbom_index_is_a_clear_error(tmp_path, splunk_python):
     app = make_app(tmp_path, lookup_text="host,tier\nnode-1,web\n")
     result = scp_driver.run(app["clawsbomcheck"], [], [events(), []], python=splunk_python)
-    assert "no column subject_digest" in result.errors()[0]
+    assert "claw_sbom_libraries.csv: no column sbom_id" in result.errors()[0]
 
 
-@pytest.mark.parametrize("text", ["", "subject_digest,library_path,library_digest,package_name,"
-                                      "package_version,purl,sbom_format,sbom_ref\n"])
-def test_empty_lookup_warns_and_passes_everything(tmp_path, splunk_python, text):
-    app = make_app(tmp_path, lookup_text=text)
-    result = scp_driver.run(app["clawsbomcheck"], [], [events(), []], python=splunk_python)
+def test_nul_byte_is_replaced_with_a_warning_and_the_record_kept(app, splunk_python):
+    """Issue 11: a NUL byte failed the whole search under Python 3.9 (csv: line contains NUL)."""
+    records = events()
+    records[0] = dict(records[0], _raw="before\x00after")
+    result = scp_driver.run(app["clawsbomcheck"], [], [records, []], python=splunk_python)
     assert result.errors() == []
-    assert any("empty" in t for level, t in result.messages if level == "WARN")
-    statuses = [(r["event_id"], r.get("sbom_status")) for r in result.records]
-    assert statuses == [(k, "no_sbom" if k not in ("4", "5") else None) for k in "12345678"]
+    assert len(result.records) == len(records)
+    assert result.records[0]["_raw"] == "before\ufffdafter" and result.records[0]["sbom_status"] == "listed"
+    assert any("NUL" in t for level, t in result.messages if level == "WARN")
 
 
-def test_shipped_lookup_is_the_header_only(splunk_python):
-    script = os.path.join(APP_BIN, "clawsbomcheck.py")
-    result = scp_driver.run(script, [], [events()[:2], []], python=splunk_python)
-    assert result.errors() == [] and [r["sbom_status"] for r in result.records] == ["no_sbom", "no_sbom"]
+def test_a_failing_chunk_reaches_splunkd_as_an_error(app, splunk_python, tmp_path):
+    """Issue 11: the flushed flag was never reset, so a failing chunk exited without a message."""
+    hook = tmp_path / "hook"
+    hook.mkdir()
+    (hook / "sitecustomize.py").write_text(
+        "import claw_ta.sbom.stream as s\n"
+        "def boom(self, raw, length, out):\n"
+        "    raise OSError('disk full while spilling the chunk')\n"
+        "calls = []\n"
+        "original = s.Annotator.chunk\n"
+        "def chunk(self, raw, length, out):\n"
+        "    calls.append(1)\n"
+        "    return original(self, raw, length, out) if len(calls) == 1 else boom(self, raw, length, out)\n"
+        "s.Annotator.chunk = chunk\n")
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(hook), os.path.dirname(app["clawsbomcheck"])]))
+    # before the fix the driver raised ProtocolError: exit 1 without an ERROR message
+    result = scp_driver.run(app["clawsbomcheck"], [], [events(), events(), []], python=splunk_python, env=env)
+    assert any("disk full" in e for e in result.errors()), (result.messages, result.stderr[-500:])
+
+
+def test_multivalue_library_path_every_value_is_checked(app, splunk_python):
+    records = [{"event_type": "library_load", "subject_digest": BIN, "event_id": "mv",
+                "library_path": ["/usr/lib/x86_64-linux-gnu/libssl.so.3", "/tmp/evil.so"],
+                "library_digest": [sha("ssl"), sha("evil")]}]
+    result = scp_driver.run(app["clawsbomcheck"], [], [records, []], python=splunk_python)
+    assert result.records[0]["sbom_status"] == "unlisted"
 
 
 # --- | clawsbomindex -------------------------------------------------------------------
@@ -190,10 +221,12 @@ def test_clawsbomindex_rows_equal_the_cli_rows(app, splunk_python):
     result = scp_driver.run(app["clawsbomindex"], [], chunks, python=splunk_python)
     assert result.getinfo["type"] == "reporting" and "streaming_preop" not in result.getinfo
     assert [len(c) for _, c in result.chunks][:2] == [0, 0]  # rows only once every document was seen
-    expected, errors = build_rows([os.path.join(DATA, "sbom")])
+    tables, errors = build_tables([os.path.join(DATA, "sbom")])
     assert errors == []
-    got = [dict((k, r.get(k, "")) for k in expected[0]) for r in result.records]
-    assert got == expected
+    expected = [dict(r, claw_table="subjects") for r in tables.subject_rows()] + \
+        [dict(r, claw_table="libraries") for r in tables.library_rows()]
+    got = [dict((k, r.get(k, "")) for k in e) for r, e in zip(result.records, expected)]
+    assert got == expected and len(result.records) == len(expected)
     assert any("evil.cdx.xml" in t and "DOCTYPE" in t for _, t in result.messages)
 
 
@@ -207,7 +240,9 @@ def test_clawsbomindex_reads_large_real_documents(app, shared_dir, splunk_python
     result = scp_driver.run(app["clawsbomindex"], [], [[{"_raw": raw, "source": "keycloak.json"}], []],
                             python=splunk_python)
     assert result.errors() == [], result.stderr[-2000:]
-    assert len(result.records) == 903 and {r["subject_digest"] for r in result.records} == {"sha256:" + "ab" * 32}
+    subjects = [r for r in result.records if r["claw_table"] == "subjects"]
+    assert [r["subject_digest"] for r in subjects] == ["sha256:" + "ab" * 32]
+    assert len(result.records) == 1 + 903  # the libraries once, under the document's sbom_id
 
 
 def test_clawsbomindex_with_no_events(app, splunk_python):

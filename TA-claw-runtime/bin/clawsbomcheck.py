@@ -2,26 +2,33 @@
 """clawsbomcheck: checks library loads against the SBOMs and in-toto links of their binary.
 
 Syntax:
-    clawsbomcheck [sbom_lookup=<name>] [path_field=<field>] [digest_field=<field>]
+    clawsbomcheck [sbom_lookup=<name>] [subjects_lookup=<name>] [path_field=<field>]
+                  [digest_field=<field>]
 
 Description:
-    For every library_load event, looks up the SBOMs / in-toto links whose
+    For every library_load event, finds the SBOMs / in-toto links whose
     subject is the event's subject_digest (the binary) or image_digest (the
-    image) in the lookup built by `claw-ta sbom-index` or the "Claw - Rebuild
-    SBOM Library Index" saved search, and adds sbom_status (listed, unlisted,
-    no_sbom, unverifiable), sbom_match (digest, path, soname or empty),
-    sbom_ref (the SBOM document that decided) and sbom_reason. Other events
-    pass through untouched. No record is dropped, reordered or duplicated.
-    Distributable streaming: runs on indexers and reads the lookup file from
-    the app's lookups/ folder (bundle replication), never over REST.
-    sbom_lookup: lookup name or file in the app's lookups/ (default claw_sbom_libraries).
+    image; an image index digest stands for its platform manifests) in the
+    tables built by `claw-ta sbom-index` or the "Claw - Rebuild SBOM Library
+    Index" saved search, and adds sbom_status (listed, unlisted, no_sbom,
+    unverifiable), sbom_match (digest, path, package or empty), sbom_ref (the
+    document that decided) and sbom_reason. The verdict follows from what the
+    SBOM can speak to (files with SHA-256, files by path, packages only):
+    docs/sbom.md has the table of rules. A multivalue library path/digest:
+    every value is checked, the worst verdict wins. Other events pass through
+    untouched. No record is dropped, reordered or duplicated. Distributable
+    streaming: runs on indexers and reads the tables from the app's lookups/
+    folder (bundle replication), in place (only the subjects the events name).
+    A table that does not exist yet is empty (a warning says so).
+    sbom_lookup: the libraries table (default claw_sbom_libraries).
+    subjects_lookup: the subjects table (default claw_sbom_subjects).
     path_field / digest_field: fields holding the loaded library's path and
     sha256 (default library_path / library_digest).
 
 Example:
     `claw_runtime_index` event_type=library_load | clawsbomcheck | search sbom_status=unlisted
 """
-import csv
+import io
 import json
 import os
 import sys
@@ -29,14 +36,15 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from claw_ta import LOOKUPS_DIR  # noqa: E402
-from claw_ta.sbom.index import lookup_path  # noqa: E402
 from claw_ta.sbom.matcher import STATUS_FIELDS, SbomIndex  # noqa: E402
-from claw_ta.sbom.stream import annotate_stream  # noqa: E402
+from claw_ta.sbom.schema import lookup_path  # noqa: E402
+from claw_ta.sbom.stream import Annotator, Sink  # noqa: E402
 from splunklib.searchcommands import (  # noqa: E402
     Configuration, Option, StreamingCommand, dispatch, validators)
 from splunklib.searchcommands.internals import MetadataDecoder  # noqa: E402
 
-_INDEXES = {}  # lookup file -> (mtime, size, SbomIndex): loaded once per process
+_INDEXES = {}  # (subjects file, libraries file) -> (their (mtime, size), SbomIndex): once per process
+BUILD_HINT = "build them with `claw-ta sbom-index` or the saved search 'Claw - Rebuild SBOM Library Index'"
 
 
 class LookupName(validators.Validator):
@@ -52,22 +60,36 @@ class LookupName(validators.Validator):
         return "" if value is None else str(value)
 
 
-def load_index(path):
-    stat = os.stat(path)
-    cached = _INDEXES.get(path)
-    if cached and cached[0] == stat.st_mtime and cached[1] == stat.st_size:
-        return cached[2]
-    index = SbomIndex.load(path)
-    _INDEXES[path] = (stat.st_mtime, stat.st_size, index)
-    return index
+def _stat(path):
+    try:
+        stat = os.stat(path)
+        return (stat.st_mtime, stat.st_size)
+    except OSError:
+        return None
+
+
+def load_index(subjects_path, libraries_path):
+    """(SbomIndex, names of the missing tables); a missing table is an empty one."""
+    stamps = (_stat(subjects_path), _stat(libraries_path))
+    missing = [os.path.basename(p) for p, s in zip((subjects_path, libraries_path), stamps) if s is None]
+    cached = _INDEXES.get((subjects_path, libraries_path))
+    if cached and cached[0] == stamps:
+        return cached[1], missing
+    index = SbomIndex.load(subjects_path if stamps[0] else None, libraries_path if stamps[1] else None)
+    _INDEXES[(subjects_path, libraries_path)] = (stamps, index)
+    return index, missing
 
 
 @Configuration(distributed=True)
 class ClawSbomCheckCommand(StreamingCommand):
     sbom_lookup = Option(
-        doc="**Syntax:** sbom_lookup=<name> **Description:** lookup in the app's lookups/ "
-            "(default claw_sbom_libraries)",
+        doc="**Syntax:** sbom_lookup=<name> **Description:** the libraries table in the app's "
+            "lookups/ (default claw_sbom_libraries)",
         default="claw_sbom_libraries", validate=LookupName())
+    subjects_lookup = Option(
+        doc="**Syntax:** subjects_lookup=<name> **Description:** the subjects table in the app's "
+            "lookups/ (default claw_sbom_subjects)",
+        default="claw_sbom_subjects", validate=LookupName())
     path_field = Option(
         doc="**Syntax:** path_field=<field> **Description:** field with the loaded library's path",
         default="library_path", validate=validators.Fieldname())
@@ -76,30 +98,32 @@ class ClawSbomCheckCommand(StreamingCommand):
         default="library_digest", validate=validators.Fieldname())
 
     index = None
+    annotator = None
 
     def prepare(self):
-        path = lookup_path(self.sbom_lookup, LOOKUPS_DIR)
-        if not os.path.isfile(path):
-            self.write_error(
-                "clawsbomcheck: sbom_lookup=%s: lookup file lookups/%s not found; build it with "
-                "`claw-ta sbom-index` or the saved search 'Claw - Rebuild SBOM Library Index'"
-                % (self.sbom_lookup, os.path.basename(path)))
-            sys.exit(1)
+        subjects = lookup_path(self.subjects_lookup, LOOKUPS_DIR)
+        libraries = lookup_path(self.sbom_lookup, LOOKUPS_DIR)
         try:
-            self.index = load_index(path)
-        except (ValueError, OSError, UnicodeDecodeError, csv.Error) as error:
-            self.write_error("clawsbomcheck: sbom_lookup=%s: cannot read lookups/%s: %s"
-                             % (self.sbom_lookup, os.path.basename(path), error))
+            self.index, missing = load_index(subjects, libraries)
+        except (ValueError, OSError) as error:
+            self.write_error("clawsbomcheck: sbom_lookup=%s subjects_lookup=%s: cannot read the SBOM "
+                             "tables: %s; %s" % (self.sbom_lookup, self.subjects_lookup, error, BUILD_HINT))
             sys.exit(1)
-        if len(self.index) == 0:
-            self.write_warning("clawsbomcheck: lookups/%s is empty: every library_load is no_sbom "
-                               "until the SBOM index is built" % os.path.basename(path))
+        if missing:
+            self.write_warning("clawsbomcheck: SBOM table(s) %s not built yet: treated as empty, every "
+                               "library_load is no_sbom; %s" % (", ".join("lookups/" + m for m in missing),
+                                                                BUILD_HINT))
+        for reason in self.index.eager_reasons:
+            self.write_warning("clawsbomcheck: an SBOM table is read whole (slower start-up): %s; "
+                               "rebuild it with `claw-ta sbom-index` or the rebuild search" % reason)
+        self.annotator = Annotator(self.index.check_values, self.path_field, self.digest_field)
 
     def _execute_v2(self, ifile, process):
         # Fast path (SCP v2), replacing splunklib's record loop for this command
-        # only: each chunk's CSV body is read as a stream with csv.reader and
-        # written back with csv.writer (claw_ta.sbom.stream), then sent as one
-        # chunk through the record writer (its inspector messages, counters).
+        # only (claw_ta.sbom.stream), then sent as one chunk through the record
+        # writer (its inspector messages, counters). The writer is marked
+        # unflushed before each chunk, as splunklib does: if a chunk fails,
+        # splunklib's error handling sends the ERROR message in a last chunk.
         istream = self._as_binary_stream(ifile)
         writer = self._record_writer
         while True:
@@ -115,10 +139,24 @@ class ClawSbomCheckCommand(StreamingCommand):
             if action != "execute":
                 raise RuntimeError("Expected execute action, not %s" % action)
             self._finished = getattr(metadata, "finished", False)
+            writer.is_flushed = False
             self._metadata.update(metadata)
-            count, body = annotate_stream(istream, body_length, self.index.check_values,
-                                          self.path_field, self.digest_field)
-            self._send(writer, count, body, self._finished)
+            rejected, nuls = self.index.rejected, self.annotator.nuls
+            # The whole body is read first (as splunklib does): if the chunk
+            # fails, the input stays in step and the error reply is read.
+            body = io.BytesIO(istream.read(body_length))
+            sink = Sink()
+            count = self.annotator.chunk(body, body_length, sink)
+            del body
+            sink.flush()
+            if self.annotator.nuls > nuls:
+                self.write_warning("clawsbomcheck: %d record(s) had NUL bytes, replaced with U+FFFD "
+                                   "(records kept)" % (self.annotator.nuls - nuls))
+            if self.index.rejected > rejected:
+                self.write_warning("clawsbomcheck: %d malformed SBOM table row(s) ignored (a digest that "
+                                   "is not SHA-256, an unknown evidence level); rebuild the tables"
+                                   % (self.index.rejected - rejected))
+            self._send(writer, count, sink, self._finished)
 
     @staticmethod
     def _send(writer, count, body, finished):
@@ -140,17 +178,12 @@ class ClawSbomCheckCommand(StreamingCommand):
         # SCP v1 path (and reference semantics for the fast path above).
         check = self.index.check_values
         for record in records:
-            values = []
-            for name in ("event_type", "subject_digest", "image_digest", self.path_field, self.digest_field):
-                value = record.get(name)
-                if isinstance(value, (list, tuple)):
-                    value = value[0] if value else None
-                values.append(value)
+            values = [record.get(name) for name in ("event_type", "subject_digest", "image_digest",
+                                                    self.path_field, self.digest_field)]
+            values[:3] = [(v[0] if v else None) if isinstance(v, (list, tuple)) else v for v in values[:3]]
             if values[0] == "library_load":
-                for name, value in zip(STATUS_FIELDS, check(*values)):
-                    record[name] = value
+                record.update(zip(STATUS_FIELDS, check(*values)))
             yield record
-
 
 
 dispatch(ClawSbomCheckCommand, sys.argv, sys.stdin, sys.stdout, __name__)

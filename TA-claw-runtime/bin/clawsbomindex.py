@@ -1,16 +1,20 @@
 #!/usr/bin/env python
-"""clawsbomindex: turns indexed SBOM documents (sourcetype claw:sbom) into SBOM library index rows.
+"""clawsbomindex: turns indexed SBOM documents (sourcetype claw:sbom) into the SBOM index tables.
 
 Syntax:
     clawsbomindex [raw_field=<field>] [name_field=<field>]
 
 Description:
     Reads one SBOM document per event (CycloneDX JSON/XML, SPDX JSON, in-toto
-    link or statement, DSSE envelope) from _raw and writes the rows of the
-    lookup claw_sbom_libraries.csv (subject_digest, library_path,
-    library_digest, package_name, package_version, purl, sbom_format,
-    sbom_ref), deduplicated and sorted, the same rows `claw-ta sbom-index`
-    writes for the same files. A document that cannot be indexed is reported
+    link or statement, DSSE envelope, SPDX 3 JSON-LD, OCI image index) from
+    _raw and outputs the rows of both SBOM tables, each sorted, the same rows
+    `claw-ta sbom-index` writes for the same files: claw_table="subjects"
+    rows (subject_digest, subject_kind, evidence, sbom_id, sbom_ref,
+    sbom_format, platform_digests) for claw_sbom_subjects.csv, then
+    claw_table="libraries" rows (sbom_id, library_path, library_digest,
+    package_name, package_version, purl) for claw_sbom_libraries.csv (the
+    saved search "Claw - Rebuild SBOM Library Index" writes both with
+    appendpipe and outputlookup). A document that cannot be indexed is reported
     as a warning naming it (its source) with the reason; the others are still
     indexed. A reporting (transforming) command without a map phase: it runs
     on the search head and sees every document before it writes the index.
@@ -19,7 +23,7 @@ Description:
     (default source; its base name is used).
 
 Example:
-    `claw_runtime_sbom_index` | clawsbomindex | outputlookup claw_sbom_libraries.csv
+    `claw_runtime_sbom_index` | clawsbomindex | where claw_table="subjects" | stats count by evidence
 """
 import os
 import sys
@@ -28,13 +32,14 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import csv  # noqa: E402
 
-from claw_ta.sbom.index import COLUMNS, dedupe, rows_from_text  # noqa: E402
+from claw_ta.sbom.index import LIBRARY_COLUMNS, SUBJECT_COLUMNS, Tables  # noqa: E402
 from splunklib.searchcommands import (  # noqa: E402
     Configuration, Option, ReportingCommand, dispatch, validators)
 
 # One event is one whole document: far beyond csv's default 128 KiB field limit.
 csv.field_size_limit(2 ** 31 - 1)
 MAX_WARNINGS = 50
+FIELDS = ("claw_table",) + SUBJECT_COLUMNS + tuple(c for c in LIBRARY_COLUMNS if c not in SUBJECT_COLUMNS)
 
 
 @Configuration(requires_preop=False, run_in_preview=False)
@@ -52,7 +57,7 @@ class ClawSbomIndexCommand(ReportingCommand):
         if self.phase != "reduce":
             self.write_error("clawsbomindex: phase=%s: this command has only a reduce phase" % self.phase)
             sys.exit(1)
-        self._rows = []
+        self._tables = Tables()
         self._documents = 0
         self._skipped = 0
 
@@ -70,20 +75,27 @@ class ClawSbomIndexCommand(ReportingCommand):
             if not text:
                 self._warn(name, "event has no %s" % self.raw_field)
                 continue
-            rows, errors = rows_from_text(text, name)
-            self._rows.extend(rows)
-            for doc_name, reason in errors:
+            for doc_name, reason in self._tables.add_text(text, name):
                 self._warn(doc_name, reason)
         if not self._finished:
             return
-        rows = dedupe(self._rows)
-        self._rows = []
+        tables, self._tables = self._tables, None
+        for doc_name, warning in tables.warnings[:MAX_WARNINGS]:
+            self.write_warning("clawsbomindex: %s: %s" % (doc_name, warning))
         if self._skipped > MAX_WARNINGS:
             self.write_warning("clawsbomindex: %d more documents skipped" % (self._skipped - MAX_WARNINGS))
-        if not rows:
+        if not tables.documents:
             self.write_warning("clawsbomindex: no index rows from %d SBOM documents" % self._documents)
-        for row in rows:
-            yield dict((c, row.get(c, "")) for c in COLUMNS)
+        blank = dict.fromkeys(FIELDS, "")
+        try:
+            for table, rows in (("subjects", tables.subject_rows()), ("libraries", tables.library_rows())):
+                for row in rows:
+                    record = dict(blank)
+                    record.update(row)
+                    record["claw_table"] = table
+                    yield record
+        finally:
+            tables.close()
 
     def _warn(self, name, reason):
         self._skipped += 1

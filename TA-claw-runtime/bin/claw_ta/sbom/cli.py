@@ -1,15 +1,19 @@
-"""``claw-ta sbom-index [--output FILE] SBOM_FILE...``: build claw_sbom_libraries.csv.
+"""``claw-ta sbom-index [--output FILE] SBOM_FILE...``: build the SBOM tables.
 
-SBOM_FILE may be a file or a folder (searched recursively for *.cdx.json,
-*.cdx.xml, *.spdx.json, *.link, *.intoto.json, *.intoto.jsonl and other
-*.json/*.jsonl/*.xml, recognized by content). A bad file is reported on stderr
-with its reason and skipped; the others are still indexed.
+Writes claw_sbom_libraries.csv (``--output``) and claw_sbom_subjects.csv
+beside it (``--subjects-output``), sorted, as ``| clawsbomcheck`` reads them
+(docs/sbom.md). SBOM_FILE may be a file or a folder (searched recursively for
+*.cdx.json, *.cdx.xml, *.spdx.json, *.link, *.intoto.json, *.intoto.jsonl and
+other *.json/*.jsonl/*.xml, recognized by content). A bad file is reported on
+stderr with its reason and skipped; the others are still indexed. Memory is
+bounded whatever the number of rows (sorted runs spill to temporary files).
 """
+import csv
 import os
 import sys
 
 from claw_ta import LOOKUPS_DIR
-from claw_ta.sbom.index import LOOKUP_FILE, build_rows, write_csv
+from claw_ta.sbom.index import COLUMNS, LOOKUP_FILE, SUBJECTS_FILE, build_tables, joined_rows
 from claw_ta.sbom.model import MAX_BYTES
 
 
@@ -17,7 +21,10 @@ def add_arguments(parser):
     parser.add_argument("sboms", nargs="+", metavar="SBOM_FILE",
                         help="SBOM / in-toto files or folders")
     parser.add_argument("--output", "-o", metavar="FILE",
-                        help="CSV to write (default: the app's lookups/%s; '-' for stdout)" % LOOKUP_FILE)
+                        help="libraries table to write (default: the app's lookups/%s; '-': the joined "
+                             "view, one row per subject and library, on stdout)" % LOOKUP_FILE)
+    parser.add_argument("--subjects-output", metavar="FILE",
+                        help="subjects table to write (default: %s beside --output)" % SUBJECTS_FILE)
     parser.add_argument("--max-bytes", type=int, default=MAX_BYTES, metavar="N",
                         help="refuse documents larger than N bytes (default %(default)s)")
     parser.add_argument("--strict", action="store_true",
@@ -25,24 +32,30 @@ def add_arguments(parser):
 
 
 def run(args):
-    rows, errors = build_rows(args.sboms, max_bytes=args.max_bytes)
+    output = args.output or os.path.join(LOOKUPS_DIR, LOOKUP_FILE)
+    subjects = args.subjects_output or os.path.join(os.path.dirname(os.path.abspath(output)), SUBJECTS_FILE)
+    for option, path in (("--output", output), ("--subjects-output", subjects)):
+        folder = os.path.dirname(os.path.abspath(path))
+        if path != "-" and not os.path.isdir(folder):
+            sys.stderr.write("claw-ta sbom-index: %s: folder %s does not exist\n" % (option, folder))
+            return 2
+    tables, errors = build_tables(args.sboms, max_bytes=args.max_bytes)
     for name, reason in errors:
         sys.stderr.write("claw-ta sbom-index: skipped %s: %s\n" % (name, reason))
-    output = args.output or os.path.join(LOOKUPS_DIR, LOOKUP_FILE)
-    if output == "-":
-        import csv
-        from claw_ta.sbom.index import COLUMNS
-        writer = csv.writer(sys.stdout, lineterminator="\n")
-        writer.writerow(COLUMNS)
-        for row in rows:
-            writer.writerow([row.get(c, "") for c in COLUMNS])
-    else:
-        folder = os.path.dirname(os.path.abspath(output))
-        if not os.path.isdir(folder):
-            sys.stderr.write("claw-ta sbom-index: --output: folder %s does not exist\n" % folder)
-            return 2
-        write_csv(rows, output)
-    subjects = len(set(r["subject_digest"] for r in rows))
-    sys.stderr.write("claw-ta sbom-index: %d rows for %d subjects written to %s (%d files skipped)\n"
-                     % (len(rows), subjects, output, len(errors)))
+    for name, warning in tables.warnings:
+        sys.stderr.write("claw-ta sbom-index: warning: %s: %s\n" % (name, warning))
+    try:
+        if output == "-":
+            writer = csv.writer(sys.stdout, lineterminator="\n")
+            writer.writerow(COLUMNS)
+            for row in joined_rows(tables):
+                writer.writerow([row[c] for c in COLUMNS])
+            where = "stdout"
+        else:
+            tables.write(subjects, output)
+            where = "%s and %s" % (subjects, output)
+    finally:
+        tables.close()
+    sys.stderr.write("claw-ta sbom-index: %d documents indexed into %s (%d files skipped)\n"
+                     % (tables.documents, where, len(errors)))
     return 1 if errors and args.strict else 0

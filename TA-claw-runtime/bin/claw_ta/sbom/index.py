@@ -1,69 +1,179 @@
-"""The SBOM library index: documents -> rows of the lookup ``claw_sbom_libraries.csv``.
+"""The SBOM index: parsed documents -> two sorted lookup tables.
 
-One row per (subject digest, allowed library). ``claw-ta sbom-index`` builds it
-from files, ``| clawsbomindex`` from indexed ``claw:sbom`` events; both go
-through :func:`parse_text` and :func:`document_rows`, so they write the same rows.
+``claw_sbom_subjects.csv``: one row per (subject digest, document): what the
+digest is (``subject_kind``), what the document can speak to (``evidence``),
+the document (``sbom_ref``, ``sbom_format``) and its library list
+(``sbom_id``), and for an image index the platform manifests it stands for
+(``platform_digests``, space separated).
+
+``claw_sbom_libraries.csv``: one row per (library list, library): a
+document's libraries are stored once, under ``sbom_id`` (a hash of the list),
+however many subjects point at it; identical lists are stored once.
+
+Both files are sorted by their first column and hold one record per line, so
+``| clawsbomcheck`` binary-searches them in place (claw_ta.sbom.sortedcsv)
+instead of reading them. ``claw-ta sbom-index`` and ``| clawsbomindex`` build
+them through :class:`Tables`, whose memory is bounded (sorted runs spill to
+temporary files and are merged).
 """
 import csv
+import hashlib
+import heapq
 import os
 import re
+import tempfile
 
-from claw_ta.sbom.model import MAX_BYTES, SbomError
+from claw_ta.sbom.model import MAX_BYTES, Entry, SbomDocument, SbomError
 from claw_ta.sbom.parse import SUFFIXES, discover, parse_text, read_file  # noqa: F401 (re-exported)
-from claw_ta.sbom.paths import digest_label, normalize_path
+from claw_ta.sbom.paths import digest_label, normalize_digest, normalize_path
+from claw_ta.sbom.schema import (COLUMNS, LIBRARY_COLUMNS, LOOKUP_FILE, SUBJECT_COLUMNS,  # noqa: F401
+                               SUBJECTS_FILE, lookup_path)
 
-COLUMNS = ("subject_digest", "library_path", "library_digest", "package_name",
-           "package_version", "purl", "sbom_format", "sbom_ref")
-LOOKUP_FILE = "claw_sbom_libraries.csv"
+SPILL_LINES = 200000   # lines held in memory per table before a sorted run goes to disk
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
-def document_rows(doc):
-    """Lookup rows (dicts of COLUMNS) of one parsed document; SbomError if it gives none."""
+def _field(value):
+    value = _CONTROL.sub(" ", value or "")  # one record per line, always
+    if "," in value or '"' in value:
+        return '"' + value.replace('"', '""') + '"'
+    return value
+
+
+def _line(values):
+    return ",".join(_field(v) for v in values) + "\n"
+
+
+class SortedLines(object):
+    """CSV lines kept sorted and deduplicated with bounded memory (sorted runs on disk)."""
+
+    def __init__(self, spill=SPILL_LINES):
+        self._lines = []
+        self._runs = []
+        self._spill = spill
+
+    def add(self, line):
+        self._lines.append(line)
+        if len(self._lines) >= self._spill:
+            try:
+                run = tempfile.TemporaryFile("w+", encoding="utf-8", newline="")
+            except OSError:  # no writable temporary folder: keep the lines in memory
+                self._spill = float("inf")
+                return
+            self._lines.sort()
+            run.writelines(self._lines)
+            self._runs.append(run)
+            self._lines = []
+
+    def __iter__(self):
+        self._lines.sort()
+        for run in self._runs:
+            run.seek(0)
+        previous = None
+        for line in heapq.merge(iter(self._lines), *self._runs):
+            if line != previous:
+                yield line
+                previous = line
+
+    def close(self):
+        for run in self._runs:
+            run.close()
+        self._runs, self._lines = [], []
+
+
+def library_values(entry):
+    """The LIBRARY_COLUMNS values (without sbom_id) of one entry, or None if it gives nothing."""
+    path = normalize_path(entry.path) if entry.path else ""
+    digest = normalize_digest(entry.sha256)
+    if entry.path and not path and not digest:
+        return None  # a file the index could never match: unsafe path, no SHA-256
+    return (path, digest_label(digest), entry.name, entry.version, entry.purl)
+
+
+def document_tables(doc):
+    """(subject lines, library lines) of one parsed document; SbomError if it gives none."""
     if not doc.subjects:
         raise SbomError("no SHA-256 subject digest (%s subject without a sha256 hash); "
                         "it cannot be tied to any event" % doc.format)
-    if not doc.entries:
+    if not doc.entries and not doc.children:
         raise SbomError("lists no libraries (%d components without a path, digest or name)"
                         % doc.components)
-    rows = []
-    for subject in doc.subjects:
-        label = digest_label(subject)
-        for entry in doc.entries:
-            path = normalize_path(entry.path) if entry.path else ""
-            if entry.path and not path and not entry.sha256:
-                continue
-            rows.append({"subject_digest": label, "library_path": path,
-                         "library_digest": digest_label(entry.sha256),
-                         "package_name": entry.name, "package_version": entry.version,
-                         "purl": entry.purl, "sbom_format": doc.format, "sbom_ref": doc.ref})
-    return rows
+    libraries = sorted(set(_line(v)[:-1] for v in map(library_values, doc.entries) if v is not None))
+    sbom_id = ""
+    if libraries:
+        sbom_id = hashlib.sha256("\n".join(libraries).encode("utf-8")).hexdigest()[:24]
+    platforms = " ".join(digest_label(c) for c in doc.children)
+    subjects = [_line((digest_label(s), doc.subject_kinds.get(s, "unknown"), doc.evidence, sbom_id,
+                       doc.ref, doc.format, platforms)) for s in doc.subjects]
+    return subjects, sbom_id, [sbom_id + "," + line + "\n" for line in libraries]
 
 
-def rows_from_text(data, name):
-    """(rows, errors) for one document text (the ``claw:sbom`` event path)."""
-    try:
-        rows = []
-        for doc in parse_text(data, name):
-            rows.extend(document_rows(doc))
-        return rows, []
-    except SbomError as error:
-        return [], [(name, str(error))]
-    except (RecursionError, MemoryError) as error:
-        return [], [(name, "too large or too deeply nested to parse (%s)" % type(error).__name__)]
+class Tables(object):
+    """The two tables being built: add documents, then write or read them back sorted."""
+
+    def __init__(self, spill=SPILL_LINES):
+        self.subjects = SortedLines(spill)
+        self.libraries = SortedLines(spill)
+        self.warnings = []   # (document name, message): indexed, but the user should know
+        self.documents = 0
+        self._ids = set()
+
+    def add(self, doc, name=None):
+        subjects, sbom_id, libraries = document_tables(doc)
+        for line in subjects:
+            self.subjects.add(line)
+        if sbom_id not in self._ids:
+            self._ids.add(sbom_id)
+            for line in libraries:
+                self.libraries.add(line)
+        for warning in doc.warnings:
+            self.warnings.append((name or doc.ref, warning))
+        self.documents += 1
+
+    def add_text(self, data, name):
+        """Index every document of one text; [(name, reason)] when it was skipped."""
+        try:
+            docs = parse_text(data, name)
+            for doc in docs:
+                document_tables(doc)  # all or nothing: a bad document skips the text
+            for doc in docs:
+                self.add(doc, name)
+            return []
+        except SbomError as error:
+            return [(name, str(error))]
+        except (RecursionError, MemoryError) as error:
+            return [(name, "too large or too deeply nested to parse (%s)" % type(error).__name__)]
+
+    def subject_rows(self):
+        return _dicts(SUBJECT_COLUMNS, self.subjects)
+
+    def library_rows(self):
+        return _dicts(LIBRARY_COLUMNS, self.libraries)
+
+    def write(self, subjects_path, libraries_path):
+        """Write both tables (header always), each atomically."""
+        for path, columns, lines in ((subjects_path, SUBJECT_COLUMNS, self.subjects),
+                                     (libraries_path, LIBRARY_COLUMNS, self.libraries)):
+            tmp = path + ".tmp"
+            with open(tmp, "w", encoding="utf-8", newline="") as handle:
+                handle.write(",".join(columns) + "\n")
+                handle.writelines(lines)
+            os.replace(tmp, path)
+
+    def close(self):
+        self.subjects.close()
+        self.libraries.close()
 
 
-def dedupe(rows):
-    """Rows without duplicates, in a stable order (subject, path, digest, ...)."""
-    seen = {}
-    for row in rows:
-        seen.setdefault(tuple(row.get(c, "") for c in COLUMNS), row)
-    return [seen[key] for key in sorted(seen)]
+def _dicts(columns, lines):
+    for row in csv.reader(lines):  # one record per line (see _field)
+        yield dict(zip(columns, row))
 
 
-def build_rows(paths, max_bytes=MAX_BYTES):
-    """(rows, errors) from SBOM files/folders; bad files are reported and skipped."""
+def build_tables(paths, max_bytes=MAX_BYTES, spill=SPILL_LINES):
+    """(Tables, errors) from SBOM files/folders; bad files are reported and skipped."""
     files, errors = discover(paths)
-    rows = []
+    tables = Tables(spill)
     for path in files:
         name = os.path.basename(path)
         try:
@@ -74,34 +184,45 @@ def build_rows(paths, max_bytes=MAX_BYTES):
         except OSError as error:
             errors.append((name, "cannot read: %s" % error.strerror))
             continue
-        found, bad = rows_from_text(data, name)
-        rows.extend(found)
-        errors.extend(bad)
-    return dedupe(rows), errors
+        errors.extend(tables.add_text(data, name))
+        del data
+    return tables, errors
 
 
-def write_csv(rows, path):
-    """Write the lookup (header always, even with no rows), atomically."""
-    tmp = path + ".tmp"
-    with open(tmp, "w", encoding="utf-8", newline="") as handle:
-        writer = csv.writer(handle, lineterminator="\n")
-        writer.writerow(COLUMNS)
-        for row in rows:
-            writer.writerow([row.get(c, "") for c in COLUMNS])
-    os.replace(tmp, path)
+def joined_rows(tables):
+    """The joined view (COLUMNS): one dict per subject and library of its document."""
+    libraries = {}
+    for row in tables.library_rows():
+        libraries.setdefault(row["sbom_id"], []).append(row)
+    rows = []
+    for subject in tables.subject_rows():
+        for library in libraries.get(subject["sbom_id"], ()):
+            joined = dict(subject)
+            joined.update(library)
+            rows.append(dict((c, joined.get(c, "")) for c in COLUMNS))
+    return rows
 
 
-_LOOKUP_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
+def build_rows(paths, max_bytes=MAX_BYTES):
+    """(joined rows, errors) from SBOM files/folders: :func:`build_tables` joined."""
+    tables, errors = build_tables(paths, max_bytes)
+    return joined_rows(tables), errors
 
 
-def lookup_path(name, lookups_dir):
-    """File of lookup ``name`` in ``lookups_dir``; ValueError for a hostile name.
-
-    ``claw_sbom_libraries`` and ``claw_sbom_libraries.csv`` both name the same file.
-    """
-    if not name or "/" in name or "\\" in name or ".." in name or not _LOOKUP_NAME.match(name):
-        raise ValueError("must be a lookup name in the app's lookups/ folder "
-                         "(letters, digits, _ . -; no path separators or '..'), not %r" % name)
-    if not name.lower().endswith(".csv"):
-        name += ".csv"
-    return os.path.join(lookups_dir, name)
+def tables_from_rows(rows):
+    """Tables from joined rows (dicts with subject_digest, library columns, sbom_ref)."""
+    docs = {}
+    for row in rows:
+        ref = row.get("sbom_ref") or ""
+        doc = docs.get(ref)
+        if doc is None:
+            doc = docs[ref] = SbomDocument(row.get("sbom_format") or "", ref)
+        subject = normalize_digest(row.get("subject_digest") or "")
+        doc.add_subject(subject, row.get("subject_kind") or "unknown")
+        doc.entries.append(Entry(row.get("library_path"), normalize_digest(row.get("library_digest") or ""),
+                                 row.get("package_name"), row.get("package_version"), row.get("purl")))
+    tables = Tables()
+    for doc in docs.values():
+        if doc.subjects and doc.entries:
+            tables.add(doc)
+    return tables

@@ -1,262 +1,331 @@
-"""The matching rules of ``| clawsbomcheck`` (and of the offline replay).
+"""The verdict rules of ``| clawsbomcheck`` (and of the offline replay), docs/sbom.md.
 
-For a ``library_load`` event, the SBOMs that apply are those whose subject is
-the event's ``subject_digest`` (the binary) or ``image_digest`` (an image
-SBOM covers every binary in it). In order:
+For a ``library_load`` event, the documents that apply are those whose
+subject is the event's ``subject_digest`` (the binary) or ``image_digest``;
+an image index digest stands for its platform manifests, each checked on its
+own (``listed`` if any platform lists the file, ``unlisted`` only if every
+platform does not). Within one set of documents, with ``evidence`` the best
+of theirs:
 
-1. none apply: ``no_sbom``;
-2. kernel vDSO (``[vdso]``, ``linux-vdso.so.1``): ``listed`` with an empty
-   ``sbom_match`` (not a file; never in an SBOM);
-3. content digest: the loaded file's sha256 is a listed file's or package's:
-   ``listed``/``digest``;
-4. a path that cannot be compared by path (``/memfd:...``, ``(deleted)``,
-   ``/proc/self/fd/N``): ``unlisted`` if the event has a digest and the SBOM
-   lists digests, else ``unverifiable``;
-5. normalized path listed: ``listed``/``path``, unless the event's digest and
-   the SBOM's digest for that path both exist and differ: ``unlisted``/``path``
-   (a swapped library);
-6. soname of a package the SBOM lists without files: ``listed``/``soname``
-   (lower confidence: the reason says so);
-7. otherwise ``unlisted``.
+1. no document: ``no_sbom``;
+2. the vDSO by its bare name (``[vdso]``, ``linux-vdso.so.1``): ``listed``;
+3. the loaded file's SHA-256 listed: ``listed``/``digest``;
+4. its normalized path listed with a SHA-256: ``unlisted``/``path`` (the event's
+   SHA-256 differs: a swapped library) or ``unverifiable`` (the event has no
+   SHA-256); listed without one: ``listed``/``path``;
+5. evidence ``files_*``: ``unlisted`` (neither digest nor path listed), or
+   ``unverifiable`` when there is neither a comparable path nor a SHA-256 the
+   SBOM could have listed;
+6. evidence ``packages``: ``listed``/``package`` for a file directly in a
+   standard library directory whose soname belongs to a listed package, else
+   ``unverifiable`` (never ``unlisted``); evidence ``none``: ``unverifiable``.
+
+A multivalue path/digest: every value is checked, the worst verdict wins.
 """
-import csv
-import io
 import re
-import sys
 
-from claw_ta.sbom.index import COLUMNS
-from claw_ta.sbom.paths import (is_unmatchable, is_vdso, normalize_digest, normalize_path,
-                                package_key, soname_keys)
+from claw_ta.sbom.paths import (digest_algorithm, in_library_dirs, is_unmatchable, normalize_digest,
+                                normalize_path, package_key, soname_keys, VDSO_NAMES)
+from claw_ta.sbom.schema import LIBRARY_COLUMNS, LIBRARY_KEY, SUBJECT_COLUMNS, SUBJECT_KEY
+from claw_ta.sbom.sortedcsv import SortedTable
 
 STATUS_FIELDS = ("sbom_status", "sbom_match", "sbom_ref", "sbom_reason")
 EMPTY = ("", "", "", "")
-CACHE_SIZE = 50000
-_NEEDED = ("subject_digest", "library_path", "library_digest", "package_name", "sbom_ref")
-# One subject's block of consecutive lines (the index is sorted by subject).
-_BLOCK = re.compile(rb"^sha256:([0-9a-fA-F]{64}),[^\n]*\n(?:sha256:\1,[^\n]*\n)*", re.M)
+CACHE_SIZE = 50000       # verdicts per generation (two generations are kept: hot keys survive)
+_RANK = {"unlisted": 0, "unverifiable": 1, "no_sbom": 2, "listed": 3}
+_EVIDENCE = ("files_sha256", "files_path", "packages", "none")
+_SUBJECT_LABEL = re.compile(r"^sha256:[0-9a-f]{64}$")
+NO_SBOM = ("no_sbom", "", "", "no SBOM or in-toto link lists this binary or its image")
 
 
-class _Subject(object):
-    __slots__ = ("by_digest", "by_path", "packages", "refs", "has_digests")
+class _Libraries(object):
+    """One library list (a document's): digests, paths (with or without SHA-256), packages."""
+    __slots__ = ("digests", "paths", "packages")
 
     def __init__(self):
-        self.by_digest = {}   # 32-byte digest -> sbom_ref
-        self.by_path = {}     # normalized path -> (sbom_ref, whether a digest is listed for it)
-        self.packages = {}    # package stem -> sbom_ref (packages listed without files)
-        self.refs = []
-        self.has_digests = False
+        self.digests = set()   # 32-byte SHA-256
+        self.paths = {}        # normalized path -> True when the SBOM gives a SHA-256 for it
+        self.packages = set()  # package stems (soname rule)
 
 
 class SbomIndex(object):
-    """The lookup in memory: subject digest -> what its SBOMs list.
+    """The SBOM tables, read as events need them; :meth:`check_values` decides.
 
-    :meth:`load` is lazy for lookups in the shape ``claw-ta sbom-index`` and
-    ``| clawsbomindex`` write (the COLUMNS header, no quoted fields): one C-level
-    scan finds each subject's block of lines, and a block is parsed the first
-    time an event needs that subject. Anything else is parsed eagerly with csv.
+    ``subjects``/``libraries`` are tables with ``rows(key)`` (SortedTable, or
+    in memory for the replay). ``rejected`` counts index rows refused as
+    malformed (a digest that is not SHA-256, an unknown evidence level).
     """
 
-    def __init__(self):
-        self._subjects = {}   # hex digest -> _Subject
-        self._blocks = {}     # hex digest -> [(start, stop) of its lines in _data], not parsed yet
-        self._data = b""
-        self._cache = {}
-        self._strings = {}
-        self.rows = 0
+    def __init__(self, subjects=None, libraries=None):
+        self._subjects_table = subjects
+        self._libraries_table = libraries
+        self._subjects = {}   # hex -> [(evidence, sbom_id, ref, platform hexes)]
+        self._libraries = {}  # sbom_id -> _Libraries
+        self._pools = {}      # (subject hex, image hex) -> [[(evidence, _Libraries, ref)]]
+        self._digests = {}    # digest string -> (32 bytes or None, algorithm note)
+        self._paths = {}      # path string -> normalized path or ""
+        self._hot = {}
+        self._cold = {}
+        self.rejected = 0
 
-    def __len__(self):
-        return self.rows
+    # --- building -------------------------------------------------------------
 
-    @property
-    def subjects(self):
-        return len(self._subjects) + len(self._blocks)
+    @classmethod
+    def load(cls, subjects_path, libraries_path):
+        """Index over the two lookup files (either may be None: an empty table)."""
+        subjects = SortedTable(subjects_path, SUBJECT_COLUMNS, SUBJECT_KEY) if subjects_path else None
+        libraries = SortedTable(libraries_path, LIBRARY_COLUMNS, LIBRARY_KEY) if libraries_path else None
+        return cls(subjects, libraries)
 
-    # --- loading --------------------------------------------------------------
-
-    def _intern(self, text):
-        return self._strings.setdefault(text, text)
-
-    def add(self, subject_digest, library_path, library_digest, package_name, sbom_ref):
-        """Add one lookup row; False (ignored) when its subject digest is not a sha256."""
-        subject = normalize_digest(subject_digest)
-        if not subject:
-            return False
-        subj = self._subjects.get(subject)
-        if subj is None:
-            subj = self._subjects[sys.intern(subject)] = _Subject()
-        self._add_entry(subj, library_path, library_digest, package_name, sbom_ref)
-        self.rows += 1
-        return True
-
-    def _add_entry(self, subj, library_path, library_digest, package_name, sbom_ref):
-        ref = self._intern(sbom_ref)
-        if ref not in subj.refs:
-            subj.refs.append(ref)
-        digest = normalize_digest(library_digest)
-        raw = self._intern(bytes.fromhex(digest)) if digest else None
-        if raw is not None:
-            subj.by_digest.setdefault(raw, ref)
-            subj.has_digests = True
-        if library_path:
-            path = library_path if _looks_normal(library_path) else normalize_path(library_path)
-            if path:
-                path = self._intern(path)
-                old = subj.by_path.get(path)
-                if old is None:
-                    subj.by_path[path] = (ref, raw is not None)
-                elif raw is not None and not old[1]:
-                    subj.by_path[path] = (old[0], True)
-        elif package_name:
-            key = package_key(package_name)
-            if key:
-                subj.packages.setdefault(self._intern(key), ref)
+    @classmethod
+    def from_tables(cls, tables):
+        subjects, libraries = _MemoryTable(), _MemoryTable()
+        for row in tables.subject_rows():
+            subjects.setdefault(row["subject_digest"], []).append([row[c] for c in SUBJECT_COLUMNS])
+        for row in tables.library_rows():
+            libraries.setdefault(row["sbom_id"], []).append([row[c] for c in LIBRARY_COLUMNS])
+        return cls(subjects, libraries)
 
     @classmethod
     def from_rows(cls, rows):
-        index = cls()
-        for row in rows:
-            index.add(row.get("subject_digest") or "", row.get("library_path") or "",
-                      row.get("library_digest") or "", row.get("package_name") or "",
-                      row.get("sbom_ref") or "")
-        return index
+        """Index of joined rows (subject_digest, library columns, sbom_ref): tests, old lookups."""
+        from claw_ta.sbom.index import tables_from_rows
+        return cls.from_tables(tables_from_rows(rows))
 
     @classmethod
-    def load(cls, csv_path):
-        """Index of a lookup file; ValueError naming the file if it is not the lookup."""
-        with open(csv_path, "rb") as handle:
-            data = handle.read()
-        index = cls()
-        if data.startswith(b"\xef\xbb\xbf"):
-            data = data[3:]
-        end = data.find(b"\n")
-        header_line = data[:end if end >= 0 else len(data)].decode("utf-8").rstrip("\r")
-        if not header_line.strip():
-            return index  # an empty file is an empty index
-        header = next(csv.reader([header_line]))
-        missing = [c for c in _NEEDED if c not in header]
-        if missing:
-            raise ValueError("%s is not an SBOM library lookup: no column %s (expected %s)"
-                             % (csv_path, ", ".join(missing), ",".join(COLUMNS)))
-        if end < 0:
-            return index
-        if not data.endswith(b"\n"):
-            data += b"\n"
-        if tuple(header) == COLUMNS and data.find(b'"', end) < 0 and index._scan(data, end + 1):
-            return index
-        index._parse_rows(header, csv.reader(io.StringIO(data[end + 1:].decode("utf-8"), newline="")))
-        return index
+    def from_documents(cls, docs):
+        from claw_ta.sbom.index import Tables
+        tables = Tables()
+        for doc in docs:
+            tables.add(doc)
+        return cls.from_tables(tables)
 
-    def _scan(self, data, start):
-        """Find each subject's block of lines (lazy mode); False if the file does not fit it."""
-        blocks = {}
-        covered = 0
-        for match in _BLOCK.finditer(data, start):
-            first, stop = match.span()
-            covered += stop - first
-            blocks.setdefault(match.group(1).decode("ascii").lower(), []).append((first, stop))
-        if covered != len(data) - start:
-            return False  # lines the block pattern does not explain: parse everything
-        self._data = data
-        self._blocks = blocks
-        self.rows = data.count(b"\n", start)
-        return True
-
-    def _parse_rows(self, header, reader):
-        at = [header.index(c) for c in _NEEDED]
-        width = max(at) + 1
-        add = self.add
-        for row in reader:
-            if len(row) >= width:
-                add(row[at[0]], row[at[1]], row[at[2]], row[at[3]], row[at[4]])
+    @property
+    def eager_reasons(self):
+        return [t.eager_reason for t in (self._subjects_table, self._libraries_table)
+                if getattr(t, "eager_reason", "")]
 
     def _subject(self, hexdigest):
-        subj = self._subjects.get(hexdigest)
-        if subj is None:
-            lines = self._blocks.pop(hexdigest, None)
-            if lines is None:
-                return None
-            subj = self._subjects[hexdigest] = _Subject()
-            add = self._add_entry
-            for first, stop in lines:
-                text = self._data[first:stop].decode("utf-8", "replace")
-                for row in csv.reader(text.splitlines()):
-                    if len(row) >= 8:
-                        add(subj, row[1], row[2], row[3], row[7])
-            if not self._blocks:
-                self._data = b""  # every subject parsed: drop the file's bytes
-        return subj
+        found = self._subjects.get(hexdigest)
+        if found is None:
+            found = []
+            table = self._subjects_table
+            for row in (table.rows("sha256:" + hexdigest) if table is not None else ()):
+                _, _, evidence, sbom_id, ref, _, platforms = row
+                if evidence not in _EVIDENCE:
+                    self.rejected += 1
+                    continue
+                children = []
+                for label in platforms.split():
+                    child = normalize_digest(label)
+                    if child:
+                        children.append(child)
+                    else:
+                        self.rejected += 1
+                found.append((evidence, sbom_id, ref, tuple(children)))
+            self._subjects[hexdigest] = found
+        return found
+
+    def _library_list(self, sbom_id):
+        found = self._libraries.get(sbom_id)
+        if found is None:
+            found = self._libraries[sbom_id] = _Libraries()
+            table = self._libraries_table
+            for row in (table.rows(sbom_id) if sbom_id and table is not None else ()):
+                _, path, digest, name = row[:4]
+                raw = None
+                if digest:
+                    raw, _ = self._digest(digest)
+                    if raw is None:
+                        self.rejected += 1  # a digest that is not a SHA-256: the row is refused
+                        continue
+                    found.digests.add(raw)
+                if path:
+                    npath = normalize_path(path)
+                    if not npath:
+                        self.rejected += 1 if raw is None else 0
+                        continue
+                    found.paths[npath] = found.paths.get(npath, False) or raw is not None
+                elif name and raw is None:
+                    key = package_key(name)
+                    if key:
+                        found.packages.add(key)
+        return found
+
+    def _sources(self, hexdigest):
+        return [(evidence, self._library_list(sbom_id), ref)
+                for evidence, sbom_id, ref, _ in self._subject(hexdigest)]
+
+    def _pool_list(self, subject_hex, image_hex):
+        key = (subject_hex, image_hex)
+        pools = self._pools.get(key)
+        if pools is None:
+            direct, children = [], []
+            for digest in (subject_hex, image_hex):
+                if digest:
+                    direct.extend(s for s in self._sources(digest) if s not in direct)
+                    for entry in self._subject(digest):
+                        children.extend(c for c in entry[3] if c not in children)
+            pools = [direct + self._sources(c) for c in children] if children else [direct]
+            if len(self._pools) > CACHE_SIZE:
+                self._pools.clear()
+            self._pools[key] = pools
+        return pools
+
+    # --- normalization, once per distinct string --------------------------------
+
+    def _digest(self, value):
+        found = self._digests.get(value)
+        if found is None:
+            raw = None
+            if len(value) == 71 and value.startswith("sha256:"):  # the canonical spelling
+                try:
+                    raw = bytes.fromhex(value[7:])
+                except ValueError:
+                    raw = None
+                if raw is not None and len(raw) != 32:
+                    raw = None
+            if raw is None:
+                hexdigest = normalize_digest(value)
+                raw = bytes.fromhex(hexdigest) if hexdigest else None
+            found = (raw, "" if raw is not None else (digest_algorithm(value) or "malformed"))
+            if len(self._digests) > CACHE_SIZE:
+                self._digests.clear()
+            self._digests[value] = found
+        return found
+
+    def _path(self, value):
+        found = self._paths.get(value)
+        if found is None:
+            found = normalize_path(value)
+            if len(self._paths) > CACHE_SIZE:
+                self._paths.clear()
+            self._paths[value] = found
+        return found
+
+    def _hex(self, value):
+        if not value:
+            return ""
+        if len(value) == 71 and _SUBJECT_LABEL.match(value):
+            return value[7:]
+        return normalize_digest(value)
 
     # --- checking -------------------------------------------------------------
 
     def check(self, record):
-        """``{sbom_status, sbom_match, sbom_ref, sbom_reason}`` for a normalized event dict.
-
-        Events that are not ``library_load`` get empty values (left untouched).
-        """
+        """``{sbom_status, sbom_match, sbom_ref, sbom_reason}`` for an event dict (multivalue: lists)."""
+        def first(value):
+            return (value[0] if value else None) if isinstance(value, (list, tuple)) else value
         return dict(zip(STATUS_FIELDS, self.check_values(
-            record.get("event_type"), record.get("subject_digest"), record.get("image_digest"),
-            record.get("library_path"), record.get("library_digest"))))
+            first(record.get("event_type")), first(record.get("subject_digest")),
+            first(record.get("image_digest")), record.get("library_path"), record.get("library_digest"))))
 
     def check_values(self, event_type, subject_digest, image_digest, library_path, library_digest):
-        """(status, match, ref, reason), memoized: library loads repeat a lot."""
+        """(status, match, ref, reason); path and digest may be lists (every value is checked)."""
         if event_type != "library_load":
             return EMPTY
+        if isinstance(library_path, (list, tuple)) or isinstance(library_digest, (list, tuple)):
+            return self._check_many(subject_digest, image_digest, library_path, library_digest)
         key = (subject_digest, image_digest, library_path, library_digest)
-        found = self._cache.get(key)
+        found = self._hot.get(key)
         if found is None:
-            if len(self._cache) >= CACHE_SIZE:
-                self._cache.clear()
-            found = self._cache[key] = self._decide(*key)
+            found = self._cold.get(key)
+            if found is None:
+                found = self._decide(subject_digest or "", image_digest or "", library_path or "",
+                                     library_digest or "")
+            if len(self._hot) >= CACHE_SIZE:
+                self._cold = self._hot
+                self._hot = {}
+            self._hot[key] = found
         return found
 
-    def _decide(self, subject_digest, image_digest, library_path, library_digest):
-        subjects = []
-        for digest in (subject_digest, image_digest):
-            subj = self._subject(normalize_digest(digest or ""))
-            if subj is not None and subj not in subjects:
-                subjects.append(subj)
-        if not subjects:
-            return ("no_sbom", "", "", "no SBOM or in-toto link lists this binary or its image")
-        first_ref = subjects[0].refs[0] if subjects[0].refs else ""
-        path = (library_path or "").strip()
-        if path and is_vdso(path):
-            return ("listed", "", first_ref, "kernel vDSO: not a file, implicitly allowed")
-        digest = normalize_digest(library_digest or "")
-        raw = bytes.fromhex(digest) if digest else None
-        if raw is not None:
-            for subj in subjects:
-                ref = subj.by_digest.get(raw)
-                if ref is not None:
-                    return ("listed", "digest", ref, "content digest listed")
-        if not path and raw is None:
-            return ("unverifiable", "", first_ref, "event has neither library_path nor library_digest")
-        if not path or is_unmatchable(path):
-            if raw is not None and any(s.has_digests for s in subjects):
-                return ("unlisted", "", first_ref,
-                        "digest not listed; path %s cannot be matched by path" % ("absent" if not path else "is memfd/deleted/fd"))
-            return ("unverifiable", "", first_ref,
-                    "path cannot be matched by path (memfd/deleted/fd) and no listed digest to compare")
-        npath = normalize_path(path)
-        for subj in subjects:
-            hit = subj.by_path.get(npath)
-            if hit is None:
-                continue
-            ref, has_digest = hit
-            if raw is not None and has_digest:  # step 3 found none of its digests
-                return ("unlisted", "path", ref,
-                        "path listed with a different digest: swapped library")
-            return ("listed", "path", ref, "normalized path listed")
-        for key in soname_keys(npath):
-            for subj in subjects:
-                ref = subj.packages.get(key)
-                if ref is not None:
-                    return ("listed", "soname", ref,
-                            "soname matches a package listed without files (lower confidence)")
-        return ("unlisted", "", first_ref, "not listed by digest, path or soname")
+    def _check_many(self, subject_digest, image_digest, paths, digests):
+        paths = list(paths) if isinstance(paths, (list, tuple)) else [paths]
+        digests = list(digests) if isinstance(digests, (list, tuple)) else [digests]
+        if len(paths) == len(digests):
+            pairs = list(zip(paths, digests))
+        else:  # values that cannot be paired: each path without a digest, each digest without a path
+            pairs = [(p, None) for p in paths] + [(None, d) for d in digests]
+        results = [self.check_values("library_load", subject_digest, image_digest, p, d)
+                   for p, d in pairs or [(None, None)]]
+        return min(results, key=lambda r: _RANK[r[0]])
+
+    def _decide(self, subject_digest, image_digest, path, digest):
+        pools = self._pool_list(self._hex(subject_digest), self._hex(image_digest))
+        if path in VDSO_NAMES:
+            if not any(pools):
+                return NO_SBOM
+            ref = next(p[0][2] for p in pools if p)
+            return ("listed", "", ref, "kernel vDSO: not a file, implicitly allowed")
+        raw, note = self._digest(digest) if digest else (None, "")
+        npath = self._path(path) if path else ""
+        if len(pools) == 1:
+            return _verdict(pools[0], path, npath, raw, note)
+        results = [_verdict(pool, path, npath, raw, note) for pool in pools]
+        for result in results:
+            if result[0] == "listed":
+                return result
+        if all(r[0] == "unlisted" for r in results):
+            return results[0][:3] + ("every platform manifest's SBOM: " + results[0][3],)
+        if all(r[0] == "no_sbom" for r in results):
+            return NO_SBOM
+        worst = min((r for r in results if r[0] != "unlisted"), key=lambda r: _RANK[r[0]])
+        return ("unverifiable", worst[1], worst[2],
+                "image index: not listed for every platform, and a platform cannot decide (%s)" % worst[3])
 
 
-def _looks_normal(path):
-    """Cheap test that a lookup path is already normalized (skips the regexes on load)."""
-    return (path.startswith("/usr/") and "//" not in path and "/." not in path
-            and "rootfs" not in path and "snapshots" not in path and "libc.musl" not in path
-            and "overlay2" not in path)
+class _MemoryTable(dict):
+    """A table held in memory (the replay's): key -> rows."""
+
+    def rows(self, key):
+        return self.get(key, [])
+
+
+def _verdict(pool, path, npath, raw, note):
+    """(status, match, ref, reason) of one load against one set of documents."""
+    if not pool:
+        return NO_SBOM
+    evidence = min((source[0] for source in pool), key=_EVIDENCE.index)
+    first_ref = pool[0][2]
+    if raw is not None:
+        for _, libraries, ref in pool:
+            if raw in libraries.digests:
+                return ("listed", "digest", ref, "content digest listed")
+    why_no_digest = "the event has no SHA-256 digest" if not note else \
+        "the event's digest is not a canonical SHA-256 (%s)" % note
+    if npath:
+        listed_ref = None
+        for _, libraries, ref in pool:
+            has_sha256 = libraries.paths.get(npath)
+            if has_sha256:
+                if raw is not None:
+                    return ("unlisted", "path", ref, "path listed with another SHA-256: swapped library")
+                return ("unverifiable", "path", ref,
+                        "the SBOM lists a SHA-256 for this path and %s" % why_no_digest)
+            if has_sha256 is not None and listed_ref is None:
+                listed_ref = ref
+        if listed_ref is not None:
+            return ("listed", "path", listed_ref, "normalized path listed (the SBOM gives no SHA-256 for it)")
+    if path and not npath:
+        why_path = "the path cannot be compared by path (memfd, deleted or /proc fd)" \
+            if is_unmatchable(path) else "the path cannot be normalized safely"
+    else:
+        why_path = "the event has no library path" if not path else ""
+    if evidence in ("files_sha256", "files_path"):
+        if npath:
+            return ("unlisted", "", first_ref, "neither the digest nor the path is listed by an SBOM that lists files")
+        if raw is not None and evidence == "files_sha256":
+            return ("unlisted", "", first_ref, "SHA-256 not listed by an SBOM that lists files with SHA-256; "
+                    + why_path)
+        return ("unverifiable", "", first_ref, why_path + ("" if raw is not None else "; " + why_no_digest))
+    if evidence == "packages":
+        if npath and in_library_dirs(npath):
+            for key in soname_keys(npath):
+                for _, libraries, ref in pool:
+                    if key in libraries.packages:
+                        return ("listed", "package", ref,
+                                "soname of a listed package in a standard library directory "
+                                "(the SBOM lists packages only: lower confidence)")
+        return ("unverifiable", "", first_ref,
+                "the SBOM lists packages only: it cannot tell this file from a foreign one")
+    return ("unverifiable", "", first_ref, "the SBOM lists nothing a library can be matched on")

@@ -4,84 +4,114 @@ Both sides of a comparison go through the same functions: the paths an SBOM
 lists (often relative, ``./usr/lib/...``) and the paths the loader reported
 (often inside a container overlay, ``.../rootfs/usr/lib/...``).
 """
-import posixpath
 import re
 
 _SLASHES = re.compile(r"/{2,}")
-# Container and overlay prefixes in front of the path the container sees.
-_OVERLAY = re.compile(
+# The prefixes container runtimes really put in front of the path the container
+# sees (and nothing else: a look-alike folder elsewhere is an ordinary path).
+_CONTAINERD_ROOTS = r"(?:/var/lib/containerd|/var/lib/rancher/k3s/agent/containerd" \
+    r"|/var/snap/microk8s/common/var/lib/containerd)"
+_CONTAINERD_STATE = r"(?:/run/containerd|/run/k3s/containerd|/var/snap/microk8s/common/run/containerd)"
+_RUNTIME_PREFIX = re.compile(
     r"^(?:"
-    r".*/snapshots/\d+/fs"              # containerd overlayfs snapshotter
-    r"|.*/overlay2/[^/]+/(?:merged|diff)"  # docker overlay2
-    r"|.*/rootfs"                       # containerd task / runc bundle rootfs
-    r"|/proc/(?:\d+|self)/root"         # /proc/<pid>/root/ view of a container
+    + _CONTAINERD_ROOTS + r"/io\.containerd\.snapshotter\.v1\.[a-z0-9_-]+/snapshots/\d+/fs"  # snapshot
+    r"|" + _CONTAINERD_STATE + r"/io\.containerd\.runtime\.v2\.task/[^/]+/[^/]+/rootfs"  # task bundle
+    r"|/var/lib/docker/overlay2/[^/]+/merged"        # Docker overlay2
+    r"|/var/lib/containers/storage/overlay/[^/]+/merged"  # CRI-O / Podman
+    r"|/proc/\d+/root"                                # /proc/<pid>/root/ view of a container
     r")(?=/)")
 # Paths that name no file the SBOM could list: match by digest only.
-_UNMATCHABLE = re.compile(r"^/?memfd:|\(deleted\)\s*$|^/proc/(?:\d+|self|thread-self)/fd/|^/dev/shm/|^\[anon")
+_UNMATCHABLE = re.compile(r"^/?memfd:|\(deleted\)$|^/proc/(?:\d+|self|thread-self)/fd/|^/dev/shm/|^\[anon")
+# What makes a path unsafe to compare by path: control characters, backslashes,
+# a scheme (``file:``, ``memfd:``), ``..`` components.
+_UNSAFE = re.compile(r"[\x00-\x1f\x7f\\]|^[A-Za-z][A-Za-z0-9+.-]*:|(?:^|/)\.\.(?:/|$)")
 # Merged /usr: /lib -> /usr/lib and so on (Debian >= 12, Fedora, Arch, Ubuntu).
 _MERGED_USR = ("lib", "lib32", "lib64", "libx32", "bin", "sbin")
 # musl: /lib/libc.musl-<arch>.so.1 is a symlink to the loader /lib/ld-musl-<arch>.so.1,
 # the loader resolves it, and SBOM generators list either name.
 _MUSL_LIBC = re.compile(r"^libc\.musl-([A-Za-z0-9_]+)\.so\.1$")
-# Kernel-provided images: not files, never in an SBOM.
+# Kernel-provided images, reported by bare name only: not files, never in an SBOM.
 VDSO_NAMES = frozenset(("[vdso]", "[vsyscall]", "[vvar]", "linux-vdso.so.1",
                         "linux-gate.so.1", "linux-vdso32.so.1", "linux-vdso64.so.1"))
 _HEX64 = re.compile(r"^[0-9a-fA-F]{64}$")
+# The directories the dynamic loader searches by default (after normalization:
+# /lib is /usr/lib): the only place the soname rule may vouch for a file.
+_LIBRARY_DIRS = re.compile(
+    r"^/usr/(?:local/)?lib(?:32|64|x32)?/(?:[a-z0-9_]+-linux-(?:gnu|musl)[a-z0-9_]*/)?[^/]+$")
 
 
 def is_vdso(path):
-    """True for the kernel's vDSO (``[vdso]``, ``linux-vdso.so.1``): not a file."""
-    return path.strip() in VDSO_NAMES or path.rsplit("/", 1)[-1] in VDSO_NAMES
+    """True for the kernel's vDSO by its bare name (``[vdso]``, ``linux-vdso.so.1``) only."""
+    return path in VDSO_NAMES
 
 
 def is_unmatchable(path):
     """True for paths that cannot be compared by path (memfd, deleted, /proc/self/fd/N)."""
-    return bool(_UNMATCHABLE.search(path.strip()))
+    return bool(_UNMATCHABLE.search(path))
 
 
 def normalize_path(path):
-    """Canonical absolute path for comparison, or "" when there is none.
+    """Canonical absolute path for comparison, or "" when it cannot be compared safely.
 
     ``./usr/lib/x`` and ``usr/lib/x`` -> ``/usr/lib/x``; duplicate slashes and
-    ``.``/``..`` resolved; container overlay prefixes stripped; merged /usr
-    applied (``/lib64/x`` -> ``/usr/lib64/x``); musl's ``libc.musl-*.so.1``
-    folded onto the loader ``ld-musl-*.so.1``.
+    ``.`` components removed; the runtime prefixes above stripped (once);
+    merged /usr applied (``/lib64/x`` -> ``/usr/lib64/x``); musl's
+    ``libc.musl-*.so.1`` folded onto the loader ``ld-musl-*.so.1``. A path
+    with surrounding whitespace, control characters, backslashes, a scheme or
+    a ``..`` component gives "" (never matched by path), as do memfd/deleted/fd
+    paths and the vDSO names.
     """
-    if not path:
+    if not path or path != path.strip() or _UNSAFE.search(path) or is_unmatchable(path) \
+            or path in VDSO_NAMES:
         return ""
-    path = path.strip()
-    if path.startswith("file://"):
-        path = path[7:]
-    if not path or is_unmatchable(path) or is_vdso(path):
-        return ""
-    path = path.replace("\\", "/")
-    if not path.startswith("/"):
+    if path[0] != "/":
         path = "/" + path
-    path = _SLASHES.sub("/", path)
-    path = posixpath.normpath(path)
-    match = _OVERLAY.match(path)
+    if "//" in path:
+        path = _SLASHES.sub("/", path)
+    if "/./" in path or path.endswith("/."):
+        path = "/".join(part for part in path.split("/") if part != ".") or "/"
+        if path[0] != "/":
+            path = "/" + path
+    if len(path) > 1 and path.endswith("/"):
+        path = path[:-1]
+    match = _RUNTIME_PREFIX.match(path)
     if match:
-        path = path[match.end():] or "/"
+        path = path[match.end():]
     first, _, rest = path[1:].partition("/")
     if first in _MERGED_USR and rest:
         path = "/usr/" + first + "/" + rest
     head, _, base = path.rpartition("/")
-    musl = _MUSL_LIBC.match(base)
-    if musl:
-        path = head + "/ld-musl-" + musl.group(1) + ".so.1"
+    if base.startswith("libc.musl-"):
+        musl = _MUSL_LIBC.match(base)
+        if musl:
+            path = head + "/ld-musl-" + musl.group(1) + ".so.1"
     return path
 
 
+def in_library_dirs(normalized):
+    """True for a normalized path directly in a standard library directory."""
+    return bool(_LIBRARY_DIRS.match(normalized))
+
+
 def normalize_digest(value):
-    """Lower-case hex sha256 from ``sha256:<hex>`` or bare hex; "" if it is not one."""
+    """Lower-case hex SHA-256 from ``sha256:<hex>`` (prefix in any case) or bare hex.
+
+    Anything else (other algorithms, spaces, truncated or non-hex values) is
+    "" (no digest).
+    """
     if not value:
         return ""
-    value = value.strip()
-    if value[:7].lower() == "sha256:":
+    if len(value) == 71 and value[:7].lower() == "sha256:":
         value = value[7:]
     if len(value) == 64 and _HEX64.match(value):
         return value.lower()
     return ""
+
+
+def digest_algorithm(value):
+    """The algorithm a non-SHA-256 digest names (``sha512:...`` -> "sha512"), else ""."""
+    head, sep, _ = (value or "").partition(":")
+    return head.strip().lower() if sep and head.strip().isalnum() else ""
 
 
 def digest_label(hexdigest):

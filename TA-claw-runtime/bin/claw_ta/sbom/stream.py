@@ -3,10 +3,13 @@
 splunkd sends each chunk as CSV with a ``__mv_<field>`` twin column per field.
 A plain splunklib command turns every row into an OrderedDict (decoding every
 multivalue) and writes it back field by field in Python; that is most of its
-cost. Here the row is read with ``csv.reader``, only the five fields the
-matcher needs are looked at, and the row goes out unchanged (its ``__mv_``
-columns verbatim) with the status columns set: the same bytes splunklib's
-record writer would produce for those values, in the same column order.
+cost. Here the body is cut into pieces of whole records (a line end outside
+quotes), each piece is parsed with ``csv.reader`` over its list of lines (no
+Python code per line), only the fields the matcher needs are looked at, and a
+well-formed record goes out as the text it came in as plus the status
+columns: the same bytes splunklib's record writer would produce for those
+values, in the same column order. Verdicts are cached per key as the text
+appended to the record (two generations: hot keys survive a turnover).
 """
 import csv
 import io
@@ -14,7 +17,7 @@ import re
 import shutil
 import tempfile
 
-from claw_ta.sbom.matcher import STATUS_FIELDS
+from claw_ta.sbom.matcher import EMPTY as EMPTY_STATUS, STATUS_FIELDS
 
 # Splunk sends fields larger than csv's default 128 KiB limit; never fail on them.
 csv.field_size_limit(2 ** 31 - 1)
@@ -39,37 +42,6 @@ class CsvDialect(csv.Dialect):
     skipinitialspace = False
     lineterminator = "\r\n"
     quoting = csv.QUOTE_MINIMAL
-
-
-class BoundedReader(io.RawIOBase):
-    """The next ``length`` bytes of a binary stream (one chunk's body), read as needed."""
-
-    def __init__(self, raw, length):
-        io.RawIOBase.__init__(self)
-        self._raw = raw
-        self.left = length
-
-    def readable(self):
-        return True
-
-    def readinto(self, buffer):
-        if self.left <= 0:
-            return 0
-        data = self._raw.read(min(len(buffer), self.left))
-        if not data:
-            self.left = 0
-            return 0
-        buffer[:len(data)] = data
-        self.left -= len(data)
-        return len(data)
-
-    def drain(self):
-        """Skip what was not read, so the next chunk header is where the reader is."""
-        while self.left > 0:
-            data = self._raw.read(min(self.left, 1 << 20))
-            if not data:
-                break
-            self.left -= len(data)
 
 
 class Sink(object):
@@ -106,7 +78,11 @@ class Sink(object):
                 return
             self.blocks.append(block)
             if self.length > self._spill:
-                self.file = tempfile.TemporaryFile()
+                try:
+                    self.file = tempfile.TemporaryFile()
+                except OSError:  # no writable temporary folder: keep the blocks in memory
+                    self._spill = float("inf")
+                    return
                 for block in self.blocks:
                     self.file.write(block)
                 self.blocks = []
@@ -122,20 +98,184 @@ class Sink(object):
             self.file = None
 
 
-def annotate_stream(raw, length, check_values, path_field="library_path", digest_field="library_digest"):
-    """(records, Sink with the output CSV) for a chunk body of ``length`` bytes on ``raw``.
+PIECE = 4 << 20        # bytes of body parsed at a time (whole records)
+CACHE_SIZE = 50000     # suffixes per generation
 
-    The input is decoded as it is read (never held whole); the output is UTF-8
-    CSV in splunklib's dialect.
+
+def all_values(plain, mv):
+    """Every value of a field: ``mv`` is its ``__mv_`` twin (``$a$;$b$``) or ""."""
+    if mv:
+        values = [m.group(1).replace("$$", "$") for m in _MV_VALUE.finditer(mv)]
+        if values:
+            return values
+    return plain
+
+
+def _pieces(raw, length, piece=PIECE):
+    """Decoded text of a chunk body of ``length`` bytes, in pieces that end between records."""
+    left, rest = length, b""
+    while left > 0 or rest:
+        data = raw.read(min(piece, left)) if left > 0 else b""
+        left = 0 if not data else left - len(data)
+        data = rest + data
+        cut = len(data) - 1 if left <= 0 else data.rfind(b"\n")
+        while left > 0 and cut >= 0 and data.count(b'"', 0, cut) % 2:
+            cut = data.rfind(b"\n", 0, cut)  # that line end is inside a quoted field
+        if cut < 0:
+            rest = data
+            continue
+        rest = data[cut + 1:]
+        yield data[:cut + 1].decode("utf-8", "replace")
+
+
+class Annotator(object):
+    """The record loop for one command run (its header handling and verdict cache).
+
+    ``check_values(event_type, subject_digest, image_digest, path, digest)`` is
+    :meth:`SbomIndex.check_values` (path/digest lists for multivalues).
+    ``nuls`` counts the records whose NUL bytes were replaced (Python 3.9's
+    csv refuses them).
     """
-    bounded = BoundedReader(raw, length)
-    text_in = io.TextIOWrapper(io.BufferedReader(bounded, 1 << 20), encoding="utf-8",
-                               errors="replace", newline="")
-    sink = Sink()
-    count = annotate(text_in, check_values, sink, path_field, digest_field)
-    sink.flush()
-    bounded.drain()
-    return count, sink
+
+    def __init__(self, check_values, path_field="library_path", digest_field="library_digest"):
+        self.check = check_values
+        self.fields = ("event_type", "subject_digest", "image_digest", path_field, digest_field)
+        self.nuls = 0
+        self._hot = {}
+        self._cold = {}
+
+    def chunk(self, raw, length, out):
+        """Annotate one chunk body of ``length`` bytes read from ``raw``; returns the record count."""
+        return self.text(_pieces(raw, length), out)
+
+    def text(self, pieces, out):
+        """Annotate CSV ``pieces`` (str, or an iterable of str holding whole records)."""
+        if isinstance(pieces, str):
+            pieces = [pieces]
+        state = None
+        count = 0
+        for text in pieces:
+            if "\0" in text:
+                self.nuls += sum(1 for line in text.splitlines() if "\0" in line)
+                text = text.replace("\0", "\ufffd")
+            lines = io.StringIO(text, newline="").readlines()
+            if state is None:
+                if not lines:
+                    continue
+                header = next(csv.reader([lines[0]], dialect=CsvDialect), [])
+                if not header:
+                    return 0
+                state = _Header(header, self.fields)
+                out.write(state.out_line)
+                lines = lines[1:]
+            count += self._records(lines, state, out)
+        return count
+
+    def _records(self, lines, state, out):
+        reader = csv.reader(lines, dialect=CsvDialect)
+        writerow = csv.writer(out, dialect=CsvDialect).writerow
+        write = out.write
+        width, et, a, b, c, d = state.width, state.et, state.a, state.b, state.c, state.d
+        mv = state.mv
+        fast = state.appended
+        spare = state.spare
+        blank = state.blank
+        hot, cold = self._hot, self._cold
+        check = self.check
+        done = 0
+        count = 0
+        for row in reader:
+            count += 1
+            end = reader.line_num
+            record = lines[done] if end == done + 1 else "".join(lines[done:end])
+            done = end
+            exact = len(row) == width
+            if exact and fast:
+                if spare:
+                    row.append("")  # the spare column missing fields are read from
+                if row[et] != "library_load" and (state.et_mv < 0 or not row[state.et_mv]):
+                    write(record[:-2] + blank if record[-2:] == "\r\n" else record.rstrip("\r\n") + blank)
+                    continue
+                if mv is None or not (row[mv[0]] or row[mv[1]] or row[mv[2]] or row[mv[3]] or row[mv[4]]):
+                    key = (row[a], row[b], row[c], row[d])
+                    suffix = hot.get(key)
+                    if suffix is None:
+                        suffix = cold.get(key)
+                        if suffix is None:
+                            suffix = _suffix(check(row[et], *key))
+                        if len(hot) >= CACHE_SIZE:
+                            self._cold = cold = hot
+                            self._hot = hot = {}
+                        hot[key] = suffix
+                    write(record[:-2] + suffix if record[-2:] == "\r\n" else record.rstrip("\r\n") + suffix)
+                    continue
+            result = state.check_row(row, check)
+            if fast and exact:
+                write(record.rstrip("\r\n") + _suffix(result))
+                continue
+            writerow(state.rewrite(row, result))
+        return count
+
+
+def _suffix(result):
+    return "".join("," + _quote(v) + "," for v in result) + "\r\n"
+
+
+class _Header(object):
+    """Where the fields are in one chunk's columns, and the output header."""
+
+    def __init__(self, header, fields):
+        self.width = len(header)
+        pos = {}
+        for i, name in enumerate(header):
+            pos.setdefault(name, i)
+        out_header = list(header)
+        self.targets, self.clear_mv = [], []
+        for name in STATUS_FIELDS:
+            if name in pos:
+                self.targets.append(pos[name])
+                if pos.get("__mv_" + name, -1) >= 0:
+                    self.clear_mv.append(pos["__mv_" + name])
+            else:
+                out_header.extend((name, "__mv_" + name))
+                self.targets.append(len(out_header) - 2)
+        self.appended = not any(name in pos for name in STATUS_FIELDS)
+        self.pad = [""] * (len(out_header) - self.width)
+        out = io.StringIO()
+        csv.writer(out, dialect=CsvDialect).writerow(out_header)
+        self.out_line = out.getvalue()
+        self.blank = _suffix(EMPTY_STATUS)
+        # Missing fields read from a spare column holding "" (index width).
+        self.inputs = [(pos.get(n, self.width), pos.get("__mv_" + n, -1)) for n in fields]
+        (self.et, self.et_mv), (self.a, _), (self.b, _), (self.c, _), (self.d, _) = self.inputs
+        mvs = [m for _, m in self.inputs]
+        self.mv = tuple(m if m >= 0 else self.width for m in mvs) if any(m >= 0 for m in mvs) else None
+        self.spare = self.width in (self.et, self.a, self.b, self.c, self.d) + (self.mv or ())
+
+    def check_row(self, row, check):
+        """The status of a row of any shape (short rows padded, multivalues expanded)."""
+        values = []
+        for p, m in self.inputs:
+            plain = row[p] if p < len(row) else ""
+            values.append(all_values(plain, row[m] if 0 <= m < len(row) else ""))
+        etype = values[0][0] if isinstance(values[0], list) else values[0]
+        if etype != "library_load":
+            return EMPTY_STATUS
+        first = [v[0] if isinstance(v, list) else v for v in values[1:3]]
+        return check(etype, first[0], first[1], values[3], values[4])
+
+    def rewrite(self, row, result):
+        if len(row) < self.width:
+            row.extend([""] * (self.width - len(row)))
+        elif len(row) > self.width:
+            del row[self.width:]  # as splunklib does (zip with the header)
+        row.extend(self.pad)
+        if result is not EMPTY_STATUS:
+            for at, value in zip(self.targets, result):
+                row[at] = value
+            for m in self.clear_mv:
+                row[m] = ""
+        return row
 
 
 def _quote(value):
@@ -144,99 +284,6 @@ def _quote(value):
     return value
 
 
-def _terminated(lines, captured):
-    """Yield ``lines``, keeping the text of the record being read in ``captured``."""
-    for line in lines:
-        captured.append(line)
-        yield line
-
-
 def annotate(text, check_values, out, path_field="library_path", digest_field="library_digest"):
-    """Read splunkd CSV ``text`` (str or text stream), write each record with the status columns.
-
-    ``check_values(event_type, subject_digest, image_digest, path, digest)`` is
-    :meth:`SbomIndex.check_values`; ``out`` has a ``write(str)`` method.
-    A well-formed record goes out as the text it came in as, plus the status
-    columns (so its other fields are byte-for-byte what splunkd sent); a
-    ragged record, or input that already has status columns, is re-written
-    with ``csv.writer``. Returns the number of records written.
-    """
-    if isinstance(text, str):
-        text = io.StringIO(text, newline="")
-    captured = []
-    reader = csv.reader(_terminated(text, captured), dialect=CsvDialect)
-    writerow = csv.writer(out, dialect=CsvDialect).writerow
-    header = next(reader, None)
-    del captured[:]
-    if not header:
-        return 0
-    width = len(header)
-    pos = {}
-    for i, name in enumerate(header):
-        pos.setdefault(name, i)
-    out_header = list(header)
-    targets = []
-    clear_mv = []  # __mv_ twins of status columns the input already had
-    for name in STATUS_FIELDS:
-        if name in pos:
-            targets.append((pos[name], pos.get("__mv_" + name, -1)))
-            if targets[-1][1] >= 0:
-                clear_mv.append(targets[-1][1])
-        else:
-            out_header.extend((name, "__mv_" + name))
-            targets.append((len(out_header) - 2, len(out_header) - 1))
-    appended = not any(name in pos for name in STATUS_FIELDS)
-    pad = [""] * (len(out_header) - width)
-    writerow(out_header)
-    inputs = []
-    for name in ("event_type", "subject_digest", "image_digest", path_field, digest_field):
-        inputs.append((pos.get(name, -1), pos.get("__mv_" + name, -1)))
-    (et, et_mv) = inputs[0]
-    has_mv = any(mv >= 0 for _, mv in inputs)
-    (s0, _), (s1, _), (s2, _), (s3, _) = targets
-    blank = ("", "", "", "")
-    suffixes = {blank: "," * (2 * len(STATUS_FIELDS)) + "\r\n"}
-    write = out.write
-    count = 0
-    for row in reader:
-        record = captured[0] if len(captured) == 1 else "".join(captured)
-        del captured[:]
-        count += 1
-        exact = len(row) == width  # its text can go out as it came in
-        etype = row[et] if 0 <= et < len(row) else ""
-        if et_mv >= 0 and et_mv < len(row) and row[et_mv]:
-            etype = first_value(etype, row[et_mv])
-        if etype == "library_load":
-            if len(row) < width:
-                row.extend([""] * (width - len(row)))
-            if has_mv:
-                values = [first_value(row[p], row[m] if m >= 0 else "") if p >= 0 else None
-                          for p, m in inputs[1:]]
-            else:
-                values = [row[p] if p >= 0 else None for p, _ in inputs[1:]]
-            result = check_values(etype, values[0], values[1], values[2], values[3])
-        else:
-            result = blank
-        if appended and exact:
-            suffix = suffixes.get(result)
-            if suffix is None:
-                suffix = suffixes[result] = "".join("," + _quote(v) + "," for v in result) + "\r\n"
-            if record.endswith("\n"):
-                record = record[:-2] if record.endswith("\r\n") else record[:-1]
-            elif record.endswith("\r"):
-                record = record[:-1]
-            write(record)
-            write(suffix)
-            continue
-        if len(row) < width:
-            row.extend([""] * (width - len(row)))
-        elif len(row) > width:
-            del row[width:]  # as splunklib does (zip with the header)
-        if pad:
-            row.extend(pad)
-        if result is not blank:
-            row[s0], row[s1], row[s2], row[s3] = result
-            for m in clear_mv:
-                row[m] = ""
-        writerow(row)
-    return count
+    """Annotate splunkd CSV ``text`` (str) into ``out`` (has ``write(str)``); returns the record count."""
+    return Annotator(check_values, path_field, digest_field).text(text, out)

@@ -1,0 +1,159 @@
+"""A CSV lookup sorted by its first column, searched in place.
+
+``claw-ta sbom-index`` and ``| clawsbomindex`` write the SBOM tables sorted
+by their key (first column), one record per line. Opening one maps the file
+(``mmap``) and reads nothing else: :meth:`SortedTable.rows` finds a key's
+lines by binary search over byte offsets, so start-up and memory do not grow
+with the number of rows, only with the keys a search asks for.
+
+A file that does not have that shape (hand-edited out of order, the key not
+first, a quoted key that is not a plain token) is detected by a sampled
+check at open and read whole into a dict instead (correct, slower); the
+reason is kept in :attr:`SortedTable.eager_reason` for a warning.
+"""
+import csv
+import io
+import mmap
+import os
+import re
+
+SAMPLES = 512  # lines checked for order at open (plus the first and the last)
+
+
+def read_header(path):
+    """The column names of a CSV file's first line ([] for an empty file)."""
+    with open(path, "rb") as handle:
+        line = handle.readline()
+    if line.startswith(b"\xef\xbb\xbf"):
+        line = line[3:]
+    text = line.decode("utf-8", "replace").rstrip("\r\n")
+    return [name.strip() for name in next(csv.reader([text]), [])] if text.strip() else []
+
+
+class SortedTable(object):
+    """Rows of a CSV table by key; ``columns`` must be among the header's (ValueError if not).
+
+    :meth:`rows` returns lists in ``columns`` order. ``key_pattern`` (a
+    regex of bytes) is what a well-formed key looks like.
+    """
+
+    def __init__(self, path, columns, key_pattern):
+        self.path = path
+        header = read_header(path)
+        missing = [c for c in columns if c not in header]
+        if header and missing:
+            raise ValueError("%s: no column %s (expected %s)"
+                             % (os.path.basename(path), ", ".join(missing), ",".join(columns)))
+        self._at = [header.index(c) for c in columns] if header else []
+        self._width = max(self._at) + 1 if self._at else 0
+        self._key = re.compile(key_pattern)
+        self._map = None
+        self._rows = None
+        self.eager_reason = ""
+        self.lines = 0
+        if not header:
+            self._rows = {}
+            return
+        with open(path, "rb") as handle:
+            size = os.fstat(handle.fileno()).st_size
+            first = handle.readline()
+            self._start = len(first)
+            if size <= self._start:
+                self._rows = {}
+                return
+            self._map = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
+        if self._at[0] != 0:
+            self._load_all("its key column %s is not the first" % columns[0])
+        elif not self._looks_sorted():
+            self._load_all("it is not sorted by %s (hand-edited?)" % columns[0])
+
+    # --- the sorted file -------------------------------------------------------
+
+    def _key_at(self, start):
+        """(key bytes, end of line) of the line starting at ``start``."""
+        data = self._map
+        end = data.find(b"\n", start)
+        end = len(data) if end < 0 else end + 1
+        comma = data.find(b",", start, end)
+        field = data[start:comma if comma >= 0 else end].rstrip(b"\r\n")
+        if field[:1] == b'"' and field[-1:] == b'"':
+            field = field[1:-1]
+        return field, end
+
+    def _line_start(self, offset):
+        return max(self._start, self._map.rfind(b"\n", 0, offset) + 1)
+
+    def _looks_sorted(self):
+        size = len(self._map)
+        offsets = sorted(set([self._start, self._line_start(size - 1)] + [
+            self._line_start(self._start + (size - self._start) * i // SAMPLES) for i in range(SAMPLES)]))
+        previous = b""
+        for offset in offsets:
+            key, _ = self._key_at(offset)
+            if key < previous or not self._key.match(key):
+                return False
+            previous = key
+        return True
+
+    def _lines_of(self, key):
+        data = self._map
+        lo, hi = self._start, len(data)
+        while lo < hi:
+            start = self._line_start((lo + hi) // 2)
+            if start < lo:
+                start = lo
+            field, end = self._key_at(start)
+            if field < key:
+                lo = end
+            else:
+                hi = start
+        lines = []
+        while lo < len(data):
+            field, end = self._key_at(lo)
+            if field != key:
+                break
+            lines.append(data[lo:end])
+            lo = end
+        return lines
+
+    # --- the fallback: everything in memory ------------------------------------
+
+    def _load_all(self, reason):
+        self.eager_reason = reason
+        text = self._map[self._start:].decode("utf-8", "replace")
+        self._map = None
+        self._rows = rows = {}
+        at, width = self._at, self._width
+        for row in csv.reader(io.StringIO(text, newline="")):
+            if len(row) >= width:
+                rows.setdefault(row[at[0]].strip(), []).append([row[i] for i in at])
+
+    # --- lookups ----------------------------------------------------------------
+
+    def rows(self, key):
+        """The rows (lists in ``columns`` order) whose key is ``key`` (str)."""
+        if self._rows is not None:
+            return self._rows.get(key, [])
+        lines = self._lines_of(key.encode("utf-8"))
+        if not lines:
+            return []
+        at, width = self._at, self._width
+        text = b"".join(lines).decode("utf-8", "replace")
+        return [[row[i] for i in at] for row in csv.reader(io.StringIO(text, newline=""))
+                if len(row) >= width]
+
+    def keys(self):
+        """Every key (reads the whole file: for tests and small tables)."""
+        if self._rows is not None:
+            return list(self._rows)
+        keys, offset = [], self._start
+        while offset < len(self._map):
+            key, offset = self._key_at(offset)
+            if not keys or keys[-1] != key.decode("utf-8", "replace"):
+                keys.append(key.decode("utf-8", "replace"))
+        return keys
+
+    def close(self):
+        if self._map is not None:
+            self._map.close()
+            self._map = None
