@@ -22,7 +22,7 @@ def ev(host, t, tier=None, digest=D1):
 def test_baseline_csv_round_trip_with_hostile_names(tmp_path):
     hostile = ["node|1", "n;2", "n,3", "n%4", "nöde-5", 'n"6\n']
     events = [ev(h, T0 + i, tier="t|;,%" + str(i)) for i, h in enumerate(hostile)]
-    rows = tiers.train_from_events(events, now=T0 + 10)
+    rows = tiers.train_from_events(events, now=T0 + 10, trusted_namespaces="*")
     path = str(tmp_path / "claw_tier_baseline.csv")
     tiers.write_baseline_csv(path, rows)
     with open(path, newline="", encoding="utf-8") as handle:

@@ -75,3 +75,16 @@ def test_lookup_definitions_point_at_files_the_app_never_ships():
         assert not os.path.exists(os.path.join(paths.APP_LOOKUPS, filename))
     # Splunk matches hostnames without case, as load_host_tiers does
     assert transforms["claw_host_tiers"]["case_sensitive_match"] == "false"
+
+
+def test_trusted_namespaces_macro_reaches_train_and_detect():
+    """Pod labels are attacker-written: the shipped default trusts no namespace, and the
+    site's list (local/macros.conf) reaches training and detection alike."""
+    macros = stanzas("macros.conf")
+    default = macros["claw_tier_trusted_namespaces"]["definition"].strip()
+    assert default == 'trusted_namespaces=""'
+    assert tiers.check_params({"trusted_namespaces": ""})["trusted_namespaces"] == frozenset()
+    for name in ("claw_tier_baseline_detect", "claw_tier_baseline_detect(2)"):
+        assert "`claw_tier_trusted_namespaces`" in one_line(macros[name]["definition"]), name
+    train = one_line(stanzas("savedsearches.conf")["Claw - Tier Baseline - Train"]["search"])
+    assert "clawtierbaseline mode=train `claw_tier_trusted_namespaces`" in train

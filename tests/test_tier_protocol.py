@@ -18,8 +18,11 @@ T0 = 1794528000.0
 WEB, API = "sha256:" + "a" * 64, "sha256:" + "b" * 64
 
 
+TRUST = {"trusted_namespaces": "shop"}  # the site trusts the pod labels of its namespace "shop"
+
+
 def ev(digest, host, t, tier=None, event_type="binary_attestation"):
-    event = {"event_type": event_type, "image_digest": digest, "dest": host, "_time": t}
+    event = {"event_type": event_type, "image_digest": digest, "dest": host, "_time": t, "namespace": "shop"}
     if tier:
         event["tier"] = tier
     return event
@@ -57,10 +60,11 @@ def app(tmp_path):
     return root
 
 
-def run(app, args, records, python, parts=3):
+def run(app, args, records, python, parts=3, **driver):
     size = max(1, len(records) // parts + 1)
     chunks = [records[i:i + size] for i in range(0, len(records), size)] + [[]]
-    return scp_driver.run(str(app / "bin" / "clawtierbaseline.py"), args, chunks, python=python)
+    return scp_driver.run(str(app / "bin" / "clawtierbaseline.py"), list(args) + ["trusted_namespaces=shop"],
+                          chunks, python=python, **driver)
 
 
 def canonical(value):
@@ -83,7 +87,7 @@ def test_train_then_detect_match_the_python_api(app, splunk_python):
     trained = run(app, ["mode=train", "now=%d" % now], rows, splunk_python)
     assert trained.returncode == 0, trained.stderr
     assert trained.getinfo["type"] == "reporting"
-    expected = tiers.train_from_events(hist, now=now)
+    expected = tiers.train_from_events(hist, now=now, **TRUST)
     assert same(trained.records) == same(expected)
     # only the last (finished) chunk carries output: reduce() is called per chunk
     assert [len(recs) for _, recs in trained.chunks[:-1]] == [0] * (len(trained.chunks) - 1)
@@ -92,7 +96,7 @@ def test_train_then_detect_match_the_python_api(app, splunk_python):
     win = window()
     detected = run(app, ["mode=detect"], tiers.aggregate_events(win), splunk_python)
     assert detected.returncode == 0, detected.stderr
-    python_side = tiers.detect_from_events(win, expected)
+    python_side = tiers.detect_from_events(win, expected, **TRUST)
     assert same(detected.records) == same(python_side)
     assert list(detected.records[0]) == [f for f in tiers.DETECT_FIELDS if detected.records[0].get(f)]
     flagged = [(r["image_digest"], r["host"]) for r in detected.records if r["is_anomaly"] == "1"]
@@ -105,14 +109,14 @@ def test_train_then_detect_match_the_python_api(app, splunk_python):
 
 
 def test_training_merges_into_the_lookup_it_reads(app, splunk_python):
-    first = tiers.train_from_events(history(days=1), now=T0 + DAY)
+    first = tiers.train_from_events(history(days=1), now=T0 + DAY, **TRUST)
     tiers.write_baseline_csv(str(app / "lookups" / "claw_tier_baseline.csv"), first)
     day2 = [e for e in history(seed=2, days=2) if e["_time"] >= T0 + DAY]
     merged = run(app, ["mode=train", "now=%d" % (T0 + 2 * DAY)], tiers.aggregate_events(day2), splunk_python)
-    assert same(merged.records) == same(tiers.train_from_events(day2, first, now=T0 + 2 * DAY))
+    assert same(merged.records) == same(tiers.train_from_events(day2, first, now=T0 + 2 * DAY, **TRUST))
     fresh = run(app, ["mode=train", "merge=false", "now=%d" % (T0 + 2 * DAY)],
                 tiers.aggregate_events(day2), splunk_python)
-    assert same(fresh.records) == same(tiers.train_from_events(day2, None, now=T0 + 2 * DAY))
+    assert same(fresh.records) == same(tiers.train_from_events(day2, None, now=T0 + 2 * DAY, **TRUST))
     assert same(fresh.records) != same(merged.records)
 
 
@@ -124,10 +128,10 @@ def test_bad_records_are_reported_and_lose_nothing(app, splunk_python):
            {"event_type": "image_attestation", "image_digest": "sha256:" + "e" * 9000, "dest": "x", "_time": T0}]
     result = run(app, ["mode=detect"], bad[:2] + win + bad[2:], splunk_python)
     assert result.returncode == 0, result.stderr
-    assert same(result.records) == same(tiers.detect_from_events(win, []))
+    assert same(result.records) == same(tiers.detect_from_events(win, [], **TRUST))
     warnings = " ".join(text for level, text in result.messages if level == "WARN")
     assert "malformed=2" in warnings and "other_event_type=1" in warnings and "oversized_field=1" in warnings
-    assert "no baseline" in warnings
+    assert "does not exist yet" in warnings
 
 
 @pytest.mark.parametrize("args, named", [
@@ -150,9 +154,62 @@ def test_bad_arguments_give_an_error_naming_them(app, splunk_python, args, named
 
 
 def test_host_tier_lookup_is_read_from_the_apps_lookups_folder(app, splunk_python):
-    baseline = tiers.train_from_events(history(), now=T0 + 2 * DAY)
+    baseline = tiers.train_from_events(history(), now=T0 + 2 * DAY, **TRUST)
     tiers.write_baseline_csv(str(app / "lookups" / "claw_tier_baseline.csv"), baseline)
     (app / "lookups" / "claw_host_tiers.csv").write_text("host,tier\nFE-2,backend\n", encoding="utf-8")
     result = run(app, ["mode=detect"], tiers.aggregate_events(window()), splunk_python)
     hit = [r for r in result.records if (r["image_digest"], r["host"]) == (API, "fe-2")][0]
     assert hit["tier_status"] == "in_tier" and hit["tier_source"] == "lookup" and hit["is_anomaly"] == "0"
+
+
+def test_getinfo_asks_for_no_map_phase(app, splunk_python):
+    """Issue 11: a pass-through streaming_preop (map phase) that does nothing is not requested."""
+    probe = scp_driver.run(str(app / "bin" / "clawtierbaseline.py"), ["mode=detect"], None, python=splunk_python)
+    assert probe.returncode == 0 and probe.errors() == []
+    assert probe.getinfo["type"] == "reporting" and "streaming_preop" not in probe.getinfo
+    assert probe.getinfo.get("run_in_preview") is False  # nothing to show before the window is complete
+    mapped = scp_driver.run(str(app / "bin" / "clawtierbaseline.py"), ["mode=detect", "phase=map"], None,
+                            python=splunk_python)
+    scp_driver.assert_error_reported(mapped, "phase=map", "only a reduce phase")
+
+
+def test_splunkd_dialect_header_only_chunks_preview_and_a_missing_dispatch_folder(app, splunk_python):
+    rows = tiers.aggregate_events(history())
+    baseline = tiers.train_from_events(history(), now=T0 + 2 * DAY, **TRUST)
+    tiers.write_baseline_csv(str(app / "lookups" / "claw_tier_baseline.csv"), baseline)
+    win = tiers.aggregate_events(window())
+    plain = run(app, ["mode=detect"], win, splunk_python)
+    chunks = [win[:10], [], win[10:], []]  # a header-only finished:false chunk mid-stream
+    odd = scp_driver.run(str(app / "bin" / "clawtierbaseline.py"), ["mode=detect", "trusted_namespaces=shop"],
+                         chunks, python=splunk_python, preview_chunks=(0,), dispatch_exists=False)
+    assert odd.returncode == 0 and odd.errors() == []
+    assert same(odd.records) == same(plain.records) and len(rows) > 0
+
+
+def test_a_missing_or_damaged_baseline_is_an_empty_one_with_a_warning(app, splunk_python):
+    win = tiers.aggregate_events(window())
+    missing = run(app, ["mode=detect"], win, splunk_python)
+    warnings = " ".join(t for level, t in missing.messages if level == "WARN")
+    assert "claw_tier_baseline.csv does not exist" in warnings and missing.errors() == []
+    assert {r["tier_status"] for r in missing.records} == {"new_digest"}
+    trained = run(app, ["mode=train", "now=%d" % (T0 + 2 * DAY)], tiers.aggregate_events(history()), splunk_python)
+    assert trained.errors() == [] and len(trained.records) == 2
+    # damage: a NUL byte, nan/inf counts, a junk line, a later duplicate row for a digest
+    good = tiers.baseline_csv_text(trained.records)
+    web_row = [line for line in good.splitlines() if line.startswith(WEB)][0]
+    nine = web_row.replace(WEB, "sha256:" + "9" * 64)
+    damaged = (good.replace("|", "|\0", 1)                                  # a NUL byte
+               + nine.replace("|" + nine.split("|")[2] + "|", "|nan|", 1) + "\n"  # a nan count in one host
+               + WEB + ",frontend,1,1,1,1,1,1,1,evil|frontend|1|1|1\n"    # later duplicates of digests
+               + API + ",backend,1,inf,inf,1,1,1,1,be-9|backend|1|1|1\n"
+               + "sha256:x,,1,1,1,1,1,1,1,h|t|inf|1|1\n"                  # an inf count: no good host left
+               + "junk,\"unterminated\n")                                 # a line csv cannot finish
+    (app / "lookups" / "claw_tier_baseline.csv").write_text(damaged, encoding="utf-8")
+    again = run(app, ["mode=train", "now=%d" % (T0 + 3 * DAY)], tiers.aggregate_events(window()), splunk_python)
+    assert again.returncode == 0 and again.errors() == [], again.stderr
+    warning = " ".join(t for level, t in again.messages if level == "WARN")
+    for counted in ("duplicate_baseline_row=2", "bad_baseline_host=1", "bad_baseline_row=2"):
+        assert counted in warning, warning
+    rows = {r["image_digest"]: r for r in again.records}
+    assert set(rows) == {WEB, API, "sha256:" + "9" * 64, "sha256:" + "c" * 64}  # c: the window's rollout
+    assert "evil" not in rows[WEB]["hosts"] and "be-9" not in rows[API]["hosts"]  # the first row is kept

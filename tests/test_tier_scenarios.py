@@ -20,8 +20,20 @@ RUNS = [(WEB, FRONT, "frontend"), (API, BACK, "backend"),
         (SHARED, FRONT, "frontend"), (SHARED, BACK, "backend")]
 
 
-def ev(digest, host, t, tier=None, event_type="binary_attestation"):
-    event = {"event_type": event_type, "image_digest": digest, "dest": host, "host": host, "_time": t}
+def train(*args, **params):
+    """The site trusts the pod labels of its own namespace "shop" (trusted_namespaces)."""
+    params.setdefault("trusted_namespaces", "shop")
+    return tiers.train_from_events(*args, **params)
+
+
+def detect_events(*args, **params):
+    params.setdefault("trusted_namespaces", "shop")
+    return tiers.detect_from_events(*args, **params)
+
+
+def ev(digest, host, t, tier=None, event_type="binary_attestation", namespace="shop"):
+    event = {"event_type": event_type, "image_digest": digest, "dest": host, "host": host, "_time": t,
+             "namespace": namespace}
     if tier:
         event["tier"] = tier
     return event
@@ -38,8 +50,8 @@ def normal_hour(start, rng, skip_hosts=(), per_hour=6):
     return out
 
 
-def burst(digest, host, n, tier=None, start=DETECT, spread=600.0):
-    return [ev(digest, host, start + 60 + spread * i / max(n, 1), tier) for i in range(n)]
+def burst(digest, host, n, tier=None, start=DETECT, spread=600.0, namespace="shop"):
+    return [ev(digest, host, start + 60 + spread * i / max(n, 1), tier, namespace=namespace) for i in range(n)]
 
 
 @pytest.fixture(scope="module")
@@ -50,14 +62,14 @@ def baseline():
         events = []
         for hour in range(24):
             events.extend(normal_hour(START + day * DAY + hour * HOUR, rng))
-        rows = tiers.train_from_events(events, rows, now=START + (day + 1) * DAY)
+        rows = train(events, rows, now=START + (day + 1) * DAY)
     return rows
 
 
 def detect(baseline, extra, host_tiers=None, skip_hosts=(), **params):
     events = normal_hour(DETECT, random.Random(7), skip_hosts) + extra
     return {(r["image_digest"], r["host"]): r
-            for r in tiers.detect_from_events(events, baseline, host_tiers, **params)}
+            for r in detect_events(events, baseline, host_tiers, **params)}
 
 
 def anomalies(results):
@@ -120,7 +132,7 @@ def test_a_drained_node_decays_out_of_the_baseline(baseline):
         events = []
         for hour in range(0, 24, 6):
             events.extend(normal_hour(START + day * DAY + hour * HOUR, rng, skip_hosts=("be-1",)))
-        rows = tiers.train_from_events(events, rows, now=START + (day + 1) * DAY)
+        rows = train(events, rows, now=START + (day + 1) * DAY)
     api = [r for r in rows if r["image_digest"] == API][0]
     assert api["host_count"] == "3" and "be-1|" not in api["hosts"]
 
@@ -171,10 +183,65 @@ def test_clock_skew_and_out_of_order_events(baseline):
     assert results[(API, "fe-2")]["count"] == 40 and results[(API, "fe-2")]["hours"] == 2
     # training on a node whose clock runs a day ahead does not push the baseline into the future
     ahead = burst(API, "be-1", 20, "backend", start=DETECT + DAY)
-    rows = tiers.train_from_events(ahead, baseline, now=DETECT)
+    rows = train(ahead, baseline, now=DETECT)
     api = [r for r in rows if r["image_digest"] == API][0]
     assert float(api["last_seen"]) <= DETECT
     # and the row order of the training input does not matter
     events = normal_hour(START, random.Random(3))
-    assert tiers.train_from_events(events, now=START + DAY) == \
-        tiers.train_from_events(list(reversed(events)), now=START + DAY)
+    assert train(events, now=START + DAY) == \
+        train(list(reversed(events)), now=START + DAY)
+
+
+# --- The workload is the attacker: pod labels and namespaces ---------------------------
+
+def decoy(host, tier="frontend", namespace="attacker", n=3):
+    """Pods of another image, labelled to vouch for the host's tier."""
+    return [ev(NEW, host, DETECT + 30 * i, tier, namespace=namespace) for i in range(n)]
+
+
+@pytest.mark.parametrize("skip", [(), ("be-2",)])
+def test_a_decoy_pod_in_an_untrusted_namespace_cannot_put_a_host_in_tier(baseline, skip):
+    """Issue 11: a decoy pod labelled tier=frontend turned a lateral-movement burst into in_tier."""
+    attack = burst(WEB, "be-2", 30, "frontend", namespace="attacker") + decoy("be-2")
+    hit = detect(baseline, attack, skip_hosts=skip)[(WEB, "be-2")]
+    assert hit["tier_status"] == tiers.OUTSIDE_TIER and hit["is_anomaly"] == 1
+    assert hit["tier"] == ["backend"] and hit["tier_source"] == ("history" if skip else "pod_labels")
+    # what the labels did when every namespace was trusted (the behaviour before the fix)
+    trusting = detect(baseline, attack, skip_hosts=skip, trusted_namespaces="*")[(WEB, "be-2")]
+    assert trusting["tier_status"] == tiers.IN_TIER and trusting["is_anomaly"] == 0
+
+
+def test_labels_count_only_when_every_namespace_of_the_pair_is_trusted(baseline):
+    # a decoy with one pod in the trusted namespace and one in the attacker's: not trusted
+    mixed = decoy("be-2", namespace="shop", n=1) + decoy("be-2", namespace="attacker", n=1)
+    attack = burst(WEB, "be-2", 30, "frontend", namespace="attacker") + mixed
+    assert detect(baseline, attack, skip_hosts=("be-2",))[(WEB, "be-2")]["is_anomaly"] == 1
+    # no namespace at all (a record without Kubernetes metadata): not trusted
+    bare = [dict(e, namespace=None) for e in decoy("be-2")]
+    assert detect(baseline, burst(WEB, "be-2", 30) + bare, skip_hosts=("be-2",))[(WEB, "be-2")]["is_anomaly"] == 1
+    # the site's own namespace vouches (its choice, documented in docs/tiers.md)
+    vouched = detect(baseline, burst(WEB, "be-2", 30) + decoy("be-2", namespace="shop"), skip_hosts=("be-2",))
+    assert vouched[(WEB, "be-2")]["tier_status"] == tiers.IN_TIER
+
+
+def test_an_attackers_own_label_does_not_give_a_new_node_a_tier(baseline):
+    hit = detect(baseline, burst(API, "x-9", 30, "backend", namespace="attacker"))[(API, "x-9")]
+    assert hit["tier_status"] == tiers.UNKNOWN_HOST_TIER and hit["tier_source"] == "none"
+    strict = detect(baseline, burst(API, "x-9", 30, "frontend", namespace="attacker"), unknown_tier_anomaly=True)
+    assert strict[(API, "x-9")]["is_anomaly"] == 1
+
+
+def test_untrusted_labels_do_not_train_a_host_into_a_tier(baseline):
+    # a week of an attacker's frontend-labelled pods on a new node, then the burst
+    planted = [ev(NEW, "x-7", START + 6 * DAY + 60 * i, "frontend", namespace="attacker") for i in range(50)]
+    rows = train(planted, baseline, now=DETECT)
+    hit = detect(rows, burst(WEB, "x-7", 30, "frontend", namespace="attacker"))[(WEB, "x-7")]
+    assert hit["tier_status"] == tiers.UNKNOWN_HOST_TIER
+
+
+def test_trusted_namespaces_argument_is_checked():
+    for bad in ("Shop", "a b", "x" * 64, "-x", "shop,../y"):
+        with pytest.raises(ValueError, match="trusted_namespaces"):
+            tiers.check_params({"trusted_namespaces": bad})
+    assert tiers.check_params({"trusted_namespaces": " shop, web ,"})["trusted_namespaces"] == {"shop", "web"}
+    assert tiers.check_params({})["trusted_namespaces"] == frozenset()

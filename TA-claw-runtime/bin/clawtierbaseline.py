@@ -37,7 +37,7 @@ from splunklib.searchcommands import Configuration, Option, ReportingCommand, di
 from claw_ta import tiers  # noqa: E402
 
 
-@Configuration(requires_preop=False)
+@Configuration(requires_preop=False, run_in_preview=False)
 class ClawTierBaselineCommand(ReportingCommand):
     mode = Option(require=True, validate=validators.Set("train", "detect"),
                   doc="train: merge the input into the baseline; detect: score it against the baseline")
@@ -54,16 +54,22 @@ class ClawTierBaselineCommand(ReportingCommand):
     max_hosts = Option(validate=validators.Integer(minimum=1), doc="train: hosts kept per digest")
     merge = Option(default=True, validate=validators.Boolean(), doc="train: merge into the existing baseline")
     now = Option(validate=validators.Float(minimum=0.0), doc="train: run time in epoch seconds (replays)")
+    trusted_namespaces = Option(doc="namespaces whose pods' tier labels may decide a host's tier "
+                                    "(comma-separated; * = all; default none: only the host tier lookup "
+                                    "and the learned history decide)")
 
     _aggregator = None
     _params = None
 
     def prepare(self):
-        ReportingCommand.prepare(self)
+        # No ReportingCommand.prepare: it would ask splunkd for a streaming_preop
+        # (a map phase) that has nothing to do; the stats of claw_tier_aggregate
+        # already run map/reduce on the indexers.
         if self.phase != "reduce":
-            return
+            self.write_error("clawtierbaseline: phase=%s: this command has only a reduce phase" % self.phase)
+            sys.exit(1)
         names = ("tier_field", "min_count", "min_score", "unknown_tier_anomaly",
-                 "half_life_days", "host_ttl_days", "max_hosts")
+                 "half_life_days", "host_ttl_days", "max_hosts", "trusted_namespaces")
         given = {n: getattr(self, n) for n in names if getattr(self, n) is not None}
         try:
             self._params = tiers.check_params(given)
@@ -74,13 +80,6 @@ class ClawTierBaselineCommand(ReportingCommand):
             sys.exit(1)
         self._aggregator = tiers.Aggregator(self._params["tier_field"])
 
-    @Configuration()
-    def map(self, records):
-        # The command normally follows `stats` (claw_tier_aggregate) and runs on
-        # the search head; if Splunk runs this preop anyway, pass records on.
-        for record in records:
-            yield record
-
     def reduce(self, records):
         # splunklib calls reduce() once per chunk: accumulate, emit only at the end.
         add = self._aggregator.add_record
@@ -90,7 +89,9 @@ class ClawTierBaselineCommand(ReportingCommand):
             return
         report = dict(self._aggregator.report)
         host_tiers = tiers.load_host_tiers(self._host_tiers_path, report)
-        baseline = tiers.read_baseline_csv(self._baseline_path)
+        baseline = tiers.read_baseline_csv(self._baseline_path, report)
+        if not os.path.exists(self._baseline_path):
+            self.write_warning(tiers.missing_baseline_message(self._baseline_path, self.mode))
         if self.mode == "train":
             now = self.now
             if now is None:
@@ -99,17 +100,14 @@ class ClawTierBaselineCommand(ReportingCommand):
             p = self._params
             rows = tiers.train(self._aggregator.pairs, baseline if self.merge else None, host_tiers,
                                now=now, half_life_days=p["half_life_days"],
-                               host_ttl_days=p["host_ttl_days"], max_hosts=p["max_hosts"], report=report)
+                               host_ttl_days=p["host_ttl_days"], max_hosts=p["max_hosts"], report=report,
+                               trusted_namespaces=p["trusted_namespaces"])
             fields = tiers.BASELINE_FIELDS
         else:
-            if not baseline:
-                self.write_warning("clawtierbaseline: no baseline in %s: every digest is new_digest "
-                                   "(run the 'Claw - Tier Baseline - Train' search first)"
-                                   % os.path.basename(self._baseline_path))
             p = self._params
             rows = tiers.detect(self._aggregator.pairs, baseline, host_tiers, min_count=p["min_count"],
                                 min_score=p["min_score"], unknown_tier_anomaly=p["unknown_tier_anomaly"],
-                                report=report)
+                                report=report, trusted_namespaces=p["trusted_namespaces"])
             fields = tiers.DETECT_FIELDS
         skipped = {k: v for k, v in sorted(report.items()) if v}
         if skipped:

@@ -17,6 +17,7 @@ host is ``dest``, else ``host``.
 """
 import math
 import os
+import re
 
 from claw_ta.tiers.aggregate import (  # noqa: F401
     COUNTED_EVENT_TYPES, Aggregator, aggregate_events, event_digest)
@@ -39,6 +40,7 @@ PARAMS = {
     "half_life_days": (7.0, "float", 0.01, "train"),
     "host_ttl_days": (14.0, "float", 0.01, "train"),
     "max_hosts": (500, "int", 1, "train"),
+    "trusted_namespaces": (frozenset(), "namespaces", None, "both"),
 }
 _TRUE = ("1", "t", "true", "y", "yes", "on")
 _FALSE = ("0", "f", "false", "n", "no", "off")
@@ -56,7 +58,9 @@ def check_params(params, mode=None):
             out[name] = default
             continue
         text = str(value).strip()
-        if kind == "field":
+        if kind == "namespaces":
+            out[name] = parse_namespaces(value, name)
+        elif kind == "field":
             if not text or len(text) > 128 or any(c in text for c in " \t\r\n\"'`|=,") :
                 raise ValueError("%s must be a field name, not %r" % (name, value))
             out[name] = text
@@ -85,6 +89,24 @@ def check_params(params, mode=None):
     return out
 
 
+_NAMESPACE = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\Z")
+
+
+def parse_namespaces(value, name="trusted_namespaces"):
+    """A frozenset of Kubernetes namespace names from ``a,b`` (or a list); ``*`` means every one."""
+    items = value if isinstance(value, (list, tuple, set, frozenset)) else str(value).split(",")
+    out = set()
+    for item in items:
+        text = str(item).strip()
+        if not text:
+            continue
+        if text != "*" and not _NAMESPACE.match(text):
+            raise ValueError("%s must be Kubernetes namespace names separated by commas (or *), not %r"
+                             % (name, text[:80]))
+        out.add(text)
+    return frozenset(out)
+
+
 def lookup_path(name, argument, lookups_dir=None):
     """The path of a lookup file in the app's lookups/ folder; ValueError naming ``argument``.
 
@@ -98,6 +120,16 @@ def lookup_path(name, argument, lookups_dir=None):
         raise ValueError("%s must be a plain .csv file name in the app's lookups folder, not %r"
                          % (argument, name))
     return os.path.join(lookups_dir, text)
+
+
+def missing_baseline_message(path, mode):
+    """The warning for a baseline lookup that does not exist yet (it is treated as empty)."""
+    name = os.path.basename(path)
+    if mode == "train":
+        return ("clawtierbaseline: lookups/%s does not exist yet: treated as an empty baseline, "
+                "this run starts a new one" % name)
+    return ("clawtierbaseline: lookups/%s does not exist yet: treated as an empty baseline, every "
+            "digest is new_digest (enable and run the 'Claw - Tier Baseline - Train' search)" % name)
 
 
 def _split(params, mode):

@@ -25,7 +25,7 @@ HOST_TIER_FIELDS = ("host", "tier")
 
 # Lookup files hold one row per digest; a row this long is bad data, not a baseline.
 _MAX_CELL = 4 * 1024 * 1024
-csv.field_size_limit(max(csv.field_size_limit(), _MAX_CELL))
+csv.field_size_limit(2 ** 31 - 1)  # longer cells are skipped (counted), not a csv.Error
 
 
 def _dec(text):
@@ -105,26 +105,60 @@ class DigestBaseline(object):
         }
 
     @classmethod
-    def from_row(cls, row):
-        """Parses one row (a dict of CSV text); raises ValueError on bad data."""
+    def from_row(cls, row, report=None):
+        """Parses one row (a dict of CSV text); raises ValueError on bad data.
+
+        A bad host entry (wrong shape, a count, hours or time that is not a
+        finite number in range) is skipped and counted as ``bad_baseline_host``
+        in ``report``; a row left without any good host entry raises.
+        """
         digest = (row.get("image_digest") or "").strip()
-        if not digest:
+        if not digest or len(digest) > 256:
             raise ValueError("no image_digest")
-        hosts = {}
+        hosts, bad = {}, 0
         for item in (row.get("hosts") or "").split(";"):
             if not item:
                 continue
-            parts = item.split("|")
-            if len(parts) != 5:
-                raise ValueError("bad host entry %r" % item[:80])
-            host = _dec(parts[0]).lower()
-            tiers = [_dec(t) for t in parts[1].split(",") if t]
-            hosts[host] = HostEntry(tiers, float(parts[2]), float(parts[3]), float(parts[4]))
+            entry = _host_entry(item)
+            if entry is None or entry[0] in hosts:
+                bad += 1
+                continue
+            hosts[entry[0]] = entry[1]
+        if not hosts:
+            raise ValueError("no valid host entry")
+        if bad and report is not None:
+            report["bad_baseline_host"] = report.get("bad_baseline_host", 0) + bad
 
         def num(name):
             text = (row.get(name) or "").strip()
-            return float(text) if text else None
+            return _finite(text) if text else None
         return cls(digest, hosts, num("first_seen"), num("last_seen"), num("updated"))
+
+
+def _finite(text, low=0.0, high=4102444800.0):
+    """A number within [low, high] from CSV text; ValueError for nan, inf, junk or out of range."""
+    value = float(text)
+    if not low <= value <= high:  # also false for nan
+        raise ValueError("out of range: %r" % text)
+    return value
+
+
+def _host_entry(item):
+    """(lowercased host, HostEntry) from ``host|tiers|count|hours|last_seen``, or None if bad."""
+    parts = item.split("|")
+    if len(parts) != 5:
+        return None
+    try:
+        host = _dec(parts[0]).strip().lower()
+        tiers = [_dec(t) for t in parts[1].split(",") if t]
+        count = _finite(parts[2], 0.0, 1e15)
+        hours = _finite(parts[3], 0.0, 1e9)
+        last_seen = _finite(parts[4])
+    except (ValueError, OverflowError):
+        return None
+    if not host or len(host) > 256:
+        return None
+    return host, HostEntry(tiers, count, hours, last_seen)
 
 
 def median(sorted_values):
@@ -134,25 +168,60 @@ def median(sorted_values):
 
 
 def parse_baseline(rows, report=None):
-    """{digest: DigestBaseline} from rows; bad rows are skipped and counted in report."""
+    """{digest: DigestBaseline} from rows; bad rows are skipped and counted in report.
+
+    The lookup is an input like any other (a search wrote it, a person may
+    have edited it): a row that does not parse is ``bad_baseline_row``, a
+    second row for a digest already read is ``duplicate_baseline_row`` (the
+    first one is kept: ``outputlookup`` writes one row per digest, so a later
+    one comes from an append or an edit), a bad host entry inside a good row
+    is ``bad_baseline_host``. Nothing here raises on the file's content.
+    """
     out = {}
+
+    def count(name):
+        if report is not None:
+            report[name] = report.get(name, 0) + 1
     for row in rows or ():
         try:
-            parsed = DigestBaseline.from_row(row)
-        except (TypeError, ValueError, AttributeError):
-            if report is not None:
-                report["bad_baseline_row"] = report.get("bad_baseline_row", 0) + 1
+            parsed = DigestBaseline.from_row(row, report)
+        except (TypeError, ValueError, AttributeError, OverflowError):
+            count("bad_baseline_row")
+            continue
+        if parsed.digest in out:
+            count("duplicate_baseline_row")
             continue
         out[parsed.digest] = parsed
     return out
 
 
-def read_baseline_csv(path):
-    """Baseline rows (dicts of text) from a CSV file; [] when the file does not exist."""
+def read_baseline_csv(path, report=None):
+    """Baseline rows (dicts of text) from a CSV file; [] when the file does not exist.
+
+    NUL bytes are dropped and a line the csv module cannot read is skipped
+    (counted as ``bad_baseline_row``), so a damaged file never fails a run.
+    """
     if not os.path.exists(path):
         return []
+    rows = []
     with open(path, newline="", encoding="utf-8", errors="replace") as handle:
-        return [dict(row) for row in csv.DictReader(handle)]
+        reader = csv.reader(line.replace("\0", "") for line in handle)
+        header = next(reader, None)
+        while header is not None:
+            try:
+                values = next(reader)
+            except StopIteration:
+                break
+            except csv.Error:
+                if report is not None:
+                    report["bad_baseline_row"] = report.get("bad_baseline_row", 0) + 1
+                continue
+            if any(len(v) > _MAX_CELL for v in values):
+                if report is not None:
+                    report["bad_baseline_row"] = report.get("bad_baseline_row", 0) + 1
+                continue
+            rows.append(dict(zip(header, values)))
+    return rows
 
 
 def baseline_csv_text(rows):

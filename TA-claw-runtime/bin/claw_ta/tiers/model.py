@@ -4,13 +4,17 @@ Host tier, in order (the first source that knows wins):
 
 1. ``lookup``: the ``claw_host_tiers.csv`` rows for the host (case-insensitive);
 2. ``pod_labels``: the tier labels of the pods of *other* digests seen on the
-   host in the same input (a burst of one image cannot vouch for its own tier:
-   an attacker's pod may carry any label it likes);
+   host in the same input (a burst of one image cannot vouch for its own tier);
 3. ``history``: the tier the baseline recorded for the host, most common over
    the digests that ran there;
 4. ``own_pod_label``: the tier label of the digest's own pods on the host (a
    freshly added node that runs nothing else yet);
 5. ``none``: unknown.
+
+Pod labels are written by whoever deploys the pod, an attacker included: a
+(digest, host) pair's labels count (sources 2 and 4) only when every namespace
+its pods ran in is one the site trusts (``trusted_namespaces``; ``*`` trusts
+all). By default none is trusted, and only the lookup and the history decide.
 
 Statistics: a host's rate is its events per active hour; a digest's baseline
 keeps, per host, a decayed event count and active-hour count, and derives the
@@ -40,11 +44,12 @@ DETECT_FIELDS = ("image_digest", "host", "namespace", "tier", "tier_source", "po
 class TierResolver(object):
     """Resolves the tiers of a host (see the module docstring for the order)."""
 
-    def __init__(self, host_tiers, pairs, baseline):
+    def __init__(self, host_tiers, pairs, baseline, trusted_namespaces=()):
         self.lookup = host_tiers or {}
+        self.trusted = frozenset(trusted_namespaces or ())
         self.labels = {}  # lowercased host -> Counter(tier -> digests labelled so there)
         for (digest, host), state in pairs.items():
-            if state.tiers:
+            if state.tiers and self.trusts(state):
                 counter = self.labels.setdefault(host.lower(), Counter())
                 for tier in state.tiers:
                     counter[tier] += 1
@@ -60,12 +65,19 @@ class TierResolver(object):
                 top = max(counter.values())
                 self.history[host] = tuple(sorted(t for t, n in counter.items() if n == top))
 
-    def resolve(self, host, own_labels):
-        """(tiers tuple, source) for a host, leaving the digest's own labels out first."""
+    def trusts(self, state):
+        """Whether a pair's pod labels may decide a host's tier (all its namespaces trusted)."""
+        if "*" in self.trusted:
+            return True
+        names = state.namespaces
+        return bool(names) and bool(self.trusted) and all(n in self.trusted for n in names)
+
+    def resolve(self, host, state):
+        """(tiers tuple, source) for a pair's host, leaving the digest's own labels out first."""
         key = host.lower()
         if key in self.lookup:
             return tuple(sorted(self.lookup[key])), "lookup"
-        own = own_labels or ()
+        own = state.tiers if state.tiers and self.trusts(state) else ()
         seen = self.labels.get(key)
         if seen:
             others = sorted(t for t, n in seen.items() if n - (1 if t in own else 0) > 0)
@@ -79,7 +91,7 @@ class TierResolver(object):
 
 
 def train(pairs, baseline_rows=None, host_tiers=None, now=None, half_life_days=7.0,
-          host_ttl_days=14.0, max_hosts=500, report=None):
+          host_ttl_days=14.0, max_hosts=500, report=None, trusted_namespaces=()):
     """Merges the pairs of one training window into the baseline; returns the new rows.
 
     Old host entries decay by ``0.5 ** (elapsed / half_life)`` since the row was
@@ -89,7 +101,7 @@ def train(pairs, baseline_rows=None, host_tiers=None, now=None, half_life_days=7
     ``now`` defaults to the latest event time in the window.
     """
     existing = parse_baseline(baseline_rows, report)
-    resolver = TierResolver(host_tiers, pairs, existing)
+    resolver = TierResolver(host_tiers, pairs, existing, trusted_namespaces)
     if now is None:
         times = [state.last for state in pairs.values()] + \
             [row.updated for row in existing.values() if row.updated is not None]
@@ -106,7 +118,7 @@ def train(pairs, baseline_rows=None, host_tiers=None, now=None, half_life_days=7
         row = existing.get(digest)
         if row is None:
             row = existing[digest] = DigestBaseline(digest, updated=now)
-        tiers, _source = resolver.resolve(host, state.tiers)
+        tiers, _source = resolver.resolve(host, state)
         first, last = min(state.first, now), min(state.last, now)  # clamp clocks running ahead
         entry = row.hosts.get(host.lower())
         if entry is None:
@@ -143,16 +155,16 @@ def spike_score(count, expected, mad, hours):
 
 
 def detect(pairs, baseline_rows, host_tiers=None, min_count=5, min_score=3.0,
-           unknown_tier_anomaly=False, report=None):
+           unknown_tier_anomaly=False, report=None, trusted_namespaces=()):
     """One result per (digest, host) pair of the window, sorted by (digest, host)."""
     baseline = parse_baseline(baseline_rows, report)
-    resolver = TierResolver(host_tiers, pairs, baseline)
+    resolver = TierResolver(host_tiers, pairs, baseline, trusted_namespaces)
     stats = {}
     results = []
     for digest, host in sorted(pairs):
         state = pairs[(digest, host)]
         count, hours = state.count, state.hours
-        tiers, source = resolver.resolve(host, state.tiers)
+        tiers, source = resolver.resolve(host, state)
         row = baseline.get(digest)
         expected = 0.0
         score = 0.0
