@@ -201,3 +201,21 @@ def test_utf16_xml_with_a_bom_still_reads_as_xml(tmp_path):
     text = read_file(path).decode("utf-8").replace('encoding="UTF-8"', 'encoding="UTF-16"')
     doc, = parse_text(text.encode("utf-16"), "orders.cdx.xml")
     assert doc.format == "cyclonedx" and len(doc.entries) == 4
+
+
+def test_slsa_provenance_lists_only_files_it_names():
+    """SLSA v1 resolvedDependencies: a git source and a base image are build inputs, not libraries."""
+    statement = {"_type": "https://in-toto.io/Statement/v1", "predicateType": "https://slsa.dev/provenance/v1",
+                 "subject": [{"name": "registry.example/app", "digest": {"sha256": "8a" * 32}}],
+                 "predicate": {"buildDefinition": {"buildType": "https://example.invalid/build/v1",
+                                                   "resolvedDependencies": [
+                     {"uri": "git+https://github.com/example/app@refs/heads/main", "digest": {"gitCommit": "9" * 40}},
+                     {"uri": "pkg:docker/debian@bookworm", "digest": {"sha256": "8b" * 32}},
+                     {"uri": "file:///usr/lib/x86_64-linux-gnu/libapp.so.1", "digest": {"sha256": "8c" * 32}}]}}}
+    doc, = parse_text(json.dumps(statement), "prov.intoto.json")
+    assert [(e.kind, e.path, e.sha256) for e in doc.entries] == [
+        ("file", "/usr/lib/x86_64-linux-gnu/libapp.so.1", "8c" * 32)]
+    statement["predicate"]["buildDefinition"]["resolvedDependencies"].pop()
+    with pytest.raises(SbomError) as caught:
+        parse_text(json.dumps(statement), "prov.intoto.json")
+    assert "https://slsa.dev/provenance/v1) lists no file or library" in str(caught.value)

@@ -85,7 +85,11 @@ def parse_link(doc, name):
 
 
 def _descriptor_entries(items):
-    """Entries from SLSA / in-toto ResourceDescriptors (``uri``/``name`` + ``digest``)."""
+    """File entries from SLSA / in-toto ResourceDescriptors (``uri``/``name`` + ``digest``).
+
+    Only files (a ``file://`` URI or a path) are libraries; build inputs named by
+    other URIs (git repositories, ``pkg:docker`` base images) are not.
+    """
     if isinstance(items, dict):  # link predicate v0.2 style {path: digests}
         return _unique_entries(_artifacts(items, "materials"))
     if not isinstance(items, list):
@@ -102,10 +106,9 @@ def _descriptor_entries(items):
             path = uri[7:]
         elif uri and "://" not in uri and ":" not in uri.split("/", 1)[0]:
             path = uri
-        if not path and not digest:
-            continue  # a source repository (gitCommit digest) or the like: not a loadable file
-        name = uri.rsplit("/", 1)[-1].split("@", 1)[0] if not path else ""
-        entries.append(Entry(path, digest, name))
+        if not path:
+            continue  # a source repository, a base or builder image, a package URL: not a file it loads
+        entries.append(Entry(path, digest, kind="file"))
     return entries
 
 
