@@ -139,3 +139,28 @@ def test_validate_row_for_the_review_endpoint():
 
 def test_case_insensitive_like_the_search_clause():
     assert _suppressed(_row(namespace="Payments"), {"namespace": "payments"})
+
+
+def test_replay_a_trojan_written_over_an_allowlisted_path_still_alerts(tmp_path):
+    """End to end: the writable-path detection groups by library_digest, so the pin holds."""
+    from claw_ta.detections import engine
+    from tests.replay_support import D_LIB, lib, make_scenario
+    trojan = "sha256:" + "e" * 64
+    events = [lib("12:01:00", "/tmp/libvendor-1.so"), lib("12:02:00", "/tmp/libvendor-1.so", library_digest=trojan)]
+    header = ",".join(al.FIELDS) + "\n"
+
+    def alerts(*rows):
+        table = header + "".join(",".join(r.get(f, "") for f in al.FIELDS) + "\n" for r in rows)
+        path = make_scenario(tmp_path, "s%d" % len(list(tmp_path.iterdir())), events,
+                             lookups={"claw_allowlist.csv": table})
+        result = engine.replay(path)
+        return [(a["detection_id"], a.get("library_digest")) for a in result.alerts], result.warnings
+
+    pinned = {"detection_id": "claw_library_from_writable_path", "library_path": "/tmp/libvendor-*.so",
+              "library_digest": D_LIB, "expires": "2027-06-30"}
+    assert alerts(pinned)[0] == [("claw_library_from_writable_path", trojan)]
+    unpinned = dict(pinned, library_digest="")
+    assert alerts(unpinned)[0] == []  # the control: without the pin both are covered
+    entity_less = {"detection_id": "claw_library_from_writable_path", "expires": "2027-06-30"}
+    fired, warnings = alerts(entity_less)
+    assert len(fired) == 1 and any("names no entity field" in w for w in warnings)  # throttled: one per entity

@@ -139,10 +139,14 @@ DETECTIONS = (
         [Search(["library_load"]),
          Where(Regex("library_path", WRITABLE_PATH),
                Not(Regex("library_path", JNI_EXTRACTED), Regex("triggering_process_path", JAVA_PROCESS))),
-         Aggregate(["subject_digest", "library_path", "host", "namespace"], nullable=["namespace"],
+         # library_digest is a group-by field, so an allowlist row pinned to a digest never
+         # covers another file at the same path (values() would match any of them).
+         Aggregate(["subject_digest", "library_path", "library_digest", "host", "namespace"],
+                   nullable=["library_digest", "namespace"],
                    values=["pod", "image_digest", "image_ref", "triggering_process_path"])],
         ["subject_digest", "library_path", "host"], "high", 64, ["T1574.006", "T1620"],
-        context_fields=["namespace", "pod", "image_digest", "image_ref", "triggering_process_path"],
+        context_fields=["library_digest", "namespace", "pod", "image_digest", "image_ref",
+                        "triggering_process_path"],
         false_positives="Runtimes that extract native code to /tmp (JNI beyond the known loaders, "
                         "Python wheels with native extensions unpacked at run time)."),
     Detection(
