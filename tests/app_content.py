@@ -62,8 +62,9 @@ PROVIDED_LOOKUPS = frozenset(["dnslookup", "geo_countries", "geo_us_states"])
 # test_content_integrity checks each name appears in the command's code.
 COMMAND_OUTPUTS = {
     "clawsbomcheck": ("sbom_status", "sbom_match", "sbom_ref", "sbom_reason"),
-    "clawsbomindex": ("subject_digest", "library_path", "library_digest", "package_name",
-                      "package_version", "purl", "sbom_format", "sbom_ref"),
+    "clawsbomindex": ("claw_table", "subject_digest", "subject_kind", "evidence", "sbom_id", "sbom_ref",
+                      "sbom_format", "platform_digests", "library_path", "library_digest", "package_name",
+                      "package_version", "purl"),
     # mode=detect rows, then mode=train (baseline) rows
     "clawtierbaseline": ("image_digest", "host", "tier", "tier_source", "pod_tier", "baseline_tiers",
                          "tier_status", "count", "hours", "expected_count", "spike_score",
@@ -87,6 +88,10 @@ expected_digest observed_digest log stream kubernetes MESSAGE _SYSTEMD_UNIT _HOS
 INDEX_MACRO_EXEMPT = {
     "Claw - Rebuild SBOM Library Index": (
         "claw_runtime_sbom_index", "reads SBOM documents (sourcetype claw:sbom), not runtime events"),
+    "Claw - Workload Risk Threshold - Rule": (
+        "claw_risk_summary_index", "reads the results the detections collect to the risk summary"),
+    "Claw - Unlisted Library Load With New Outbound Connection - Rule": (
+        "claw_risk_summary_index", "reads the unlisted-library results of the risk summary and Network_Traffic"),
 }
 EXEMPT_GENERATORS = ("inputlookup", "rest", "makeresults")
 
@@ -197,7 +202,7 @@ class AppContent(object):
                         | self.lookup_files | PROVIDED_LOOKUPS)
         props = self._conf("props")
         self.app_fields = (_props_fields(props, self.transforms, self.lookup_columns)
-                           | LOG_FORMAT_FIELDS | _normalize_fields())
+                           | LOG_FORMAT_FIELDS | _normalize_fields() | _risk_summary_fields())
         self.known_fields = self.app_fields | DEFAULT_FIELDS | CIM_FIELDS
         self.savedsearches = self._conf("savedsearches")
         self.searches = [Search("savedsearches.conf", name, keys["search"], keys)
@@ -222,6 +227,12 @@ def _normalize_fields():
     """The normalized and CIM fields claw_ta.normalize (the Python twin of props.conf) promises."""
     from claw_ta import normalize
     return set(normalize.NORMALIZED_FIELDS) | set(normalize.CIM_FIELDS)
+
+
+def _risk_summary_fields():
+    """The fields of the risk summary events every detection collects (`claw_risk_collect`)."""
+    from claw_ta.detections import correlation
+    return set(correlation.summary_fields())
 
 
 def index_macro_exemption(spl_expanded):

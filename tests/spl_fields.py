@@ -89,9 +89,12 @@ def _filtered(segments, base_known, lookup_columns, command_outputs, unknown, wh
     for index, seg in enumerate(segments):
         label = "%s%s #%d" % (where, seg.name, index + 1)
         for sub in seg.subsearches:
-            # a subsearch is a pipeline of its own: it starts from the base fields
-            made = _filtered(sub, base_known, lookup_columns, command_outputs, unknown, label + " [subsearch] ")
-            if seg.name in ("join", "append", "appendcols", "union", "multisearch"):
+            # a subsearch is a pipeline of its own: it starts from the base fields; the
+            # subpipeline of appendpipe runs on the current results ("applied to the current
+            # result set": https://help.splunk.com/splunk-cloud-platform/spl-search-reference/10.0.2503/search-commands/appendpipe)
+            start = known if seg.name == "appendpipe" else base_known
+            made = _filtered(sub, start, lookup_columns, command_outputs, unknown, label + " [subsearch] ")
+            if seg.name in ("join", "append", "appendcols", "union", "multisearch", "appendpipe"):
                 known |= made
         used = set(field for field, _, _ in comparisons(seg))
         if seg.name == "where":

@@ -84,12 +84,17 @@ def test_threshold_macros_and_risk_and_network_searches():
     for name, value, _ in defs.PARAMS:
         assert macros[name]["definition"] == str(value)
     risk = saved["Claw - %s - Rule" % defs.RISK_INCIDENT["title"]]["search"]
+    # every detection collects all its results (every environment) to the risk summary,
+    # before its alert gate, and the risk rule reads that summary, re-running none of them
     for d in defs.DETECTIONS:
-        assert 'eval detection_id="%s"' % d.id in risk
+        search = saved[d.search_name]["search"]
+        assert search.index("`claw_risk_collect`") < search.index("where claw_alert=1")
+        assert 'eval detection_id="%s"' % d.id not in risk
+    assert risk.startswith("`claw_risk_summary_index`") and "append" not in risk
     assert "where claw_alert=1" not in risk  # risk comes from every environment
     assert "where detection_count >= 2" in risk
     net = saved["Claw - %s - Rule" % defs.NETWORK_CONTEXT["title"]]["search"]
-    assert "datamodel=Network_Traffic" in net and "`claw_runtime_index`" in net
+    assert "datamodel=Network_Traffic" in net and "`claw_risk_summary_index`" in net
     assert "lib_time + 900" in net
 
 

@@ -108,6 +108,8 @@ def test_each_check_catches_broken_spl(spl, check, words):
     BASE + " | join max=1 host [search `claw_runtime_index` verdict=Denied]",
     BASE + " | join host [search `claw_runtime_index` verdict=Denied | head 100]",
     BASE + " | transaction host maxspan=30m | where eventcount > 2",
+    # appendpipe's subpipeline runs on the current results: it sees their fields
+    BASE + " | eval made=1 | appendpipe [| where made=1 | eval other=2] | where other=2",
 ])
 def test_sound_spl_passes_every_check(spl):
     problems = {k: v for k, v in problems_of(spl).items() if v}

@@ -220,7 +220,7 @@ class _SplunkdHandler(_Handler):
                 "username": user, "capabilities": list(capabilities)}}]})
         if parts.path.startswith(KV_PREFIX):
             name, _, key = parts.path[len(KV_PREFIX):].partition("/")
-            table = fake.collection(name)
+            table = fake.collections.get(name, {})  # a read creates nothing
             if key:
                 with fake.lock:
                     record = table.get(urllib.parse.unquote(key))

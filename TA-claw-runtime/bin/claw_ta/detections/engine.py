@@ -20,7 +20,7 @@ import sys
 import time as _time
 
 from claw_ta import lookups as lk
-from claw_ta.detections import definitions as defs
+from claw_ta.detections import correlation, definitions as defs
 from claw_ta.detections.stages import Aggregate, Search, Where
 from claw_ta.detections.scenario import Scenario, ScenarioError, read_macro_params  # noqa: F401
 
@@ -33,6 +33,7 @@ LOOKUPS = {
 }
 TIER_EVENT_TYPES = ("binary_attestation", "image_attestation")
 
+SUBJECTS_TABLE = "claw_sbom_subjects.csv"  # what NotSameAttestation looks up, in SPL too
 
 class Context(object):
     """What stages see: the window, the tunables, the lookups, the SBOM index, the tier model."""
@@ -92,16 +93,27 @@ class Context(object):
         return self._sbom
 
     def sbom_refs(self, subject_digest):
-        """The sbom_ref values of claw_sbom_libraries rows whose subject is ``subject_digest``."""
+        """The sbom_ref values of the claw_sbom_subjects rows of ``subject_digest``."""
         if self._refs is None:
             self._refs = {}
-            for row in self.sbom_rows():
+            for row in self.sbom_subject_rows():
                 digest = (row.get("subject_digest") or "").lower()
                 if digest and row.get("sbom_ref"):
                     self._refs.setdefault(digest, set()).add(row["sbom_ref"])
         if not isinstance(subject_digest, str):
             return set()
         return self._refs.get(subject_digest.lower(), set())
+    def sbom_subject_rows(self):
+        """The subjects table claw_sbom_subjects (shipped or overridden) plus the subjects of
+        the scenario's sboms/, as `claw-ta sbom-index` would write them."""
+        rows = lk.read_csv(self.lookup_file(SUBJECTS_TABLE))
+        if self.scenario.sbom_dir:
+            from claw_ta.sbom.index import build_rows
+            built, _ = build_rows([self.scenario.sbom_dir])  # errors: reported with the libraries
+            pairs = set((r.get("subject_digest"), r.get("sbom_ref")) for r in built)
+            rows = rows + [{"subject_digest": d, "sbom_ref": ref} for d, ref in sorted(pairs)]
+        return rows
+
 
     def tier_rows(self, window_events):
         """Rows of clawtierbaseline mode=detect over the window, trained on the history."""
@@ -225,35 +237,19 @@ def throttle(detection, rows):
     return out
 
 
-def risk_incidents(results):
-    """claw_workload_risk: an entity with risk from >= 2 different detections within 24 hours."""
+def risk_incidents(results, end):
+    """claw_workload_risk at ``end``, as the saved search computes it: the results as
+    `claw_risk_collect` writes them to the risk summary, then the rule over the
+    summary events of the 24 hours before ``end`` (claw_ta.detections.correlation)."""
     rule = defs.RISK_INCIDENT
-    window = rule["window_hours"] * 3600
-    by_object = {}
-    for row in results:
-        objects = row["risk_object"] if isinstance(row["risk_object"], list) else [row["risk_object"]]
-        for obj in objects:
-            if obj is not None:
-                by_object.setdefault((obj, row["risk_object_type"]), []).append(row)
+    events = correlation.collect_events(results, end)
     incidents = []
-    for (obj, obj_type), rows in sorted(by_object.items(), key=lambda item: str(item[0])):
-        rows.sort(key=lambda r: r.get("firstTime") or 0)
-        best = None
-        for i, row in enumerate(rows):
-            start = row.get("firstTime") or 0
-            inside = [r for r in rows[i:] if (r.get("firstTime") or 0) - start <= window]
-            ids = sorted(set(r["detection_id"] for r in inside))
-            if len(ids) >= rule["min_detections"] and (best is None or len(ids) > len(best[1])):
-                best = (inside, ids)
-        if best is None:
-            continue
-        inside, ids = best
+    for found in correlation.risk_correlate(events, end - rule["window_hours"] * 3600, end):
         incidents.append({
             "detection_id": rule["id"], "severity": rule["severity"],
-            "risk_object": obj, "risk_object_type": obj_type,
-            "risk_score": sum(r["risk_score"] for r in inside),
-            "detection_count": len(ids), "detections": ids,
-            "firstTime": iso(min(r.get("firstTime") or 0 for r in inside)),
+            "risk_object": found["risk_object"], "risk_object_type": found["risk_object_type"],
+            "risk_score": found["risk_score"], "detection_count": found["detection_count"],
+            "detections": found["detections"], "firstTime": iso(found["firstTime"]),
         })
     return incidents
 
@@ -314,7 +310,7 @@ class Replay(object):
         self.warnings.extend(ctx.warnings)
 
     def incidents(self):
-        return risk_incidents(self.results)
+        return risk_incidents(self.results, self.scenario.detect_to)
 
 
 def replay(path, **kwargs):

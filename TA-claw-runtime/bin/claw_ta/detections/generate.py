@@ -12,7 +12,8 @@ import os
 import sys
 
 from claw_ta import DEFAULT_DIR
-from claw_ta.detections import definitions as defs
+from claw_ta.detections import correlation, definitions as defs
+from claw_ta.detections.correlation import DRILL_PREFIX, drill_escape, drill_token
 from claw_ta.detections.allowlist_spl import ALLOWLIST_ROWS, macro_stanzas  # noqa: F401
 
 BEGIN = "# BEGIN GENERATED: claw_ta.detections"
@@ -65,7 +66,11 @@ def tail_segments(detection):
         'claw_risk_other=if(risk_object_type="other", risk_object, null())',
         "`%s`" % detection.filter_macro,
         ('eval claw_alert=if(environment="prod", 1, 0)' if detection.prod_only else "eval claw_alert=1"),
-        "fields %s claw_risk_system claw_risk_other" % fields,
+        drill_escape(drilldown_fields(detection)),
+        "fields %s claw_risk_system claw_risk_other %s" % (
+            fields, " ".join(DRILL_PREFIX + f for f in drilldown_fields(detection))),
+        # Every result, every environment, to the risk summary (claw_ta.detections.correlation).
+        "`claw_risk_collect`",
     ]
 
 
@@ -90,10 +95,13 @@ def _dispatch(detection):
     return "-%dm@m" % span, latest
 
 
+def drilldown_fields(detection):
+    return [f for f in detection.entity_fields if f not in ("namespace", "tier", "image_ref")]
+
+
 def drilldown(detection):
-    fields = [f for f in detection.entity_fields if f not in ("namespace", "tier", "image_ref")]
     base = detection.stages[0].spl(None)
-    return base + "".join(' %s="$%s$"' % (f, f) for f in fields)
+    return base + "".join(" %s=%s" % (f, drill_token(f)) for f in drilldown_fields(detection))
 
 
 def _risk_param(score):
@@ -180,34 +188,16 @@ def _feedback_keys(detection_id):
     ]
 
 
-def risk_spl(sep="\n"):
-    rule = defs.RISK_INCIDENT
-    parts = [results_spl(defs.DETECTIONS[0], sep)]
-    for d in defs.DETECTIONS[1:]:
-        parts.append("| append [search %s]" % results_spl(d, " "))
-    parts += [
-        "| mvexpand risk_object",
-        "| stats dc(detection_id) as detection_count values(detection_id) as detections "
-        "sum(risk_score) as risk_score min(firstTime) as firstTime max(lastTime) as lastTime "
-        "by risk_object risk_object_type",
-        "| where detection_count >= %d" % rule["min_detections"],
-        '| eval detection_id=%s, severity=%s' % (_q(rule["id"]), _q(rule["severity"])),
-        '| eval claw_risk_system=if(risk_object_type="system", risk_object, null()), '
-        'claw_risk_other=if(risk_object_type="other", risk_object, null())',
-        "| `%s_filter`" % rule["id"],
-    ]
-    return sep.join(parts)
-
-
 def risk_stanza():
     rule = defs.RISK_INCIDENT
     description = ("[%s] One entity (a pod, a host binary's host, else an image digest) collected risk from "
                    "at least %d different Claw detections within %d hours, in any environment. Works without "
-                   "Enterprise Security: it re-runs the detections' searches over the last %d hours."
-                   % (rule["id"], rule["min_detections"], rule["window_hours"], rule["window_hours"]))
+                   "Enterprise Security: it reads the results every detection collects to the risk summary "
+                   "(`claw_risk_summary_index`), no detection is re-run."
+                   % (rule["id"], rule["min_detections"], rule["window_hours"]))
     keys = [
         ("description", description),
-        ("search", risk_spl()),
+        ("search", correlation.risk_spl()),
         ("disabled", "1"),
         ("enableSched", "1"),
         ("cron_schedule", "20 * * * *"),
@@ -218,46 +208,23 @@ def risk_stanza():
     keys += _alert_keys(rule["severity"], ("risk_object",), "24h")
     keys += _es_keys("Claw - %s - Rule" % rule["title"], "Workload risk: $risk_object$ ($detections$)",
                      description, rule["severity"], rule["mitre"], 0, ("risk_object",),
-                     '`claw_runtime_index` "$risk_object$"',
+                     '`claw_risk_summary_index` source="%s" %s' % (correlation.SOURCE, drill_token("risk_object")),
                      "Claw workload risk incident on $risk_object$")
     keys = [(k, v) for k, v in keys if not k.startswith("action.risk")] + [("action.risk", "0")]
     return _stanza("Claw - %s - Rule" % rule["title"], keys)
 
 
-def network_spl(sep="\n"):
-    net = defs.NETWORK_CONTEXT
-    base = defs.BY_ID[net["base"]]
-    library = alert_spl(base, " ").replace("`claw_runtime_index`", "`claw_runtime_index` earliest=-35m@m", 1)
-    return sep.join([
-        "| tstats summariesonly=false count as net_count min(_time) as net_first_seen "
-        "from datamodel=Network_Traffic.All_Traffic by All_Traffic.src All_Traffic.dest All_Traffic.dest_port",
-        "| rename All_Traffic.src as claw_entity, All_Traffic.dest as net_dest, All_Traffic.dest_port as net_dest_port",
-        "| append [search %s | eval claw_entity=mvappend(host, pod), lib_time=firstTime | mvexpand claw_entity]"
-        % library,
-        "| eventstats min(lib_time) as lib_time values(subject_digest) as subject_digest "
-        "values(library_path) as library_path values(namespace) as namespace by claw_entity",
-        "| where isnotnull(net_first_seen) AND isnotnull(lib_time) AND net_first_seen >= lib_time "
-        "AND net_first_seen <= lib_time + %d" % (net["minutes"] * 60),
-        "| stats dc(net_dest) as new_destinations values(net_dest) as net_dest values(net_dest_port) as "
-        "net_dest_port min(net_first_seen) as net_first_seen values(subject_digest) as subject_digest "
-        "values(library_path) as library_path values(namespace) as namespace by claw_entity lib_time",
-        '| eval detection_id=%s, severity=%s, risk_score=%d, risk_object=claw_entity, '
-        'risk_object_type="system", claw_risk_system=claw_entity'
-        % (_q(net["id"]), _q(net["severity"]), net["risk_score"]),
-        "| `%s_filter`" % net["id"],
-    ])
-
-
 def network_stanza():
     net = defs.NETWORK_CONTEXT
     description = ("[%s] Raises an unlisted-library alert (claw_unlisted_library_load) to %s when the same "
-                   "pod or host (CIM Network_Traffic src) contacts a destination it had not contacted in the "
-                   "previous 24 hours within %d minutes after the load. Needs CIM Network_Traffic data "
-                   "(accelerate the data model for speed); not covered by the offline replay."
+                   "pod or host (CIM Network_Traffic src: its name, or the addresses `claw_entity_addresses` "
+                   "adds) contacts a destination it had not contacted in the previous 24 hours within %d "
+                   "minutes after the load. Reads the alerts from the risk summary and Network_Traffic for "
+                   "those sources only (accelerate the data model for speed); not covered by the offline replay."
                    % (net["id"], net["severity"], net["minutes"]))
     keys = [
         ("description", description),
-        ("search", network_spl()),
+        ("search", correlation.network_spl()),
         ("disabled", "1"),
         ("enableSched", "1"),
         ("cron_schedule", "*/15 * * * *"),
@@ -265,12 +232,12 @@ def network_stanza():
         ("dispatch.latest_time", "-5m@m"),
         ("schedule_window", "auto"),
     ]
-    keys += _alert_keys(net["severity"], ("claw_entity", "subject_digest", "library_path"), "24h")
+    keys += _alert_keys(net["severity"], ("claw_entity",), "24h")
     keys += _es_keys("Claw - %s - Rule" % net["title"], "Unlisted library and new outbound connections: $claw_entity$",
                      description, net["severity"], net["mitre"], net["risk_score"],
-                     ("claw_entity", "subject_digest", "library_path"),
+                     ("claw_entity",),
                      '| tstats summariesonly=false count from datamodel=Network_Traffic.All_Traffic '
-                     'where All_Traffic.src="$claw_entity$" by All_Traffic.dest All_Traffic.dest_port',
+                     'where All_Traffic.src=%s by All_Traffic.dest All_Traffic.dest_port' % drill_token("claw_entity"),
                      "Unlisted library load followed by new outbound connections from $claw_entity$")
     return _stanza("Claw - %s - Rule" % net["title"], keys)
 
@@ -291,6 +258,7 @@ def macros_block():
     for name, value, doc in defs.PARAMS:
         parts.append("# %s\n[%s]\ndefinition = %s\niseval = 0\n" % (doc, name, value))
     parts.extend(macro_stanzas())
+    parts.extend(correlation.macro_stanzas())
     parts.append("# Site-specific tuning: one filter per detection, `search *` by default.\n"
                  "# The offline replay does not see what you put here.")
     ids = [d.id for d in defs.DETECTIONS] + [defs.RISK_INCIDENT["id"], defs.NETWORK_CONTEXT["id"]]

@@ -11,6 +11,8 @@ the generator writes into savedsearches.conf.
 """
 import re
 
+from claw_ta.detections import imageref
+
 SENTINEL = "-"  # stands in for a null split-by field (Splunk's stats drops null by-values)
 
 
@@ -294,8 +296,11 @@ class NotSameAttestation(object):
 
     A multi-arch image is attested by its index digest, while nodes run a
     per-platform manifest; an in-toto statement (or SBOM) whose subjects are
-    both proves they are one image. SPL: two lookups of claw_sbom_libraries
-    (subject_digest -> sbom_ref) and a non-empty intersection of the refs.
+    both proves they are one image. SPL: two lookups of the subjects table
+    claw_sbom_subjects (one row per subject digest and document, so a digest
+    has as many rows as documents, not as libraries: the default max_matches
+    cannot push the shared document out) and a non-empty intersection of the
+    sbom_ref values. The replay reads the same table (``ctx.sbom_refs``).
     """
 
     def __init__(self, first, second):
@@ -303,8 +308,8 @@ class NotSameAttestation(object):
 
     def spl(self, params):
         a, b = self.first, self.second
-        return ("| lookup claw_sbom_libraries subject_digest AS %s OUTPUT sbom_ref AS claw_refs_a"
-                " | lookup claw_sbom_libraries subject_digest AS %s OUTPUT sbom_ref AS claw_refs_b"
+        return ("| lookup claw_sbom_subjects subject_digest AS %s OUTPUT sbom_ref AS claw_refs_a"
+                " | lookup claw_sbom_subjects subject_digest AS %s OUTPUT sbom_ref AS claw_refs_b"
                 " | eval claw_shared_refs=mvcount(mvdedup(claw_refs_a)) + mvcount(mvdedup(claw_refs_b))"
                 " - mvcount(mvdedup(mvappend(claw_refs_a, claw_refs_b)))"
                 " | where isnull(claw_shared_refs) OR claw_shared_refs=0"
@@ -342,21 +347,18 @@ class SilentSince(object):
         return out
 
 
-def image_repo(image_ref):
-    """registry/repo of an image reference (tag and digest removed; a registry port is kept)."""
-    repo = re.sub(r"@sha256:[0-9a-fA-F]+$", "", image_ref)
-    return re.sub(r":[^:/]+$", "", repo)
-
-
 class DeniedThenAllowed(object):
     """Allowed events preceded, within `param` minutes, by a Denied event of another digest
-    of the same repository in the same namespace (events sorted by time)."""
+    of the same repository in the same namespace (events sorted by time). Repositories
+    are compared normalized (``imageref``: `claw_normalize_image_ref(1)` in SPL), so
+    ``registry:443/shop/cart`` or ``NGINX`` do not evade a denial of ``registry/shop/cart``
+    or ``docker.io/library/nginx``."""
 
     def __init__(self, param):
         self.param = param
 
     def spl(self, params):
-        return ('| eval image_repo=replace(replace(image_ref, "@sha256:[0-9a-fA-F]+$", ""), ":[^:/]+$", "")'
+        return ('| eval image_repo=`claw_normalize_image_ref(image_ref)`'
                 ' | eval denied_digest=if(verdict="Denied", image_digest, null())'
                 ' | fillnull value=%s namespace | sort 0 _time'
                 ' | streamstats time_window=`%s`m values(denied_digest) as denied_digests by namespace image_repo'
@@ -373,7 +375,7 @@ class DeniedThenAllowed(object):
             ref = row.get("image_ref")
             if ref is None:
                 continue
-            key = (row.get("namespace"), image_repo(ref))
+            key = (row.get("namespace"), imageref.repository(ref))
             time = row["_time"]
             denied = [(t, d) for t, d in recent.get(key, ()) if time - t <= window]
             recent[key] = denied
