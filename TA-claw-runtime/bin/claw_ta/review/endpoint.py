@@ -143,9 +143,9 @@ class Review(object):
                                scope_fields=[f for f in scope if proposal["entity"].get(f)]))
 
     def post(self):
+        user = self.caller()
         check_csrf(self.request)
         body = parse_body(self.request.payload)
-        user = self.caller()
         lock = FileLock(self.lock_path) if self.lock_path else None
         with _THREAD_LOCK:
             try:
