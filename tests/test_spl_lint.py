@@ -227,8 +227,10 @@ def test_risky_commands_in_dashboards_are_reported():
 ])
 def test_subsearch_joins_in_scheduled_correlation_searches(spl, flagged):
     """append/join subsearches stop at [subsearch] maxout/maxtime and are finalized
-    without an error (limits.conf; Search Manual "About subsearches":
-    https://help.splunk.com/en/splunk-enterprise/search/search-manual/10.0/subsearches/about-subsearches)."""
+    without an error (the append command: "subsearches return a maximum of 10,000 results
+    and have a maximum runtime of 60 seconds ... automatically finalized",
+    https://help.splunk.com/splunk-enterprise/spl-search-reference/9.4/search-commands/append;
+    https://help.splunk.com/en/splunk-enterprise/search/search-manual/10.0/subsearches)."""
     conf = {"enableSched": "1", "alert.severity": "4"}
     scheduled = _search("savedsearches.conf", "S", spl + ' | eval detection_id="x"', conf)
     report = _search("savedsearches.conf", "R", spl, {"enableSched": "1"})

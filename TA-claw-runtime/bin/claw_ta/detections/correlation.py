@@ -137,7 +137,8 @@ def network_spl(sep="\n"):
         "by All_Traffic.src All_Traffic.dest All_Traffic.dest_port" % alerts,
         "| rename All_Traffic.src as claw_entity, All_Traffic.dest as net_dest, "
         "All_Traffic.dest_port as net_dest_port",
-        # A subsearch field named "search" is inserted as search text: one window per entity.
+        # A subsearch field named "search" is inserted as search text, one window per entity
+        # (https://help.splunk.com/en/splunk-enterprise/search/search-manual/9.2/subsearches/change-the-format-of-subsearch-results).
         '| search [search %s | `claw_network_entities` | eval search="(claw_entity=\\"" . claw_entity '
         '. "\\" net_first_seen>=" . lib_time . " net_first_seen<=" . (lib_time + %d) . ")" | fields search]'
         % (alerts, net["minutes"] * 60),
