@@ -97,6 +97,7 @@ def test_restmap_web_and_authorize_register_and_protect_the_handler():
     restmap = conf.parse(os.path.join(paths.APP_DEFAULT, "restmap.conf"))["script:claw_review"]
     assert restmap["scripttype"] == "persist" and restmap["script"] == "claw_review.py"
     assert restmap["handler"] == "claw_review.ClawReviewHandler" and restmap["python.version"] == "python3"
+    assert restmap["python.required"] == "3.9, 3.13"  # the interpreters this test runs the handler with
     assert restmap["requireAuthentication"] == "true" and restmap["capability"] == "claw_review"
     for name in ("passPayload", "passSession", "passSystemAuth", "passHttpHeaders", "passHttpCookies"):
         assert restmap[name] == "true", name
