@@ -324,46 +324,6 @@ def check_search(spl, content):
 
 # --- Saved-search and dashboard level checks -----------------------------------
 
-# Dashboard searches that deliberately write (a risky command): {(view file, command): why}.
-RISKY_IN_DASHBOARD_EXEMPT = {
-    ("claw_policy_proposals.xml", "outputlookup"): (
-        "the review form writes the reviewer's decision to the proposals KV store and the "
-        "allowlist; SPL safeguards ask the reviewer before it runs"),
-}
-
-
-def dashboard_risky_problems(searches, content):
-    """Dashboard searches that run a risky command (SPL safeguards), unless exempted by name."""
-    problems = []
-    for search in searches:
-        if not search.origin.endswith(".xml"):
-            continue
-        view = os.path.basename(search.origin)
-        segments = spl_lint.split_pipeline(content.expand(search.spl))
-        for command in spl_lint.risky_commands(segments, content.risky_commands):
-            if (view, command) not in RISKY_IN_DASHBOARD_EXEMPT:
-                problems.append("%s [%s]: risky command %s in a dashboard search" % (view, search.name, command))
-    return problems
-
-
-def is_scheduled_correlation(search, content):
-    """A scheduled saved search that alerts (a detection or a correlation of detections)."""
-    return (search.origin == "savedsearches.conf"
-            and search.conf.get("enableSched", "0").strip().lower() in ("1", "true")
-            and is_detection(search, content))
-
-
-def subsearch_join_problems(searches, content):
-    """Scheduled correlation searches must not combine results through append/join subsearches."""
-    problems = []
-    for search in searches:
-        if not is_scheduled_correlation(search, content):
-            continue
-        for found in spl_lint.subsearch_joins(spl_lint.split_pipeline(content.expand(search.spl))):
-            problems.append("%s: %s: a subsearch stops at the subsearch limits without an error"
-                            % (search.name, found))
-    return problems
-
 DETECTION_KEYS = ("alert.severity", "alert.track", "alert.suppress", "counttype", "alert_condition",
                   "action.correlationsearch.enabled", "action.notable", "action.risk")
 

@@ -12,7 +12,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from tests import app_content, paths
+from tests import app_content, paths, search_rules, spl_lint
 
 CONTENT = app_content.AppContent()
 RESULTS = [(search, app_content.check_search(search.spl, CONTENT)) for search in CONTENT.searches]
@@ -150,15 +150,18 @@ def test_navigation_lists_existing_views_overview_first():
 def test_dashboards_run_no_risky_commands():
     """SPL safeguards flag these commands in searches Splunk Web runs (tests/spl_lint.py
     cites the list); a dashboard search may use one only when named, with a reason, in
-    app_content.RISKY_IN_DASHBOARD_EXEMPT."""
-    problems = app_content.dashboard_risky_problems(CONTENT.searches, CONTENT)
+    search_rules.RISKY_IN_DASHBOARD_EXEMPT."""
+    problems = search_rules.dashboard_risky_problems(CONTENT.searches, CONTENT)
     assert not problems, "\n  ".join(problems)
-    for (view, command), reason in app_content.RISKY_IN_DASHBOARD_EXEMPT.items():
+    for (view, command), reason in search_rules.RISKY_IN_DASHBOARD_EXEMPT.items():
         assert reason.strip() and os.path.exists(os.path.join(VIEWS_DIR, view)), view
+        used = [s for s in CONTENT.searches if s.origin.endswith(view) and command in
+                spl_lint.risky_commands(spl_lint.split_pipeline(CONTENT.expand(s.spl)))]
+        assert used, "exemption %s/%s is not needed any more" % (view, command)
 
 
 def test_scheduled_correlation_searches_use_no_subsearch_joins():
-    scheduled = [s for s in CONTENT.searches if app_content.is_scheduled_correlation(s, CONTENT)]
+    scheduled = [s for s in CONTENT.searches if search_rules.is_scheduled_correlation(s, CONTENT)]
     assert any(s.name == "Claw - Workload Risk Threshold - Rule" for s in scheduled)
-    problems = app_content.subsearch_join_problems(CONTENT.searches, CONTENT)
+    problems = search_rules.subsearch_join_problems(CONTENT.searches, CONTENT)
     assert not problems, "\n  ".join(problems)

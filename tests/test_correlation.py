@@ -8,7 +8,7 @@ import pytest
 
 from claw_ta.detections import correlation, definitions as defs, engine, generate, imageref
 from claw_ta.detections.stages import DeniedThenAllowed, NotSameAttestation
-from tests import app_content, spl_eval, spl_lint
+from tests import app_content, search_rules, spl_eval, spl_lint
 from tests.replay_support import IMG, IMG2, ev, lib, make_scenario
 
 CONTENT = app_content.AppContent()
@@ -157,7 +157,7 @@ def test_network_context_reads_network_traffic_only_for_the_alert_entities():
     bound = spl_lint._text(tstats.subsearches[0])
     assert 'earliest=-35m@m detection_id="claw_unlisted_library_load" claw_alert=1' in bound
     assert "All_Traffic.src" in bound and bound.rstrip().endswith("format")
-    assert not app_content.subsearch_join_problems(
+    assert not search_rules.subsearch_join_problems(
         [s for s in CONTENT.searches if s.name.startswith("Claw - Unlisted Library Load With")], CONTENT)
 
 

@@ -5,7 +5,7 @@ import copy
 
 import pytest
 
-from tests import app_content, spl_fields, spl_lint
+from tests import app_content, search_rules, spl_fields, spl_lint
 from tests.app_content import Search, check_search
 
 CONTENT = app_content.AppContent()
@@ -213,7 +213,7 @@ def test_risky_commands_in_dashboards_are_reported():
         _search("default/data/ui/views/x.xml", "panel 'c'", BASE + " | stats count"),
         _search("savedsearches.conf", "S", BASE + " | collect index=summary"),
     ]
-    problems = app_content.dashboard_risky_problems(searches, content)
+    problems = search_rules.dashboard_risky_problems(searches, content)
     assert problems == ["x.xml [panel 'a']: risky command outputlookup in a dashboard search",
                         "x.xml [panel 'b']: risky command clawdanger in a dashboard search"]
 
@@ -235,6 +235,6 @@ def test_subsearch_joins_in_scheduled_correlation_searches(spl, flagged):
     scheduled = _search("savedsearches.conf", "S", spl + ' | eval detection_id="x"', conf)
     report = _search("savedsearches.conf", "R", spl, {"enableSched": "1"})
     dashboard = _search("default/data/ui/views/x.xml", "panel", spl)
-    problems = app_content.subsearch_join_problems([scheduled, report, dashboard], CONTENT)
+    problems = search_rules.subsearch_join_problems([scheduled, report, dashboard], CONTENT)
     assert bool(problems) == flagged, problems
     assert all(p.startswith("S: ") for p in problems)
