@@ -16,7 +16,7 @@ import pytest
 
 from tests import paths
 from tests.support import feedback_servers as fs
-from tests.support.feedback_fixtures import home, pki, splunkd  # noqa: F401 (fixtures)
+from tests.support.feedback_fixtures import home, pki, servers, splunkd  # noqa: F401 (fixtures)
 
 DETECTION = "claw_unlisted_library_load"
 SCHEMA = json.load(open(os.path.join(paths.APP, "README", "claw_policy_proposal.schema.json"), encoding="utf-8"))
@@ -27,14 +27,6 @@ ROWS = [
     {"detection_id": DETECTION, "subject_digest": "sha256:" + "c" * 64, "library_path": "/usr/lib/libx.so",
      "host": "node-2", "namespace": "payments", "severity": "high"},
 ]
-
-
-@pytest.fixture
-def servers():
-    started = []
-    yield started
-    for server in started:
-        server.stop()
 
 
 def engine(servers, pki, script=None, prefix="", tls=True):

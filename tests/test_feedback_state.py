@@ -28,7 +28,7 @@ from claw_ta.feedback import action, store
 from claw_ta.feedback.log import setup_logging
 from tests import paths
 from tests.support import feedback_servers as fs
-from tests.support.feedback_fixtures import home, pki, splunkd  # noqa: F401 (fixtures)
+from tests.support.feedback_fixtures import home, pki, servers, splunkd  # noqa: F401 (fixtures)
 
 DETECTION = "claw_unlisted_library_load"
 
@@ -38,14 +38,6 @@ def row(n, **over):
             "host": "node-%d" % n, "severity": "high"}
     base.update(over)
     return base
-
-
-@pytest.fixture
-def servers():
-    started = []
-    yield started
-    for server in started:
-        server.stop()
 
 
 def engine(servers, pki, script=None):

@@ -1,4 +1,4 @@
-"""pytest fixtures shared by the alert action's tests: PKI, SPLUNK_HOME, splunkd stand-in."""
+"""pytest fixtures shared by the alert action's tests: PKI, SPLUNK_HOME, splunkd stand-in, servers to stop."""
 import pytest
 
 from tests.support import feedback_servers as fs
@@ -19,3 +19,12 @@ def splunkd(pki):
     server = fs.FakeSplunkd(pki["cert"], pki["key"], {("claw_policy_feedback", "policy_engine"): fs.TOKEN})
     yield server
     server.stop()
+
+
+@pytest.fixture
+def servers():
+    """Loopback servers a test starts (append them): stopped at the end of the test."""
+    started = []
+    yield started
+    for server in started:
+        server.stop()
