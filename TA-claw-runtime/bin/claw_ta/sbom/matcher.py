@@ -64,6 +64,7 @@ class SbomIndex(object):
         self._pools = {}      # (subject hex, image hex) -> [[(evidence, _Libraries, ref)]]
         self._digests = {}    # digest string -> (32 bytes or None, algorithm note)
         self._paths = {}      # path string -> normalized path or ""
+        self._hexes = {}      # subject/image digest string -> hex or ""
         self._hot = {}
         self._cold = {}
         self.rejected = 0
@@ -131,30 +132,32 @@ class SbomIndex(object):
         if found is None:
             found = self._libraries[sbom_id] = _Libraries()
             table = self._libraries_table
+            digests, paths, packages = found.digests, found.paths, found.packages
             for row in (table.rows(sbom_id) if sbom_id and table is not None else ()):
-                _, path, digest, name = row[:4]
+                path, digest = row[1], row[2]
                 raw = None
                 if digest:
-                    raw, _ = self._digest(digest)
+                    raw = _table_digest(digest)
                     if raw is None:
                         self.rejected += 1  # a digest that is not a SHA-256: the row is refused
                         continue
-                    found.digests.add(raw)
+                    digests.add(raw)
                 if path:
-                    npath = normalize_path(path)
-                    if not npath:
-                        self.rejected += 1 if raw is None else 0
-                        continue
-                    found.paths[npath] = found.paths.get(npath, False) or raw is not None
-                elif name and raw is None:
-                    key = package_key(name)
+                    if not _looks_normal(path):
+                        path = normalize_path(path)
+                        if not path:
+                            self.rejected += 1 if raw is None else 0
+                            continue
+                    paths[path] = paths.get(path, False) or raw is not None
+                elif row[3] and raw is None:
+                    key = package_key(row[3])
                     if key:
-                        found.packages.add(key)
+                        packages.add(key)
         return found
 
     def _sources(self, hexdigest):
         return [(evidence, self._library_list(sbom_id), ref)
-                for evidence, sbom_id, ref, _ in self._subject(hexdigest)]
+                for evidence, sbom_id, ref, _ in self._subject(hexdigest) if sbom_id]
 
     def _pool_list(self, subject_hex, image_hex):
         key = (subject_hex, image_hex)
@@ -166,7 +169,7 @@ class SbomIndex(object):
                     direct.extend(s for s in self._sources(digest) if s not in direct)
                     for entry in self._subject(digest):
                         children.extend(c for c in entry[3] if c not in children)
-            pools = [direct + self._sources(c) for c in children] if children else [direct]
+            pools = [_pool(direct + self._sources(c)) for c in children] if children else [_pool(direct)]
             if len(self._pools) > CACHE_SIZE:
                 self._pools.clear()
             self._pools[key] = pools
@@ -206,9 +209,13 @@ class SbomIndex(object):
     def _hex(self, value):
         if not value:
             return ""
-        if len(value) == 71 and _SUBJECT_LABEL.match(value):
-            return value[7:]
-        return normalize_digest(value)
+        found = self._hexes.get(value)
+        if found is None:
+            found = value[7:] if len(value) == 71 and _SUBJECT_LABEL.match(value) else normalize_digest(value)
+            if len(self._hexes) > CACHE_SIZE:
+                self._hexes.clear()
+            self._hexes[value] = found
+        return found
 
     # --- checking -------------------------------------------------------------
 
@@ -253,9 +260,9 @@ class SbomIndex(object):
     def _decide(self, subject_digest, image_digest, path, digest):
         pools = self._pool_list(self._hex(subject_digest), self._hex(image_digest))
         if path in VDSO_NAMES:
-            if not any(pools):
+            if not any(p[2] for p in pools):
                 return NO_SBOM
-            ref = next(p[0][2] for p in pools if p)
+            ref = next(p[1] for p in pools if p[2])
             return ("listed", "", ref, "kernel vDSO: not a file, implicitly allowed")
         raw, note = self._digest(digest) if digest else (None, "")
         npath = self._path(path) if path else ""
@@ -274,6 +281,28 @@ class SbomIndex(object):
                 "image index: not listed for every platform, and a platform cannot decide (%s)" % worst[3])
 
 
+def _table_digest(value):
+    """32 bytes of a table's ``sha256:<hex>`` (the builder's spelling), else any canonical form, else None."""
+    if len(value) == 71 and value.startswith("sha256:"):
+        try:
+            raw = bytes.fromhex(value[7:])
+        except ValueError:
+            return None
+        return raw if len(raw) == 32 and " " not in value else None
+    hexdigest = normalize_digest(value)
+    return bytes.fromhex(hexdigest) if hexdigest else None
+
+
+def _looks_normal(path):
+    """A path as the builder writes it (absolute, normalized, merged /usr): no regex needed."""
+    return (path[0] == "/" and "//" not in path and "/." not in path and "\\" not in path
+            and not path.startswith(_UNMERGED) and path == path.strip() and path.isprintable()
+            and ":" not in path and "(deleted)" not in path and "libc.musl-" not in path)
+
+
+_UNMERGED = ("/lib/", "/lib32/", "/lib64/", "/libx32/", "/bin/", "/sbin/", "/var/lib/", "/run/", "/proc/")
+
+
 class _MemoryTable(dict):
     """A table held in memory (the replay's): key -> rows."""
 
@@ -281,12 +310,18 @@ class _MemoryTable(dict):
         return self.get(key, [])
 
 
+def _pool(sources):
+    """(best evidence, first ref, sources) of one set of documents."""
+    if not sources:
+        return ("", "", ())
+    return (min((source[0] for source in sources), key=_EVIDENCE.index), sources[0][2], tuple(sources))
+
+
 def _verdict(pool, path, npath, raw, note):
     """(status, match, ref, reason) of one load against one set of documents."""
+    evidence, first_ref, pool = pool
     if not pool:
         return NO_SBOM
-    evidence = min((source[0] for source in pool), key=_EVIDENCE.index)
-    first_ref = pool[0][2]
     if raw is not None:
         for _, libraries, ref in pool:
             if raw in libraries.digests:

@@ -12,6 +12,7 @@ values, in the same column order. Verdicts are cached per key as the text
 appended to the record (two generations: hot keys survive a turnover).
 """
 import csv
+import gc
 import io
 import re
 import shutil
@@ -143,6 +144,7 @@ class Annotator(object):
         self.nuls = 0
         self._hot = {}
         self._cold = {}
+        self._suffixes = {}  # verdict -> the text appended to a record (few distinct verdicts)
 
     def chunk(self, raw, length, out):
         """Annotate one chunk body of ``length`` bytes read from ``raw``; returns the record count."""
@@ -152,6 +154,17 @@ class Annotator(object):
         """Annotate CSV ``pieces`` (str, or an iterable of str holding whole records)."""
         if isinstance(pieces, str):
             pieces = [pieces]
+        # No reference cycles are made here; the cyclic GC would only rescan
+        # the index and caches (millions of objects) at every threshold.
+        enabled = gc.isenabled()
+        gc.disable()
+        try:
+            return self._text(pieces, out)
+        finally:
+            if enabled:
+                gc.enable()
+
+    def _text(self, pieces, out):
         state = None
         count = 0
         for text in pieces:
@@ -181,6 +194,7 @@ class Annotator(object):
         spare = state.spare
         blank = state.blank
         hot, cold = self._hot, self._cold
+        suffixes = self._suffixes
         check = self.check
         done = 0
         count = 0
@@ -202,7 +216,12 @@ class Annotator(object):
                     if suffix is None:
                         suffix = cold.get(key)
                         if suffix is None:
-                            suffix = _suffix(check(row[et], *key))
+                            result = check(row[et], *key)
+                            suffix = suffixes.get(result)
+                            if suffix is None:
+                                if len(suffixes) >= CACHE_SIZE:
+                                    suffixes.clear()
+                                suffix = suffixes[result] = _suffix(result)
                         if len(hot) >= CACHE_SIZE:
                             self._cold = cold = hot
                             self._hot = hot = {}
