@@ -2,12 +2,13 @@
 
 No Splunk here, so this applies the app's own settings with Python's ``re``
 (the PCRE constructs props.conf uses are all ones ``re`` shares; named groups
-are translated): index time (LINE_BREAKER, TRUNCATE, TIME_PREFIX/TIME_FORMAT,
-SEDCMD, sourcetype-renaming TRANSFORMS) and search time (KV_MODE=json,
+are translated): index time (LINE_BREAKER over raw chunks with
+LINE_BREAKER_LOOKBEHIND, TRUNCATE in bytes, TIME_PREFIX/TIME_FORMAT with
+failures reported, SEDCMD, TRANSFORMS: sourcetype renames and INGEST_EVAL; the
+HEC event endpoint) and search time (KV_MODE=json,
 EXTRACT ... in <field>, FIELDALIAS, EVAL through ``tests.spl_eval``, automatic
 CSV LOOKUPs). The settings are read from the conf files, never restated here.
 """
-import calendar
 import csv
 import json
 import os
@@ -20,67 +21,109 @@ TRANSFORMS = conf.app_conf("transforms")
 
 
 def pcre(pattern):
-    """PCRE -> Python re: named groups ``(?<name>`` become ``(?P<name>``."""
+    """PCRE -> Python re: named groups ``(?<name>`` become ``(?P<name>`` (str or bytes)."""
+    if isinstance(pattern, bytes):
+        return re.compile(re.sub(rb"\(\?<(?=[A-Za-z_])", b"(?P<", pattern))
     return re.compile(re.sub(r"\(\?<(?=[A-Za-z_])", "(?P<", pattern))
 
 
-def break_lines(stanza, data):
-    """Events from a raw stream with the stanza's LINE_BREAKER (first group = the break)."""
-    breaker = pcre(stanza.get("LINE_BREAKER", r"([\r\n]+)"))
-    events, start = [], 0
-    for match in breaker.finditer(data):
-        events.append(data[start:match.start(1)])
-        start = match.end(1)
-    if start < len(data):
-        events.append(data[start:])
+# Splunk reads a monitored file in raw chunks; 64 KiB is the size this
+# emulator uses (tests may pass another, e.g. to put a boundary mid-line).
+CHUNK_BYTES = 65536
+
+
+def break_lines(stanza, data, chunk_bytes=CHUNK_BYTES):
+    """Events from a raw stream with the stanza's LINE_BREAKER (first group = the break).
+
+    As Splunk does (props.conf spec, LINE_BREAKER and LINE_BREAKER_LOOKBEHIND,
+    https://docs.splunk.com/Documentation/Splunk/latest/Admin/propsconf), the
+    stream arrives in raw chunks; the data not yet broken is kept and the next
+    chunk appended, and the regex is applied again only from
+    LINE_BREAKER_LOOKBEHIND bytes (default 100) before the end of the previous
+    chunk: a break whose match starts earlier is never found. Bytes, not
+    characters, as are TRUNCATE (bytes, rounded down to a whole UTF-8
+    character) and the look-behind.
+    """
+    breaker = pcre(stanza.get("LINE_BREAKER", r"([\r\n]+)").encode("utf-8"))
+    lookbehind = int(stanza.get("LINE_BREAKER_LOOKBEHIND", "100"))
+    raw = data.encode("utf-8")
+    events, leftover = [], b""
+    for offset in range(0, len(raw), chunk_bytes):
+        buffer = leftover + raw[offset:offset + chunk_bytes]
+        start, pos = 0, max(0, len(leftover) - lookbehind)
+        for match in breaker.finditer(buffer, pos):
+            if match.end(1) == len(buffer) and offset + chunk_bytes < len(raw):
+                break  # the break may go on in the next chunk: decide then
+            events.append(buffer[start:match.start(1)])
+            start = match.end(1)
+        leftover = buffer[start:]
+    if leftover:
+        events.append(leftover)
     truncate = int(stanza.get("TRUNCATE", "10000"))
-    return [e[:truncate] if truncate else e for e in events if e.strip()]
+    out = []
+    for event in events:
+        if truncate and len(event) > truncate:
+            event = event[:truncate]
+        text = event.decode("utf-8", errors="ignore")  # a cut multi-byte character is dropped
+        if text.strip():
+            out.append(text)
+    return out
 
 
-# The strptime subset TIME_FORMAT uses; %<n>N = up to n subsecond digits.
-_TIME_PARTS = {
-    "%Y": r"(?P<Y>\d{4})", "%m": r"(?P<m>\d\d)", "%d": r"(?P<d>\d\d)",
-    "%H": r"(?P<H>\d\d)", "%M": r"(?P<M>\d\d)", "%S": r"(?P<S>\d\d)",
-    "%Z": r"(?P<Z>Z|UTC|[+-]\d\d:?\d\d)", "%z": r"(?P<Z>[+-]\d\d\d\d)",
-}
+class TimeFailed(object):
+    """_time when the stanza's timestamp settings did not find the time.
 
+    Splunk then falls back to automatic recognition or the previous event's
+    time (props.conf spec, TIME_FORMAT): a value the add-on did not choose,
+    so the emulator says so instead of returning a plausible number.
+    """
 
-def time_regex(time_format):
-    out, i = "", 0
-    while i < len(time_format):
-        sub = re.match(r"%(\d)N", time_format[i:])
-        if sub:
-            out += r"(?P<N>\d{1,%s})" % sub.group(1)
-            i += len(sub.group(0))
-        elif time_format[i:i + 2] in _TIME_PARTS:
-            out += _TIME_PARTS[time_format[i:i + 2]]
-            i += 2
-        else:
-            out += re.escape(time_format[i])
-            i += 1
-    return re.compile(out)
+    def __init__(self, reason):
+        self.reason = reason
+
+    def __repr__(self):
+        return "TimeFailed(%r)" % self.reason
 
 
 def extract_time(stanza, event):
-    """_time from TIME_PREFIX + TIME_FORMAT within MAX_TIMESTAMP_LOOKAHEAD, else None."""
-    if stanza.get("DATETIME_CONFIG") == "CURRENT" or "TIME_PREFIX" not in stanza:
-        return None  # index time (CURRENT), or Splunk's automatic recognition
+    """_time from TIME_PREFIX + TIME_FORMAT within MAX_TIMESTAMP_LOOKAHEAD.
+
+    None for ``DATETIME_CONFIG = CURRENT`` (index time by design); a
+    ``TimeFailed`` when the prefix or the format does not match.
+    """
+    if stanza.get("DATETIME_CONFIG") == "CURRENT":
+        return None
+    if "TIME_PREFIX" not in stanza or "TIME_FORMAT" not in stanza:
+        return TimeFailed("no TIME_PREFIX / TIME_FORMAT: automatic recognition")
     prefix = pcre(stanza["TIME_PREFIX"]).search(event)
     if not prefix:
-        return None
+        return TimeFailed("TIME_PREFIX not found")
     window = event[prefix.end():prefix.end() + int(stanza.get("MAX_TIMESTAMP_LOOKAHEAD", "128"))]
-    match = time_regex(stanza["TIME_FORMAT"]).match(window)
-    if not match:
-        return None
-    g = match.groupdict()
-    seconds = calendar.timegm((int(g["Y"]), int(g["m"]), int(g["d"]), int(g["H"]), int(g["M"]),
-                               int(g["S"]), 0, 0, 0))
-    zone = g.get("Z") or "Z"
-    if zone not in ("Z", "UTC"):
-        sign = -1 if zone[0] == "-" else 1
-        digits = zone[1:].replace(":", "")
-        seconds -= sign * (int(digits[:2]) * 3600 + int(digits[2:]) * 60)
-    return seconds + (float("0." + g["N"]) if g.get("N") else 0.0)
+    seconds = spl_eval.strptime(window, stanza["TIME_FORMAT"])
+    if seconds is None:
+        return TimeFailed("TIME_FORMAT %r does not match %r" % (stanza["TIME_FORMAT"], window))
+    return seconds
+
+
+def ingest_eval(transform, fields):
+    """One INGEST_EVAL ``field=expression`` (the add-on's only form) on ``fields``."""
+    name, _, expression = transform["INGEST_EVAL"].partition("=")
+    fields[name.strip()] = spl_eval.compile_expression(expression)(fields)
+
+
+def typing(stanza, sourcetype, event, when):
+    """SEDCMD then TRANSFORMS (sourcetype renames, INGEST_EVAL): (sourcetype, _raw, _time)."""
+    for key in sorted(k for k in stanza if k.startswith("SEDCMD-")):
+        event = sed(stanza[key], event)
+    fields = {"_raw": event, "_time": when, "sourcetype": sourcetype}
+    for key in sorted(k for k in stanza if k.startswith("TRANSFORMS-")):
+        for name in stanza[key].split(","):
+            transform = TRANSFORMS[name.strip()]
+            if "INGEST_EVAL" in transform:
+                ingest_eval(transform, fields)
+            elif transform.get("DEST_KEY") == "MetaData:Sourcetype" and pcre(transform["REGEX"]).search(fields["_raw"]):
+                fields["sourcetype"] = transform["FORMAT"].split("::", 1)[1]
+    return fields["sourcetype"], fields["_raw"], fields["_time"]
 
 
 def sed(expression, text):
@@ -106,22 +149,27 @@ def sed(expression, text):
     return pcre(regex).sub(repl, text, count=0 if "g" in flags else 1)
 
 
-def index_time(sourcetype, data):
-    """[(sourcetype, _raw, _time)] as the parsing and typing pipelines leave them."""
+def index_time(sourcetype, data, chunk_bytes=CHUNK_BYTES):
+    """[(sourcetype, _raw, _time)] as the parsing and typing pipelines leave a monitored file."""
     stanza = PROPS[sourcetype]
-    events = []
-    for event in break_lines(stanza, data):
-        when = extract_time(stanza, event)
-        final_type = sourcetype
-        for key in sorted(k for k in stanza if k.startswith("SEDCMD-")):
-            event = sed(stanza[key], event)
-        for key in sorted(k for k in stanza if k.startswith("TRANSFORMS-")):
-            for name in stanza[key].split(","):
-                transform = TRANSFORMS[name.strip()]
-                if transform.get("DEST_KEY") == "MetaData:Sourcetype" and pcre(transform["REGEX"]).search(event):
-                    final_type = transform["FORMAT"].split("::", 1)[1]
-        events.append((final_type, event, when))
-    return events
+    return [typing(stanza, sourcetype, event, extract_time(stanza, event))
+            for event in break_lines(stanza, data, chunk_bytes)]
+
+
+def hec_event(event, envelope_time, sourcetype="claw:runtime"):
+    """(sourcetype, _raw, _time) of a /services/collector/event payload's ``event``.
+
+    The event endpoint does no line breaking and no timestamp extraction unless
+    auto_extract_timestamp=true, and even then the envelope time wins
+    (https://help.splunk.com/en/splunk-enterprise/get-data-in/collect-http-event-data/http-event-collector-rest-api-endpoints):
+    _time is the envelope ``time``; index-time TRANSFORMS (INGEST_EVAL) still run
+    (https://help.splunk.com/splunk-enterprise/get-started/get-data-in/9.0/configure-indexed-field-extraction/process-events-with-ingest-time-eval).
+    """
+    raw = event if isinstance(event, str) else json.dumps(event, separators=(",", ":"), ensure_ascii=False)
+    truncate = int(PROPS[sourcetype].get("TRUNCATE", "10000"))
+    if truncate:  # assumed to apply to HEC events as well (issue 11; checked by tests/live)
+        raw = raw.encode("utf-8")[:truncate].decode("utf-8", errors="ignore")
+    return typing(PROPS[sourcetype], sourcetype, raw, envelope_time)
 
 
 def flatten_json(obj, prefix="", out=None):
@@ -146,6 +194,27 @@ def flatten_json(obj, prefix="", out=None):
 def _lookup_rows(name):
     with open(os.path.join(paths.APP_LOOKUPS, TRANSFORMS[name]["filename"]), encoding="utf-8") as handle:
         return list(csv.DictReader(handle))
+
+
+def field_alias(fields, value):
+    """One FIELDALIAS value: ``<src> AS|ASNEW <dst>`` pairs.
+
+    AS (Splunk 7.2.4 and later) sets the destination to the source's value and
+    removes it when the source is absent; ASNEW sets it only when the
+    destination does not exist, and never removes it
+    (https://help.splunk.com/splunk-enterprise/release-notes-and-updates/release-notes/9.4/known-issues-for-this-release/field-alias-behavior-change,
+    https://help.splunk.com/en/splunk-enterprise/manage-knowledge-objects/knowledge-management-manual/10.0/field-aliases).
+    """
+    for src, mode, dst in re.findall(r'("[^"]+"|\S+)\s+(ASNEW|AS)\s+("[^"]+"|\S+)', value):
+        src, dst = src.strip('"'), dst.strip('"')
+        source = fields.get(src)
+        if mode == "AS":
+            if source is None:
+                fields.pop(dst, None)
+            else:
+                fields[dst] = source
+        elif source is not None and fields.get(dst) is None:
+            fields[dst] = source
 
 
 DEFAULT_FIELDS = ("host", "source", "sourcetype", "index", "_time", "_raw")
@@ -174,9 +243,7 @@ def search_time(raw, sourcetype="claw:runtime", source="", host="", indexed=None
                 fields[key] = value
     for key, value in stanza.items():  # 3. FIELDALIAS
         if key.startswith("FIELDALIAS-"):
-            for src, dst in re.findall(r'("[^"]+"|\S+)\s+AS\s+("[^"]+"|\S+)', value):
-                if fields.get(src.strip('"')) is not None:
-                    fields[dst.strip('"')] = fields[src.strip('"')]
+            field_alias(fields, value)
     before = dict(fields)  # 4. EVAL: every calculated field sees the same input
     for key, value in stanza.items():
         if key.startswith("EVAL-"):

@@ -6,9 +6,10 @@ uses (and fails loudly on anything else, so props.conf cannot drift out of
 what is tested): string and number literals, field names (bare or in single
 quotes), ``.`` concatenation, ``==``/``!=``, ``AND``/``OR``/``NOT`` and the
 functions coalesce, json_extract, if, case, in, isnull, isnotnull, null,
-match, replace, lower, true. Values follow Splunk: fields are strings, a
+match, replace, lower, strptime, true. Values follow Splunk: fields are strings, a
 missing field is null, functions of null give null.
 """
+import calendar
 import json
 import re
 
@@ -159,6 +160,54 @@ def _replace(text, pattern, repl):
     return re.sub(_pcre_to_python(pattern), repl, text)
 
 
+# strptime: the subset of Splunk's time format variables the add-on uses;
+# %<n>N = up to n subsecond digits; text after the format is ignored.
+_TIME_PARTS = {
+    "%Y": r"(?P<Y>\d{4})", "%m": r"(?P<m>\d\d)", "%d": r"(?P<d>\d\d)",
+    "%H": r"(?P<H>\d\d)", "%M": r"(?P<M>\d\d)", "%S": r"(?P<S>\d\d)",
+    "%Z": r"(?P<Z>Z|UTC|[+-]\d\d:?\d\d)", "%z": r"(?P<Z>[+-]\d\d\d\d)",
+}
+_TIME_REGEXES = {}
+
+
+def time_regex(time_format):
+    regex = _TIME_REGEXES.get(time_format)
+    if regex is not None:
+        return regex
+    out, i = "", 0
+    while i < len(time_format):
+        sub = re.match(r"%(\d)N", time_format[i:])
+        if sub:
+            out += r"(?P<N>\d{1,%s})" % sub.group(1)
+            i += len(sub.group(0))
+        elif time_format[i:i + 2] in _TIME_PARTS:
+            out += _TIME_PARTS[time_format[i:i + 2]]
+            i += 2
+        else:
+            out += re.escape(time_format[i])
+            i += 1
+    regex = _TIME_REGEXES[time_format] = re.compile(out)
+    return regex
+
+
+def strptime(text, time_format):
+    """Epoch seconds (float) of ``text`` read with ``time_format``, else None."""
+    if text is None or time_format is None:
+        return None
+    match = time_regex(time_format).match(text)
+    if not match:
+        return None
+    g = match.groupdict()
+    seconds = calendar.timegm((int(g["Y"]), int(g["m"]), int(g["d"]), int(g["H"]), int(g["M"]),
+                               int(g["S"]), 0, 0, 0))
+    zone = g.get("Z") or "Z"
+    if zone not in ("Z", "UTC"):
+        sign = -1 if zone[0] == "-" else 1
+        digits = zone[1:].replace(":", "")
+        seconds -= sign * (int(digits[:2]) * 3600 + int(digits[2:]) * 60)
+    return seconds + (float("0." + g["N"]) if g.get("N") else 0.0)
+
+
 def evaluate(node, fields):
     kind = node[0]
     if kind == "lit":
@@ -212,6 +261,8 @@ def evaluate(node, fields):
         return _replace(*values)
     if name == "lower":
         return None if values[0] is None else values[0].lower()
+    if name == "strptime":
+        return strptime(*values)
     raise SyntaxError("eval function %s() is not supported by this interpreter" % name)
 
 
