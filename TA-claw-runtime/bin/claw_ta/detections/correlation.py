@@ -8,8 +8,9 @@ data model; here, without ES: the summary index of `claw_risk_summary_index`).
 No detection is re-run in a subsearch, so nothing is cut at the subsearch limits.
 
 - ``claw_risk_collect`` (in every detection, after the filter macro and before
-  the alert gate): ``_time`` set to ``firstTime`` (``collect`` takes ``_time``
-  from the rows when they have no ``info_min_time``), the risk objects and the
+  the alert gate): ``_time`` set to ``firstTime`` (aggregated rows have none, so
+  the summary event's time does not depend on how ``collect`` stamps such
+  rows, its ``addtime`` option), the risk objects and the
   network entities as ``;``-joined single values (pod names, host names and
   digests hold no ``;``), then ``collect`` to the summary index with
   ``source="claw:risk"`` (sourcetype ``stash``: no licence use). The rows pass
