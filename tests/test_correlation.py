@@ -156,9 +156,23 @@ def test_network_context_reads_network_traffic_only_for_the_alert_entities():
     assert tstats.name == "tstats" and re.search(r"\bwhere \[\] by All_Traffic.src", tstats.args)
     bound = spl_lint._text(tstats.subsearches[0])
     assert 'earliest=-35m@m detection_id="claw_unlisted_library_load" claw_alert=1' in bound
-    assert "All_Traffic.src" in bound and bound.rstrip().endswith("format")
+    assert "All_Traffic.src" in bound and tstats.subsearches[0][-1].name == "format"
     assert not search_rules.subsearch_join_problems(
         [s for s in CONTENT.searches if s.name.startswith("Claw - Unlisted Library Load With")], CONTENT)
+
+
+def test_network_subsearches_match_nothing_when_no_alert_has_an_entity():
+    """An empty subsearch formats as NOT( ) by default, which matches every source: without
+    emptystr, a quiet 15 minutes would read the whole data model and alert on every new
+    destination (format: https://help.splunk.com/splunk-cloud-platform/spl-search-reference/10.0.2503/search-commands/format)."""
+    net = SAVED["Claw - %s - Rule" % defs.NETWORK_CONTEXT["title"]]["search"]
+    subsearches = [sub for seg in spl_lint.split_pipeline(CONTENT.expand(net)) for sub in seg.subsearches]
+    assert len(subsearches) == 2
+    for sub in subsearches:
+        last = sub[-1]
+        assert last.name == "format", spl_lint._text(sub)
+        empty = re.search(r'emptystr="([^"]*)"', last.args).group(1)
+        assert empty.endswith("=" + correlation.NO_ENTITY) and correlation.NO_ENTITY.endswith(".invalid")
 
 
 @pytest.mark.parametrize("entity, kept", [

@@ -34,6 +34,11 @@ NETWORK_LOOKBACK = "-35m@m"
 # Names a network source can have (DNS names, IPv4/IPv6 addresses). An entity
 # outside this set never reaches the generated search string.
 ENTITY_CHARS = "^[A-Za-z0-9._:-]+$"
+# What both network subsearches return when no alert has an entity: format's default
+# for no results is NOT( ), which matches everything (format, emptystr:
+# https://help.splunk.com/splunk-cloud-platform/spl-search-reference/10.0.2503/search-commands/format);
+# .invalid is a reserved name (RFC 2606), so this matches nothing.
+NO_ENTITY = "claw-no-alert.invalid"
 
 
 def _q(value):
@@ -134,15 +139,15 @@ def network_spl(sep="\n"):
     return sep.join([
         "| tstats summariesonly=false count as net_count min(_time) as net_first_seen "
         "from datamodel=Network_Traffic.All_Traffic where [search %s | `claw_network_entities` "
-        "| rename claw_entity as All_Traffic.src | fields All_Traffic.src | format] "
-        "by All_Traffic.src All_Traffic.dest All_Traffic.dest_port" % alerts,
+        "| rename claw_entity as All_Traffic.src | fields All_Traffic.src | format emptystr=%s] "
+        "by All_Traffic.src All_Traffic.dest All_Traffic.dest_port" % (alerts, _q("All_Traffic.src=" + NO_ENTITY)),
         "| rename All_Traffic.src as claw_entity, All_Traffic.dest as net_dest, "
         "All_Traffic.dest_port as net_dest_port",
         # A subsearch field named "search" is inserted as search text, one window per entity
         # (https://help.splunk.com/en/splunk-enterprise/search/search-manual/9.2/subsearches/change-the-format-of-subsearch-results).
         '| search [search %s | `claw_network_entities` | eval search="(claw_entity=\\"" . claw_entity '
-        '. "\\" net_first_seen>=" . lib_time . " net_first_seen<=" . (lib_time + %d) . ")" | fields search]'
-        % (alerts, net["minutes"] * 60),
+        '. "\\" net_first_seen>=" . lib_time . " net_first_seen<=" . (lib_time + %d) . ")" | fields search'
+        ' | format emptystr=%s]' % (alerts, net["minutes"] * 60, _q("claw_entity=" + NO_ENTITY)),
         "| stats dc(net_dest) as new_destinations values(net_dest) as net_dest values(net_dest_port) as "
         "net_dest_port min(net_first_seen) as net_first_seen sum(net_count) as net_count by claw_entity",
         '| eval detection_id=%s, severity=%s, risk_score=%d, risk_object=claw_entity, '
