@@ -255,3 +255,45 @@ def test_a_decision_made_while_the_action_runs_is_never_overwritten(splunk_pytho
     record = splunkd.kv[key]
     assert (record["status"], record["reviewed_by"], record["review_note"]) == ("rejected", "alice", "benign")
     assert record["times_seen"] == 2
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A 256 KiB tmpfs mounted where the action keeps its state (root only; skipped elsewhere)."""
+    home = str(tmp_path)
+    root = store.state_root(home)
+    os.makedirs(root)
+    if not hasattr(os, "geteuid") or os.geteuid() != 0:
+        pytest.skip("mounting a small tmpfs needs root (the injected-ENOSPC test covers the logic)")
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", root], capture_output=True)
+    if mounted.returncode != 0:
+        pytest.skip("cannot mount a tmpfs here: %s" % mounted.stderr.decode("utf-8", "replace").strip())
+    try:
+        yield home, root
+    finally:
+        subprocess.run(["umount", root], capture_output=True)
+
+
+def test_a_really_full_disk_loses_nothing_already_queued(splunk_python, small_disk, splunkd):
+    home, root = small_disk
+    cfg = {"mode": "review", "timeout": "2", "max_retries": "0", "deadline": "30"}
+    splunkd.fail_next = [503]
+    assert fs.run_action(splunk_python, home, splunkd.url, results(home, [row(9)], "a.csv.gz"), cfg).returncode == 2
+    outbox = os.path.join(root, "review", "outbox")
+    (queued,) = os.listdir(outbox)
+    before = open(os.path.join(outbox, queued), encoding="utf-8").read()
+    with open(os.path.join(root, "filler"), "wb", buffering=0) as handle:  # fill the disk up
+        try:
+            while True:
+                handle.write(b"\0" * 4096)
+        except OSError as err:
+            assert err.errno == errno.ENOSPC
+    splunkd.fail_next = [503]
+    full = fs.run_action(splunk_python, home, splunkd.url, results(home, [row(10)], "b.csv.gz"), cfg)
+    assert full.returncode == 2, full.stderr
+    assert sorted(n for n in os.listdir(outbox)) == [queued]
+    assert open(os.path.join(outbox, queued), encoding="utf-8").read() == before
+    assert "event=disk_full" in fs.log_text(home) and b"disk full" in full.stderr
+    os.unlink(os.path.join(root, "filler"))
+    after = fs.run_action(splunk_python, home, splunkd.url, results(home, [], "c.csv.gz"), cfg)
+    assert after.returncode == 0 and queued[:-5] in splunkd.kv and os.listdir(outbox) == []
