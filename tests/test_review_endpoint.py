@@ -243,5 +243,11 @@ def test_an_interrupted_decision_is_completed_by_the_same_post(splunkd):
     assert splunkd.kv[key]["status"] == "allowlisted"
 
 
+@pytest.mark.parametrize("key,status", [("../../storage/passwords", 400), ("f" * 64, 404)])
+def test_get_of_a_bad_or_unknown_key(splunkd, key, status):
+    assert call(splunkd, method="GET", query={"key": key})[0] == status
+    assert splunkd.writes == []
+
+
 def test_other_methods_are_refused(splunkd):
     assert call(splunkd, method="DELETE")[0] == 405

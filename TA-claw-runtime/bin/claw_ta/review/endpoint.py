@@ -41,8 +41,8 @@ from claw_ta.feedback.lock import FileLock, LockTimeout
 from claw_ta.feedback.splunkd import Collection, Splunkd
 from claw_ta.feedback.transport import DeliveryError, RetryPolicy
 from claw_ta.review import ALLOWLIST, CAPABILITY, DECISIONS, MAX_DAYS, PROPOSALS
-from claw_ta.review.decide import (ReviewError, decision_record, parse_body, proposal_of, same_decision,
-                                   with_review)
+from claw_ta.review.decide import (KEY_RE, ReviewError, decision_record, parse_body, proposal_of,
+                                   same_decision, with_review)
 from claw_ta import allowlist
 
 _THREAD_LOCK = threading.Lock()
@@ -128,6 +128,8 @@ class Review(object):
         if not key:
             return reply(200, dict(limits, user=self.caller()))
         self.caller()
+        if not KEY_RE.match(key):
+            return error(400, "key: expected the proposal's 64-character idempotency key")
         proposals, decisions, _ = self.collections()
         record = proposals.get(key)
         if record is None:
