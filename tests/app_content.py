@@ -386,10 +386,7 @@ def detection_filter_problems(detections, content):
     return problems
 
 
-# Custom dashboard scripts that are allowed: the review buttons' POSTs to the review
-# endpoint (Simple XML has no other way to POST; AppInspect --included-tags cloud
-# passes it; its content rules: tests/test_review_content.py).
-ALLOWED_SCRIPTS = ("claw_review.js",)
+ALLOWED_SCRIPTS = ("claw_review.js",)  # the review buttons' POSTs (rules: tests/test_review_content.py)
 
 
 def dashboard_problems(xml_text):
