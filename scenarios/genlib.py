@@ -203,14 +203,17 @@ class Sim(object):
             out.append("%s stdout F %s\n" % (stamp, pieces[-1]))
         return "".join(out)
 
-    def _kubernetes(self, ev, wl):
-        kube = {"pod_name": wl.pod, "namespace_name": wl.namespace,
-                "pod_id": str(uuid.UUID(hexdigest("pod|%s|%s" % (self.name, wl.pod))[:32])),
-                "host": wl.node, "container_name": wl.name, "docker_id": wl.container_id,
-                "container_hash": "%s@%s" % (wl.image_ref.split(":")[0], wl.image_digest),
-                "container_image": wl.image_ref, "labels": dict(wl.labels),
-                "annotations": {"kubectl.kubernetes.io/default-container": wl.name}}
-        return kube
+    def _kubernetes(self, node):
+        """Fluent Bit's `kubernetes` object: the pod that wrote the line, i.e. the
+        claw-runtime daemonset pod on that node (never the workload an event is about)."""
+        pod = "claw-runtime-" + hexdigest("sensor|" + node)[:5]
+        image = "registry.example.com/claw/runtime:" + RUNTIME_VERSION
+        return {"pod_name": pod, "namespace_name": "claw-system",
+                "pod_id": str(uuid.UUID(hexdigest("pod|%s|%s" % (self.name, pod))[:32])),
+                "host": node, "container_name": "claw-runtime",
+                "docker_id": hexdigest("cid|sensor|" + node),
+                "container_hash": "registry.example.com/claw/runtime@" + digest("claw-runtime " + RUNTIME_VERSION),
+                "container_image": image, "labels": {"app.kubernetes.io/name": "claw-runtime"}}
 
     def _render_hec(self, rows, merge, keep_log):
         out = []
@@ -222,8 +225,7 @@ class Sim(object):
                 record.update(ev)
             else:
                 record["log"] = dumps(ev)
-            if wl is not None and wl.namespace and wl.image_ref:
-                record["kubernetes"] = self._kubernetes(ev, wl)
+            record["kubernetes"] = self._kubernetes(ev["host"])
             payload = {"time": round((t + 5000000) / float(NS), 6), "host": ev["host"],
                        "source": "claw-runtime", "sourcetype": "claw:runtime", "index": "claw",
                        "event": record}

@@ -34,7 +34,7 @@ NORMALIZED = (
     "event_type", "verdict", "subject_digest", "subject_name", "material_uri", "slsa_level",
     "policy_name", "reason", "triggering_process_path", "pid", "library_path", "library_digest",
     "image_ref", "image_digest", "expected_digest", "observed_digest", "container_id",
-    "namespace", "pod", "tier", "dest", "agent_id",
+    "namespace", "pod", "tier", "dest", "agent_id", "sensor_namespace", "sensor_pod",
 )
 
 
@@ -179,25 +179,21 @@ def expected_fields(event, shape):
     for name in NORMALIZED:
         if event is not None and event.get(name) not in (None, ""):
             out[name] = str(event[name])
+    # The `kubernetes` object and the CRI file name describe the pod that wrote
+    # the line (the claw-runtime sensor): sensor_* fields, never the workload's.
     context = {}
     if kube:
-        context.update(namespace=kube["namespace_name"], pod=kube["pod_name"],
-                       tier=kube["labels"]["tier"], dest=kube["host"],
-                       image_ref=kube["container_image"],
-                       image_digest=kube["container_hash"].split("@", 1)[1],
-                       container_id=kube["docker_id"])
+        context.update(sensor_namespace=kube["namespace_name"], sensor_pod=kube["pod_name"],
+                       tier=kube["labels"]["tier"], dest=kube["host"])
     elif shape == "cri":
-        context.update(namespace=CRI_NAMESPACE, pod=CRI_POD, container_id=CRI_ID)
+        context.update(sensor_namespace=CRI_NAMESPACE, sensor_pod=CRI_POD)
     elif shape == "fluentbit_systemd":
         context.update(dest=NODE["host"])  # _HOSTNAME of the record
     if event is not None:
-        if event.get("k8s_namespace") and not kube:
+        if event.get("k8s_namespace"):
             context.update(namespace=event["k8s_namespace"], pod=event["k8s_pod"])
         if not kube:
             context["dest"] = event["host"]
-        for name in ("image_ref", "image_digest", "container_id"):
-            if name in out:
-                context.pop(name, None)
     out.update(context)
     if event is None:
         return out

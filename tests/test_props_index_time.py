@@ -79,20 +79,93 @@ def test_timestamp_lookahead_is_bounded_and_covers_nine_digits():
     assert len("2026-11-20T14:03:22.123456789Z") <= lookahead <= 64
 
 
-def test_truncate_is_bounded_and_holds_real_events():
+def test_truncate_is_bounded_and_keeps_a_300_kb_record_whole():
+    """TRUNCATE counts bytes (props.conf spec,
+    https://docs.splunk.com/Documentation/Splunk/latest/Admin/propsconf): at
+    262144 a 300 KB event lost its JSON, hence every field, event_type included."""
     for sourcetype in ("claw:runtime", "claw:runtime:cri"):
         truncate = int(pe.PROPS[sourcetype]["TRUNCATE"])
-        assert 65536 <= truncate <= 1048576
-    oversized = claw_line("huge", reason="r" * 300000)
-    (_, raw, when), = pe.index_time("claw:runtime", oversized + "\n")
-    assert len(raw) == int(pe.PROPS["claw:runtime"]["TRUNCATE"])
-    assert when is not None  # the key fields lead the line, inside TRUNCATE
-    fields = pe.search_time(raw)  # truncated JSON: raw event, no JSON fields, still searchable
-    assert fields["_raw"] == raw and fields["vendor_product"] == "Claw Runtime"
+        assert 300000 < truncate <= 4 * 1048576
+    padded = claw_line("huge", reason="r" * 300000)
+    for sourcetype, data in (("claw:runtime", padded + "\n"), ("claw:runtime:cri", cri(padded))):
+        (_, raw, when), = pe.index_time(sourcetype, data)
+        assert raw == padded and when == pytest.approx(1795183402.123456789, abs=1e-6)
+        fields = pe.search_time(raw)
+        assert fields["event_type"] == "binary_attestation" and fields["subject_digest"] == DIGEST
+
+
+def test_padding_with_thousands_of_pod_labels_keeps_the_claw_fields():
+    """A 300 KB Fluent Bit record (HEC event endpoint) padded with pod labels."""
+    labels = dict(("padding-%05d" % i, "v" * 90) for i in range(3000))
+    record = {"log": claw_line("pad") + "\n", "stream": "stdout",
+              "kubernetes": {"pod_name": "claw-runtime-7xk2p", "namespace_name": "claw-system", "labels": labels}}
+    (_, raw, when), = [pe.hec_event(record, envelope_time=1795190000.5)]
+    assert len(raw.encode("utf-8")) > 300000
+    fields = pe.search_time(raw)
+    assert (fields["event_type"], fields["verdict"], fields["subject_digest"]) == ("binary_attestation", "Allowed", DIGEST)
+    assert when == pytest.approx(1795183402.123456789, abs=1e-6)
+
+
+def test_emulated_truncate_counts_bytes_and_keeps_whole_characters():
+    stanza = {"LINE_BREAKER": "([\\r\\n]+)", "TRUNCATE": "10"}
+    assert pe.break_lines(stanza, "\u00e9" * 8 + "\n") == ["\u00e9" * 5]  # 16 bytes -> 10 bytes
+    assert pe.break_lines(stanza, "a" + "\u00e9" * 8 + "\n") == ["a" + "\u00e9" * 4]  # 9 bytes: no half character
 
 
 def test_lookbehind_covers_a_whole_partial():
     assert int(pe.PROPS["claw:runtime:cri"]["LINE_BREAKER_LOOKBEHIND"]) > 16384 + 64
+
+
+@pytest.mark.parametrize("chunk", [4096, 8192, 16384 + 7, 65536])
+def test_a_partial_split_across_read_boundaries_stays_one_event(chunk):
+    """Splunk applies LINE_BREAKER to raw chunks, looking back only
+    LINE_BREAKER_LOOKBEHIND bytes into the previous one (props.conf spec,
+    https://docs.splunk.com/Documentation/Splunk/latest/Admin/propsconf)."""
+    big = claw_line("big", reason="x" * 50000)
+    data = cri(claw_line("a")) + cri(big) + cri(claw_line("b", reason="y" * 15000)) + cri(claw_line("c"))
+    events = pe.index_time("claw:runtime:cri", data, chunk_bytes=chunk)
+    assert [raw for _, raw, _ in events] == [
+        claw_line("a"), big, claw_line("b", reason="y" * 15000), claw_line("c")]
+
+
+def test_the_default_lookbehind_would_merge_events_at_a_read_boundary():
+    """What LINE_BREAKER_LOOKBEHIND = 20000 is for: with the default (100), an F
+    line that starts more than 100 bytes before a chunk's end is never a boundary."""
+    stanza = dict(pe.PROPS["claw:runtime:cri"], LINE_BREAKER_LOOKBEHIND="100")
+    data = cri(claw_line("a", reason="y" * 15000)) + cri(claw_line("b"))
+    assert len(pe.break_lines(stanza, data, chunk_bytes=8192)) == 1
+    assert len(pe.break_lines(pe.PROPS["claw:runtime:cri"], data, chunk_bytes=8192)) == 2
+
+
+def test_cri_separators_are_spaces_so_an_empty_f_line_does_not_swallow_the_next():
+    """\\s after F matched the newline of an empty F line, gluing the next CRI line to it."""
+    data = "2026-11-20T14:03:22.1Z stdout F\n" + cri(claw_line("b")) + \
+        "2026-11-20T14:03:23.1Z stdout F \n" + cri(claw_line("c"))
+    events = pe.index_time("claw:runtime:cri", data)
+    assert [raw for _, raw, _ in events if raw] == [claw_line("b"), claw_line("c")]
+
+
+def test_a_cri_prefix_inside_a_partial_is_no_boundary():
+    """The workload chooses library paths: a path that looks like a CRI F prefix
+    inside a P partial's JSON must not end the event there."""
+    path = "/tmp/x 2026-11-20T14:03:22Z stdout F y/" + "z" * 20000 + ".so"
+    line = claw_line("evil", event_type="library_load", library_path=path)
+    events = pe.index_time("claw:runtime:cri", cri(line) + cri(claw_line("next")))
+    assert [raw for _, raw, _ in events] == [line, claw_line("next")]
+
+
+@pytest.mark.parametrize("sourcetype", ["claw:runtime", "claw:runtime:cri"])
+def test_universal_forwarders_break_events_like_the_indexer(sourcetype):
+    """EVENT_BREAKER_ENABLE / EVENT_BREAKER (props.conf spec): without them a
+    universal forwarder cannot switch indexer mid-file and sticks to one."""
+    stanza = pe.PROPS[sourcetype]
+    assert stanza.get("EVENT_BREAKER_ENABLE") == "true"
+    as_uf = dict(stanza, LINE_BREAKER=stanza["EVENT_BREAKER"])
+    big = claw_line("big", reason="x" * 40000)
+    data = (cri(claw_line("a")) + cri(big) + cri(claw_line("b"))) if sourcetype.endswith(":cri") else \
+        "\n".join((claw_line("a"), big, claw_line("b"))) + "\n"
+    assert pe.break_lines(as_uf, data) == pe.break_lines(stanza, data)
+    assert len(pe.break_lines(as_uf, data)) == 3
 
 
 def test_no_indexed_extractions_with_kv_mode_json():
@@ -105,21 +178,24 @@ def test_not_json_lines_stay_events():
     data = "garbage line\n" + claw_line("ok") + "\n{\"truncated\": \n"
     events = pe.index_time("claw:runtime", data)
     assert len(events) == 3
-    assert events[0][2] is None  # no timestamp: Splunk falls back to the index time
+    assert isinstance(events[0][2], pe.TimeFailed)  # no claw timestamp: Splunk's fallback decides
 
 
-def test_cri_file_name_extraction_and_hostile_names():
+def test_cri_file_name_is_the_sensor_not_the_workload():
+    """The CRI file is the log of the pod that wrote the line: the claw-runtime sensor."""
     fields = pe.search_time(claw_line("n"), source=CRI_SOURCE)
-    assert (fields["namespace"], fields["pod"], fields["container_id"]) == ("payments", "payments-api-7d9f", CONTAINER)
+    assert (fields["sensor_namespace"], fields["sensor_pod"]) == ("payments", "payments-api-7d9f")
+    assert "namespace" not in fields and "pod" not in fields and "container_id" not in fields
     for hostile in ("/var/log/containers/../../etc/passwd", "/var/log/containers/a_b_c-short.log",
                     "/tmp/x_y_z-%s.log.gz" % CONTAINER):
         fields = pe.search_time(claw_line("n"), source=hostile)
-        assert "namespace" not in fields and "pod" not in fields
+        assert "sensor_namespace" not in fields and "sensor_pod" not in fields
 
 
-def test_event_namespace_beats_the_file_name():
+def test_workload_identity_comes_from_the_claw_event():
     fields = pe.search_time(claw_line("n", k8s_namespace="checkout", k8s_pod="co-1"), source=CRI_SOURCE)
     assert (fields["namespace"], fields["pod"]) == ("checkout", "co-1")
+    assert (fields["sensor_namespace"], fields["sensor_pod"]) == ("payments", "payments-api-7d9f")
 
 
 def test_policy_feedback_log_lines_break_and_parse():
@@ -129,11 +205,12 @@ def test_policy_feedback_log_lines_break_and_parse():
     assert [when for _, _, when in events] == [pytest.approx(1795184401.123), pytest.approx(1795184401.5)]
 
 
-def test_replay_reads_pod_identity_from_scenario_cri_file_names():
+def test_replay_reads_the_sensor_identity_from_scenario_cri_file_names():
     from claw_ta.normalize import normalize
     source = "scenario/events/payments-api-7d9f_payments_claw-runtime-%s.cri.log" % CONTAINER
     fields = normalize(json.loads(claw_line("n")), source=source)
-    assert (fields["namespace"], fields["pod"], fields["container_id"]) == ("payments", "payments-api-7d9f", CONTAINER)
+    assert (fields["sensor_namespace"], fields["sensor_pod"]) == ("payments", "payments-api-7d9f")
+    assert "namespace" not in fields and "pod" not in fields and "container_id" not in fields
 
 
 def test_sbom_documents_stay_one_event_each():
@@ -147,3 +224,33 @@ def test_sbom_documents_stay_one_event_each():
         assert [raw for _, raw, _ in events] == [text]
     assert stanza["DATETIME_CONFIG"] == "CURRENT" and stanza["KV_MODE"] == "none"
     assert 10 * 2 ** 20 <= int(stanza["TRUNCATE"]) <= 2 ** 30
+
+
+def test_field_alias_as_removes_the_destination_and_asnew_keeps_it():
+    """Since Splunk 7.2.4, AS removes an existing destination field when the source
+    is absent; ASNEW never overwrites or removes it
+    (https://help.splunk.com/splunk-enterprise/release-notes-and-updates/release-notes/9.4/known-issues-for-this-release/field-alias-behavior-change)."""
+    fields = {"tier": "backend"}
+    pe.field_alias(fields, '"kubernetes.labels.tier" AS tier')
+    assert "tier" not in fields
+    fields = {"tier": "backend"}
+    pe.field_alias(fields, '"kubernetes.labels.tier" ASNEW tier')
+    assert fields["tier"] == "backend"
+    fields = {"tier": "backend", "kubernetes.labels.tier": "frontend"}
+    pe.field_alias(fields, '"kubernetes.labels.tier" AS tier')
+    assert fields["tier"] == "frontend"
+    fields = {"tier": "backend", "kubernetes.labels.tier": "frontend"}
+    pe.field_alias(fields, '"kubernetes.labels.tier" ASNEW tier')
+    assert fields["tier"] == "backend"
+
+
+def test_an_event_tier_survives_the_tier_alias():
+    """FIELDALIAS-tier is ASNEW: an event's own tier is neither removed (no label) nor replaced."""
+    assert pe.search_time(claw_line("n", tier="backend"))["tier"] == "backend"
+    record = json.loads(claw_line("n", tier="backend"))
+    record["kubernetes"] = {"labels": {"tier": "frontend"}}
+    assert pe.search_time(json.dumps(record))["tier"] == "backend"
+    from claw_ta.normalize import normalize
+    assert normalize(record)["tier"] == "backend"
+    del record["tier"]
+    assert pe.search_time(json.dumps(record))["tier"] == normalize(record)["tier"] == "frontend"

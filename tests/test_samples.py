@@ -52,15 +52,15 @@ def derive_expected(sample):
     cri = CRI_FILE.match(sample.source) if sample.shape == "cri" else None
     ev = event or {}
     out = {k: str(ev[k]) for k in CLAW_NORMALIZED if ev.get(k) not in (None, "")}
+    # The workload is what the claw event names; the `kubernetes` object and the
+    # CRI file name are the sensor pod that wrote the line (docs/fields.md).
     context = {
-        "namespace": kube.get("namespace_name") or ev.get("k8s_namespace") or (cri and cri.group("ns")),
-        "pod": kube.get("pod_name") or ev.get("k8s_pod") or (cri and cri.group("pod")),
+        "namespace": ev.get("k8s_namespace"),
+        "pod": ev.get("k8s_pod"),
+        "sensor_namespace": kube.get("namespace_name") or (cri and cri.group("ns")),
+        "sensor_pod": kube.get("pod_name") or (cri and cri.group("pod")),
         "tier": (kube.get("labels") or {}).get("tier"),
         "dest": kube.get("host") or ev.get("host") or record.get("_HOSTNAME"),
-        "image_ref": ev.get("image_ref") or kube.get("container_image"),
-        "image_digest": ev.get("image_digest") or (
-            kube["container_hash"].split("@", 1)[1] if "@" in kube.get("container_hash", "") else None),
-        "container_id": ev.get("container_id") or kube.get("docker_id") or (cri and cri.group("id")),
     }
     out.update((k, v) for k, v in context.items() if v)
     if event is None:
@@ -174,23 +174,25 @@ def test_raw_has_the_form_of_its_delivery_shape(sample):
         assert not set(record) & set(CONTRACT_FIELDS)
 
 
-def test_shapes_without_pod_identity_in_the_event_take_it_from_the_cri_file_name():
+def test_the_cri_file_name_names_the_sensor_and_never_the_workload():
     cri = [s for s in SAMPLES if s.shape == "cri" and s.event_type]
     from_file = [s for s in cri if "k8s_namespace" not in claw_event(s)]
     from_event = [s for s in cri if "k8s_namespace" in claw_event(s)]
     assert from_file and from_event
     name = CRI_FILE.match(cri[0].source)
-    assert {(s.expected["namespace"], s.expected["pod"]) for s in from_file} == {
+    assert {(s.expected["sensor_namespace"], s.expected["sensor_pod"]) for s in cri} == {
         (name.group("ns"), name.group("pod"))}
+    assert not any("namespace" in s.expected or "pod" in s.expected for s in from_file)
     assert all(s.expected["namespace"] == claw_event(s)["k8s_namespace"] for s in from_event)
 
 
-def test_oversized_event_is_near_truncate_with_key_fields_first():
+def test_oversized_event_is_under_truncate_with_key_fields_first():
+    """Over 244 KiB (the old TRUNCATE cut such events), under the shipped TRUNCATE."""
     truncate = min(int(conf.app_conf("props")[st]["TRUNCATE"]) for st in ("claw:runtime", "claw:runtime:cri"))
     for sample in (s for s in SAMPLES if s.case == "oversized"):
         text = claw_text(sample) or json.dumps(claw_event(sample), separators=(",", ":"))
         size = len(text.encode("utf-8"))
-        assert 0.9 * truncate < size < truncate, (sample.name, size, truncate)
+        assert 240000 < size < truncate, (sample.name, size, truncate)
         assert len(sample.raw.encode("utf-8")) < truncate, sample.name
         # Key fields sit within [spath] extraction_cutoff (5000 bytes) of the start.
         head = text.encode("utf-8")[:5000].decode("utf-8", "ignore")

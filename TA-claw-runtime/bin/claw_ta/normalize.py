@@ -12,7 +12,9 @@ Shapes (see the log format, section 3):
 - Fluent Bit systemd: the claw JSON as a string in ``MESSAGE``.
 
 Values are strings, as Splunk's fields are (``pid`` "4121", ``slsa_level`` "3");
-``_time`` is a float (epoch seconds). Absent values are missing keys.
+``_time_ns`` is the time in integer nanoseconds (what the replay compares) and
+``_time`` the float epoch seconds Splunk keeps (truncated to microseconds).
+Absent values are missing keys.
 """
 import calendar
 import json
@@ -26,8 +28,11 @@ CLAW_FIELDS = (
     "library_path", "library_digest", "image_ref", "image_digest",
     "expected_digest", "observed_digest", "container_id", "agent_id",
 )
-# Every field the normalization guarantees when the event carries the data.
-NORMALIZED_FIELDS = CLAW_FIELDS + ("namespace", "pod", "tier", "dest")
+# Every field the normalization guarantees when the event carries the data:
+# the workload (namespace, pod: claw's k8s_* fields) and the sensor that wrote
+# the event (sensor_namespace, sensor_pod: Fluent Bit's `kubernetes` object or
+# the CRI file name, which describe the claw-runtime pod, never the workload).
+NORMALIZED_FIELDS = CLAW_FIELDS + ("namespace", "pod", "tier", "dest", "sensor_namespace", "sensor_pod")
 CIM_FIELDS = (
     "action", "process", "process_path", "process_name", "process_hash", "process_id",
     "vendor_product", "signature", "severity", "ids_type", "file_hash",
@@ -36,32 +41,80 @@ CIM_FIELDS = (
 VENDOR_PRODUCT = "Claw Runtime"
 PROCESS_EVENTS = ("binary_attestation", "library_load")
 ACTIONS = {"Allowed": "allowed", "Denied": "blocked"}
+WRAPPERS = ("log", "MESSAGE", "kubernetes")  # keys of a delivery shape, not claw fields
 
 # <pod>_<namespace>_<container>-<64 hex container id>.log (kubelet's naming);
 # scenario files may end in .cri.log (the scenario format's suffix for CRI).
 CRI_FILE = re.compile(r"(?:^|/)([^/_]+)_([^/_]+)_([^/]+)-([0-9a-f]{64})(?:\.cri)?\.log$")
 CRI_LINE = re.compile(r"^(\S+) (stdout|stderr) ([PF]) ?(.*)$", re.S)
-SHA256 = re.compile(r"sha256:[0-9a-f]{64}")
+RFC3339 = re.compile(r"(\d{4})-(\d\d)-(\d\d)[Tt ](\d\d):(\d\d):(\d\d)(?:[.,](\d+))?([Zz]|[+-]\d\d:?\d\d)?$")
+NS = 1000000000
+_SECONDS = {}  # "YYYY-MM-DDTHH:MM:SS" -> epoch seconds (events share their seconds)
+
+
+def parse_time_ns(text):
+    """Integer epoch nanoseconds from RFC 3339 ``2026-11-20T14:03:22.123456789Z``.
+
+    Integers, because a float cannot hold nanoseconds: 12:59:59.999999999
+    would become 13:00:00 and leave a window that ends at 13:00. Digits past
+    the ninth are dropped. Raises ValueError on anything else.
+    """
+    head = text[:19]
+    seconds = _SECONDS.get(head)
+    if seconds is not None and text[-1:] == "Z":  # the common case: "....SS.fffffffffZ" / "....SSZ"
+        frac = text[20:-1]
+        if len(frac) == 9 and text[19] == "." and frac.isdigit():
+            return seconds * NS + int(frac)
+    text = text.strip()
+    head = text[:19]
+    seconds = _SECONDS.get(head)
+    rest = text[19:]
+    if seconds is None or not (rest == "Z" or rest[:1] == "." and rest[-1:] == "Z" and rest[1:-1].isdigit()):
+        match = RFC3339.match(text)
+        if not match:
+            raise ValueError("not an RFC 3339 time: %r" % text[:64])
+        g = match.groups()
+        seconds = calendar.timegm((int(g[0]), int(g[1]), int(g[2]), int(g[3]), int(g[4]), int(g[5]), 0, 0, 0))
+        zone = g[7]
+        if zone and zone not in ("Z", "z"):
+            sign = -1 if zone[0] == "-" else 1
+            seconds -= sign * (int(zone[1:3]) * 3600 + int(zone[-2:]) * 60)
+        elif len(_SECONDS) < 100000:
+            _SECONDS[head] = seconds
+        frac = g[6] or ""
+    else:
+        frac = rest[1:-1]
+    return seconds * NS + (int((frac + "00000000")[:9]) if frac else 0)
+
+
+def ns_to_time(ns):
+    """Splunk's _time (float epoch seconds) of integer nanoseconds, truncated to microseconds.
+
+    Distinct microseconds stay distinct and ordered as floats near 2026
+    (doubles there are spaced 0.24 us apart); truncation never moves an
+    event into the next second, as rounding 9 digits through a float did.
+    """
+    return (ns // 1000) / 1000000.0
 
 
 def parse_time(text):
-    """Epoch seconds (float) from RFC 3339 ``2026-11-20T14:03:22.123456789Z``."""
-    text = text.strip()
-    base = calendar.timegm((int(text[0:4]), int(text[5:7]), int(text[8:10]),
-                            int(text[11:13]), int(text[14:16]), int(text[17:19]), 0, 0, 0))
-    rest = text[19:]
-    frac = 0.0
-    if rest.startswith((".", ",")):
-        end = 1
-        while end < len(rest) and rest[end].isdigit():
-            end += 1
-        frac = float("0." + rest[1:end]) if end > 1 else 0.0
-        rest = rest[end:]
-    if rest and rest not in ("Z", "z"):
-        sign = -1 if rest[0] == "-" else 1
-        hours, minutes = int(rest[1:3]), int(rest[-2:])
-        base -= sign * (hours * 3600 + minutes * 60)
-    return base + frac
+    """Epoch seconds (float, truncated to microseconds) of an RFC 3339 time."""
+    return ns_to_time(parse_time_ns(text))
+
+
+def hec_time_ns(value):
+    """Integer nanoseconds of a HEC envelope ``time`` (number or numeric string), else None."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value * NS
+    if isinstance(value, float):
+        return int(round(value * 1000000)) * 1000 if value == value and abs(value) < 1e11 else None
+    if isinstance(value, str):
+        whole, _, frac = value.strip().partition(".")
+        if whole.isdigit() and (frac == "" or frac.isdigit()):
+            return int(whole) * NS + (int((frac + "00000000")[:9]) if frac else 0)
+    return None
 
 
 def _text(value):
@@ -85,80 +138,115 @@ def _inner(value):
     return None
 
 
-def _first(*values):
-    """The first value that is not null or empty, as text (SPL coalesce)."""
-    for value in values:
-        text = _text(value)
-        if text is not None:
-            return text
-    return None
-
-
-def _layered(layers, name):
-    """A claw field from the record itself, else from the JSON in ``log`` / ``MESSAGE``."""
-    for layer in layers:
-        text = _text(layer.get(name))
-        if text is not None:
-            return text
-    return None
+def _copy(layer, out):
+    """Every field of one layer as text (KV_MODE=json), the delivery wrappers left out."""
+    for key, value in layer.items():
+        if type(value) is str:
+            if value:
+                out[key] = value
+        elif value is not None and key not in WRAPPERS:
+            text = _text(value)
+            if text is not None:
+                out[key] = text
+    for key in WRAPPERS:
+        if key in out:
+            del out[key]
 
 
 def _basename(path):
     return path.rsplit("/", 1)[-1] if path else None
 
 
-def normalize(record, source=None, host=None):
+def _sensor_from_file(source, _cache={}):
+    """(pod, namespace) named by a CRI file name, else None (cached: one file, many events)."""
+    found = _cache.get(source, False)
+    if found is False:
+        match = CRI_FILE.search(source)
+        found = (match.group(1), match.group(2)) if match else None
+        if len(_cache) < 10000:
+            _cache[source] = found
+    return found
+
+
+def _texts(out):
+    """In place: every value as non-empty text, the delivery wrappers removed (raw shape)."""
+    bad = [key for key, value in out.items() if value.__class__ is not str or not value]
+    for key in WRAPPERS:
+        if key in out and key not in bad:
+            bad.append(key)
+    for key in bad:
+        text = None if key in WRAPPERS else _text(out[key])
+        if text is None:
+            del out[key]
+        else:
+            out[key] = text
+
+
+def normalize(record, source=None, host=None, cim=True, own=False):
     """Normalized fields of one parsed record, in any delivery shape (see module doc).
 
-    ``source`` is the file the event came from (a CRI file name supplies
-    namespace, pod and container id when the event lacks them); ``host`` is
-    Splunk's host (HEC payload host), the last resort for ``dest``.
+    ``source`` is the file the event came from (a CRI file name names the
+    sensor pod that wrote it); ``host`` is Splunk's host (HEC payload host),
+    the last resort for ``dest``. ``cim=False`` leaves out the CIM fields
+    (the replay's detections do not read them); ``own=True`` lets a record the
+    caller no longer needs become the result (no copy).
     """
-    layers = [record]
-    for key in ("log", "MESSAGE"):
-        inner = _inner(record.get(key))
-        if inner is not None:
-            layers.append(inner)
-    out = {}
-    # Pass every claw field through, outer shape first (like KV_MODE=json).
-    for layer in reversed(layers):
-        for key, value in layer.items():
-            if key in ("log", "MESSAGE", "kubernetes"):
-                continue
-            text = _text(value)
-            if text is not None:
-                out[key] = text
-    for name in CLAW_FIELDS:
-        text = _layered(layers, name)
-        if text is None:
-            out.pop(name, None)
-        else:
-            out[name] = text
-    kube = record.get("kubernetes") if isinstance(record.get("kubernetes"), dict) else {}
-    labels = kube.get("labels") if isinstance(kube.get("labels"), dict) else {}
-    cri = CRI_FILE.search(source) if source else None
-    found = {
-        "namespace": _first(kube.get("namespace_name"), _layered(layers, "k8s_namespace"), cri and cri.group(2)),
-        "pod": _first(kube.get("pod_name"), _layered(layers, "k8s_pod"), cri and cri.group(1)),
-        "tier": _first(labels.get("tier")),
-        "dest": _first(kube.get("host"), _layered(layers, "host"), record.get("_HOSTNAME"), host),
-        "image_ref": _first(out.get("image_ref"), kube.get("container_image")),
-        "container_id": _first(out.get("container_id"), kube.get("docker_id"), cri and cri.group(4)),
-    }
-    if "image_digest" not in out:
-        match = SHA256.search(_text(kube.get("container_hash")) or "")
-        found["image_digest"] = match.group(0) if match else None
-    for key, value in found.items():
-        if value is not None:
-            out[key] = value
-    if out.get("dest"):
-        out["host"] = out["dest"]
-    _add_cim(out)
-    if "timestamp" in out:
+    kube = record.get("kubernetes")
+    tier = record.get("tier")
+    hostname = record.get("_HOSTNAME")
+    if "log" in record or "MESSAGE" in record:
+        # Every field, outer shape last so that it wins (as KV_MODE=json plus the
+        # coalesce() of props.conf: the record, then `log`, then `MESSAGE`).
+        out = {}
+        for key in ("MESSAGE", "log"):
+            inner = _inner(record.get(key))
+            if inner is not None:
+                _copy(inner, out)
+        _copy(record, out)
+    else:
+        out = record if own else dict(record)
+        _texts(out)
+    namespace = out.get("k8s_namespace")
+    if namespace is not None:
+        out["namespace"] = namespace
+    pod = out.get("k8s_pod")
+    if pod is not None:
+        out["pod"] = pod
+    if type(kube) is dict:
+        sensor_ns, sensor_pod = _text(kube.get("namespace_name")), _text(kube.get("pod_name"))
+        labels = kube.get("labels")
+        label = _text(labels.get("tier")) if type(labels) is dict else None
+        dest = _text(kube.get("host"))
+    else:
+        sensor_ns = sensor_pod = label = dest = None
+    if sensor_ns is None and sensor_pod is None and source:
+        found = _sensor_from_file(source)
+        if found is not None:
+            sensor_pod, sensor_ns = found
+    if sensor_ns is not None:
+        out["sensor_namespace"] = sensor_ns
+    if sensor_pod is not None:
+        out["sensor_pod"] = sensor_pod
+    # tier: FIELDALIAS ... ASNEW: a top-level tier field wins over the label.
+    tier = _text(tier) or label
+    if tier is not None:
+        out["tier"] = tier
+    elif "tier" in out:
+        del out["tier"]
+    dest = dest or out.get("host") or _text(hostname) or host
+    if dest:
+        out["dest"] = out["host"] = dest
+    if cim:
+        _add_cim(out)
+    stamp = out.get("timestamp")
+    if stamp is not None:
         try:
-            out["_time"] = parse_time(out["timestamp"])
-        except (ValueError, IndexError):
+            ns = parse_time_ns(stamp)
+        except ValueError:
             out["time_error"] = "unparsable timestamp"
+        else:
+            out["_time_ns"] = ns
+            out["_time"] = (ns // 1000) / 1000000.0  # ns_to_time, inlined
     return out
 
 
@@ -193,24 +281,37 @@ def _add_cim(out):
             out["file_hash"] = out["subject_digest"]
 
 
-def normalize_text(text, source=None, host=None):
+_DECODE = json.JSONDecoder().raw_decode
+
+
+def _loads(text):
+    """json.loads without its wrappers (the replay's hot path); trailing text is an error."""
+    if text[:1] in " \t\r\n":
+        text = text.lstrip()
+    obj, end = _DECODE(text)
+    if end != len(text) and text[end:].strip():
+        raise ValueError("Extra data after the JSON value (char %d)" % end)
+    return obj
+
+
+def normalize_text(text, source=None, host=None, cim=True):
     """Normalize one raw JSON text; a line that is not a JSON object gives ``parse_error``."""
     try:
-        obj = json.loads(text)
-        error = None if isinstance(obj, dict) else "not a JSON object"
+        obj = _loads(text)
+        error = None if type(obj) is dict else "not a JSON object"
     except ValueError as exc:
         error = "not JSON: %s" % exc
     if error:
         # Still an event: what the file name and host tell, as Splunk keeps it.
-        out = normalize({}, source=source, host=host)
+        out = normalize({}, source=source, host=host, cim=cim)
         out.update(_raw=text, parse_error=error)
         if source:
             out["source"] = source
         return out
-    return normalize(obj, source=source, host=host)
+    return normalize(obj, source=source, host=host, cim=cim, own=True)
 
 
-def _read_cri(handle, path):
+def _read_cri(handle, path, cim=True):
     parts = []
     for line in handle:
         line = line.rstrip("\r\n")
@@ -222,14 +323,16 @@ def _read_cri(handle, path):
             continue
         parts.append(match.group(4))
         if match.group(3) == "F":
-            yield normalize_text("".join(parts), source=path)
+            yield normalize_text("".join(parts), source=path, cim=cim)
             parts = []
     if parts:
         yield {"_raw": "".join(parts), "parse_error": "CRI partial line without its closing F line",
                "source": path}
 
 
-def _read_hec(handle, path):
+def _read_hec(handle, path, cim=True):
+    """HEC event payloads. _time as Splunk sets it with the shipped settings: the
+    claw timestamp (transforms.conf claw_runtime_time), else the envelope time."""
     for line in handle:
         line = line.strip()
         if not line:
@@ -239,29 +342,35 @@ def _read_hec(handle, path):
         except ValueError as error:
             yield {"_raw": line, "parse_error": "not JSON: %s" % error, "source": path}
             continue
-        event = payload.get("event") if isinstance(payload, dict) else None
-        source = payload.get("source") or path if isinstance(payload, dict) else path
-        host = payload.get("host") if isinstance(payload, dict) else None
+        if not isinstance(payload, dict):
+            yield {"_raw": line, "parse_error": "HEC payload is not a JSON object", "source": path}
+            continue
+        event = payload.get("event")
+        source = payload.get("source") or path
+        host = payload.get("host")
         if isinstance(event, dict):
-            out = normalize(event, source=source, host=host)
+            out = normalize(event, source=source, host=host, cim=cim)
         elif isinstance(event, str):
-            out = normalize_text(event, source=source, host=host)
+            out = normalize_text(event, source=source, host=host, cim=cim)
         else:
             yield {"_raw": line, "parse_error": "HEC payload without an event", "source": path}
             continue
-        if "_time" not in out and isinstance(payload.get("time"), (int, float)):
-            out["_time"] = float(payload["time"])
+        if "_time_ns" not in out:
+            ns = hec_time_ns(payload.get("time"))
+            if ns is not None:
+                out["_time_ns"] = ns
+                out["_time"] = ns_to_time(ns)
         yield out
 
 
-def _read_lines(handle, path):
+def _read_lines(handle, path, cim=True):
     for line in handle:
         line = line.strip()
         if line:
-            yield normalize_text(line, source=path)
+            yield normalize_text(line, source=path, cim=cim)
 
 
-def read_events(path):
+def read_events(path, cim=True):
     """Normalized events of one scenario events file, chosen by suffix, in file order."""
     name = os.path.basename(path)
     with open(path, encoding="utf-8", errors="replace") as handle:
@@ -271,5 +380,5 @@ def read_events(path):
             reader = _read_hec
         else:  # *.jsonl raw lines, *.journal.jsonl Fluent Bit systemd records
             reader = _read_lines
-        for event in reader(handle, path):
+        for event in reader(handle, path, cim):
             yield event

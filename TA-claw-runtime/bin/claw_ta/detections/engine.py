@@ -21,8 +21,10 @@ import time as _time
 
 from claw_ta import lookups as lk
 from claw_ta.detections import correlation, definitions as defs
-from claw_ta.detections.stages import Aggregate, Search, Where
-from claw_ta.detections.scenario import Scenario, ScenarioError, read_macro_params  # noqa: F401
+from claw_ta.detections.stages import Aggregate, DeniedThenAllowed, Search, TierAnomaly, Where
+from claw_ta.detections.scenario import (Scenario, ScenarioError, read_macro_params,  # noqa: F401
+                                         read_sensor_rule)
+from claw_ta.normalize import NS, ns_to_time
 
 NO_NAMESPACE = "(none)"
 # Site table -> (replay stand-in file, key field, default): the site rows (KV store
@@ -120,9 +122,29 @@ class Context(object):
         from claw_ta import tiers
         host_tiers = lk.read_csv(self.lookup_file("claw_host_tiers.csv"))
         shipped = lk.read_csv(self.lookup_file("claw_tier_baseline.csv"))
-        baseline = tiers.train_from_events(self.history_attestations, baseline_rows=shipped or None,
+        history = self.history_attestations  # a tiers Aggregator: memory grows with (digest, host) pairs
+        history = history.rows() if hasattr(history, "rows") else history
+        baseline = tiers.train_from_events(history, baseline_rows=shipped or None,
                                            host_tiers=host_tiers, now=self.detect_from)
         return tiers.detect_from_events(window_events, baseline, host_tiers=host_tiers)
+
+
+# What a buffered stage reads from each event (besides the Aggregate after it):
+# the replay keeps only these fields of buffered events, so memory does not
+# hold whole events. A stage type not listed keeps whole events.
+BUFFER_READS = {DeniedThenAllowed: ("event_type", "verdict", "image_ref", "image_digest", "namespace")}
+
+
+class _TierAccumulator(object):
+    """The `claw_tier_aggregate` stats of the window (claw_ta.tiers): pairs, not events."""
+
+    def __init__(self):
+        from claw_ta.tiers.aggregate import Aggregator
+        self.agg = Aggregator()
+        self.add = self.agg.add_record
+
+    def rows(self):
+        return self.agg.rows()
 
 
 class _Run(object):
@@ -130,7 +152,10 @@ class _Run(object):
 
     def __init__(self, detection, ctx):
         self.d = detection
-        self.start = ctx.detect_from - detection.lookback_minutes * 60
+        scn = ctx.scenario
+        self.start_ns = scn.detect_from_ns - int(round(detection.lookback_minutes * 60 * NS))
+        self.end_ns = scn.detect_to_ns
+        self.start = ns_to_time(self.start_ns)
         self.end = ctx.detect_to
         stages = list(detection.stages)
         if not isinstance(stages[0], Search):
@@ -139,20 +164,40 @@ class _Run(object):
         while stages and isinstance(stages[0], Where):
             self.filters.append(stages.pop(0))
         self.acc = stages.pop(0).accumulator() if stages and isinstance(stages[0], Aggregate) else None
+        if self.acc is None and stages and isinstance(stages[0], TierAnomaly):
+            self.acc = _TierAccumulator()  # TierAnomaly reads the stats rows (they re-aggregate exactly)
         self.rest = stages
+        self.keep = self._kept_fields(stages) if self.acc is None else None
+        self._values = {}
         self.buffer = []
         self.selected = 0
+        # A Search without terms is routed by event type only: nothing more to check.
+        self.accepts = [stage.accept for stage in self.filters if not (isinstance(stage, Search) and not stage.terms)]
 
-    def add(self, event, params):
-        t = event["_time"]
-        if t < self.start or t >= self.end:
+    @staticmethod
+    def _kept_fields(stages):
+        reads = set(["_time", "_time_ns"])
+        for stage in stages:
+            if isinstance(stage, Aggregate):
+                return frozenset(reads.union(stage.by, stage.values))
+            if type(stage) not in BUFFER_READS:
+                return None
+            reads.update(BUFFER_READS[type(stage)])
+        return None
+
+    def add(self, event, params, t):
+        if t < self.start_ns or t >= self.end_ns:
             return
-        for stage in self.filters:
-            if not stage.accept(event, params):
+        for accept in self.accepts:
+            if not accept(event, params):
                 return
         self.selected += 1
         if self.acc is not None:
             self.acc.add(event)
+        elif self.keep is not None:
+            values = self._values  # one string object per distinct value
+            self.buffer.append(dict((k, values.setdefault(v, v) if type(v) is str else v)
+                                    for k, v in event.items() if k in self.keep))
         else:
             self.buffer.append(event)
 
@@ -161,7 +206,8 @@ class _Run(object):
         if self.acc is not None:
             rows = self.acc.rows()
         else:
-            rows = sorted(self.buffer, key=lambda e: e["_time"])
+            rows = sorted(self.buffer, key=lambda e: e["_time_ns"])
+        self._values = None
         self.aggregated = len(rows)
         for stage in self.rest:
             rows = stage.apply(rows, ctx)
@@ -257,36 +303,48 @@ def risk_incidents(results, end):
 class Replay(object):
     """The outcome of replaying one scenario: alerts, all risk-contributing results, statistics."""
 
-    def __init__(self, scenario, params=None, detections=None, sampler=None):
+    def __init__(self, scenario, params=None, detections=None, sampler=None, sensor=None):
         self.scenario = scenario
         self.params = params or read_macro_params()
         self.detections = detections or defs.DETECTIONS
         self.sampler = sampler
-        self.stats = {"events": 0, "malformed": 0, "no_time": 0, "sampled_out": 0}
+        self.stats = {"events": 0, "malformed": 0, "not_sensor": 0, "no_time": 0, "sampled_out": 0}
+        self.sensor = sensor or read_sensor_rule()
         self.warnings = []
         self._run()
 
     def _run(self):
+        from claw_ta.tiers.aggregate import Aggregator
         scn = self.scenario
-        history = []
+        history = Aggregator()  # the tier baseline's training input, aggregated as it streams
         ctx = Context(scn, self.params, history)
         runs = [_Run(d, ctx) for d in self.detections]
         routes = {}
         for run in runs:
             for event_type in run.filters[0].event_types:
                 routes.setdefault(event_type, []).append(run)
-        detect_from = scn.detect_from
+        detect_from = scn.detect_from_ns
         stats = self.stats
         sampler = self.sampler
+        sensor = self.sensor
+        params = self.params
+        count = 0
         for event in scn.events():
-            stats["events"] += 1
+            count += 1
             if "parse_error" in event:
                 stats["malformed"] += 1
                 if stats["malformed"] <= 5:
                     self.warnings.append("%s: skipped a malformed event: %s"
                                          % (event.get("source"), event["parse_error"]))
                 continue
-            t = event.get("_time")
+            if ("sensor_namespace" in event or "_SYSTEMD_UNIT" in event) and not sensor.accepts(event):
+                stats["not_sensor"] += 1
+                if stats["not_sensor"] <= 5:
+                    self.warnings.append("skipped an event not written by the sensor (%s): pod %s/%s, unit %s"
+                                         % (sensor.describe(), event.get("sensor_namespace"),
+                                            event.get("sensor_pod"), event.get("_SYSTEMD_UNIT")))
+                continue
+            t = event.get("_time_ns")
             if t is None:
                 stats["no_time"] += 1
                 continue
@@ -295,9 +353,10 @@ class Replay(object):
                 stats["sampled_out"] += 1
                 continue
             if t < detect_from and event_type in TIER_EVENT_TYPES:
-                history.append(event)
+                history.add_record(event)
             for run in routes.get(event_type, ()):
-                run.add(event, self.params)
+                run.add(event, params, t)
+        stats["events"] += count
         self.results = []
         self.alerts = []
         self.stage_counts = {}

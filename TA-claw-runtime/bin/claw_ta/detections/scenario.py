@@ -5,16 +5,17 @@ import os
 
 from claw_ta import APP_DIR
 from claw_ta.detections import definitions as defs
-from claw_ta.normalize import parse_time, read_events
+from claw_ta.normalize import parse_time_ns, ns_to_time, read_events
+from claw_ta.sensor import MACROS as SENSOR_MACROS, SensorRule
 
 
 class ScenarioError(ValueError):
     """A scenario directory that cannot be replayed (the message names the file)."""
 
 
-def read_macro_params(app_dir=APP_DIR):
-    """Effective values of the tunable macros: definitions, then default/ and local/macros.conf."""
-    params = dict((name, value) for name, value, _ in defs.PARAMS)
+def read_macro_definitions(app_dir=APP_DIR, names=None):
+    """``{stanza: definition}`` of macros.conf, default/ then local/ (local wins)."""
+    found = {}
     for folder in ("default", "local"):
         path = os.path.join(app_dir, folder, "macros.conf")
         if not os.path.exists(path):
@@ -25,13 +26,26 @@ def read_macro_params(app_dir=APP_DIR):
                 line = line.strip()
                 if line.startswith("[") and line.endswith("]"):
                     stanza = line[1:-1]
-                elif stanza in params and line.startswith("definition") and "=" in line:
-                    text = line.split("=", 1)[1].strip()
-                    try:
-                        params[stanza] = float(text)
-                    except ValueError:
-                        raise ScenarioError("%s: [%s] definition %r is not a number" % (path, stanza, text))
+                elif (names is None or stanza in names) and line.startswith("definition") and "=" in line:
+                    found[stanza] = (path, line.split("=", 1)[1].strip())
+    return found
+
+
+def read_macro_params(app_dir=APP_DIR):
+    """Effective values of the tunable macros: definitions, then default/ and local/macros.conf."""
+    params = dict((name, value) for name, value, _ in defs.PARAMS)
+    for stanza, (path, text) in read_macro_definitions(app_dir, params).items():
+        try:
+            params[stanza] = float(text)
+        except ValueError:
+            raise ScenarioError("%s: [%s] definition %r is not a number" % (path, stanza, text))
     return params
+
+
+def read_sensor_rule(app_dir=APP_DIR):
+    """The `claw_runtime_sensor` rule with the site's values (claw_ta.sensor)."""
+    found = read_macro_definitions(app_dir, SENSOR_MACROS)
+    return SensorRule.from_macros(dict((k, text) for k, (_, text) in found.items()))
 
 
 class Scenario(object):
@@ -49,11 +63,13 @@ class Scenario(object):
         if not isinstance(self.meta, dict):
             raise ScenarioError("%s: not a JSON object" % meta_path)
         try:
-            self.detect_from = parse_time(str(self.meta["detect_from"]))
-            self.detect_to = parse_time(str(self.meta["detect_to"]))
+            self.detect_from_ns = parse_time_ns(str(self.meta["detect_from"]))
+            self.detect_to_ns = parse_time_ns(str(self.meta["detect_to"]))
         except (KeyError, ValueError, IndexError) as error:
             raise ScenarioError("%s: detect_from / detect_to must be RFC 3339 times (%s)" % (meta_path, error))
-        if self.detect_to <= self.detect_from:
+        self.detect_from = ns_to_time(self.detect_from_ns)
+        self.detect_to = ns_to_time(self.detect_to_ns)
+        if self.detect_to_ns <= self.detect_from_ns:
             raise ScenarioError("%s: detect_to is not after detect_from" % meta_path)
         events_dir = os.path.join(self.path, "events")
         self.event_files = sorted(
@@ -64,9 +80,10 @@ class Scenario(object):
         lookup_dir = os.path.join(self.path, "lookups")
         self.lookup_dirs = (lookup_dir,) if os.path.isdir(lookup_dir) else ()
 
-    def events(self, warn=None):
+    def events(self, warn=None, cim=False):
+        """Normalized events of every events file (without CIM fields unless ``cim``)."""
         for path in self.event_files:
-            for event in read_events(path):
+            for event in read_events(path, cim=cim):
                 yield event
 
     def expected(self):

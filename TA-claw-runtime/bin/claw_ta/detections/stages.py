@@ -44,14 +44,14 @@ def _num(value):
 
 
 class Search(object):
-    """The base search: `claw_runtime_index` and ``field=value`` terms (values OR-ed)."""
+    """The base search: `claw_runtime_index` `claw_runtime_sensor` and ``field=value`` terms (values OR-ed)."""
 
     def __init__(self, event_types, **terms):
         self.event_types = tuple(event_types)
         self.terms = terms
 
     def spl(self, params):
-        parts = ["`claw_runtime_index`"]
+        parts = ["`claw_runtime_index`", "`claw_runtime_sensor`"]  # only the sensor's own events
         for field, values in (("event_type", self.event_types),) + tuple(sorted(self.terms.items())):
             values = (values,) if isinstance(values, str) else tuple(values)
             clause = " OR ".join("%s=%s" % (field, _q(v)) for v in values)
