@@ -219,9 +219,11 @@ def test_a_second_decision_conflicts_and_a_repeat_adds_no_second_row(splunkd):
     assert call(splunkd, body=allow(key))[0] == 200
     status, answer = call(splunkd, body={"key": key, "decision": "reject", "reason": "changed my mind"})
     assert status == 409 and "already decided: allowlist by alice" in answer["error"]
+    writes = len(splunkd.writes)
     status, answer = call(splunkd, body=allow(key), token=fr.fs.SESSION_KEY)
     assert status == 200 and answer["repeated"] and answer["reviewed_by"] == "alice"
     assert list(splunkd.collection("claw_allowlist")) == [key]
+    assert len(splunkd.writes) == writes  # a complete decision repeated writes nothing
 
 
 def test_an_interrupted_decision_is_completed_by_the_same_post(splunkd):

@@ -104,7 +104,7 @@ class Review(object):
         self.lock_path = lock_path
 
     def caller(self):
-        """(user, capabilities) of the caller's own session; ReviewError 401/403."""
+        """The caller's user name, once its own session shows the capability; ReviewError 401/403."""
         if not self.request.authtoken:
             raise ReviewError(401, "not logged in")
         try:
@@ -177,16 +177,21 @@ class Review(object):
             decision = decision_record(body, proposal, user, self.now)
             decisions.save([decision])  # 1. the commit point
         row = json.loads(decision["allowlist_row"]) if decision.get("allowlist_row") else None
+        if decision.get("state") == "complete":  # nothing left to do: write nothing (an admin may have
+            return self._done(decision, row, True)  # removed the row since; a repeat must not restore it)
         if row is not None:
             rows.save([dict(row, _key=body["key"])])  # 2.
         current = proposals.get(body["key"]) or record  # 3. the action's latest evidence
         proposals.save([dict(with_review(current, decision), updated=decision["reviewed_at"])])
-        if decision.get("state") != "complete":
-            decision = dict(decision, state="complete")
-            decisions.save([decision])  # 4.
-        return reply(200, {"key": body["key"], "decision": decision["decision"], "status": decision["status"],
+        decision = dict(decision, state="complete")
+        decisions.save([decision])  # 4.
+        return self._done(decision, row, bool(recorded))
+
+    @staticmethod
+    def _done(decision, row, repeated):
+        return reply(200, {"key": decision["_key"], "decision": decision["decision"], "status": decision["status"],
                            "reviewed_by": decision["reviewed_by"], "reviewed_at": decision["reviewed_at"],
-                           "allowlist_row": row, "repeated": bool(recorded)})
+                           "allowlist_row": row, "repeated": repeated})
 
 
 def lock_path_for(splunk_home):
