@@ -2,7 +2,8 @@
 
 The document does not contain its own digest. Its subject (kind "index") is
 the digest the file name gives (``sha256-<hex>...`` as cosign and ``oras``
-name blobs, or ``sha256:<hex>``); without one, the SHA-256 of the document's
+name blobs, ``sha256:<hex>``, or the bare ``<hex>`` of an OCI layout's
+``blobs/sha256/``); without one, the SHA-256 of the document's
 bytes, which *is* its digest when the file holds the index exactly as the
 registry served it (``skopeo inspect --raw``, ``crane manifest``,
 ``oras manifest fetch``). When both exist and differ, the file name wins and
@@ -19,7 +20,8 @@ from claw_ta.sbom.model import SbomDocument, SbomError, check_entries
 from claw_ta.sbom.paths import normalize_digest
 from claw_ta.sbom.subjects import INDEX_MEDIA_TYPES, MANIFEST_MEDIA_TYPES
 
-_NAME_DIGEST = re.compile(r"(?:^|[^0-9A-Za-z])sha256[-:_]([0-9a-fA-F]{64})(?![0-9a-fA-F])")
+# sha256-<hex>.json (cosign, oras), sha256:<hex>, or an OCI layout blob: blobs/sha256/<hex>
+_NAME_DIGEST = re.compile(r"(?:^|[^0-9A-Za-z])sha256[-:_]([0-9a-fA-F]{64})(?![0-9a-fA-F])|^([0-9a-fA-F]{64})$")
 
 
 def is_index(doc):
@@ -44,11 +46,11 @@ def parse(doc, name, raw):
     match = _NAME_DIGEST.search(name.rsplit("/", 1)[-1])
     content = hashlib.sha256(raw).hexdigest() if raw is not None else ""
     if match:
-        out.add_subject(match.group(1).lower(), "index")
-        if content and content != match.group(1).lower():
+        named = (match.group(1) or match.group(2)).lower()
+        out.add_subject(named, "index")
+        if content and content != named:
             out.warnings.append("the file name says sha256:%s but the bytes hash to sha256:%s: the index "
-                                "was re-serialized; indexed under the file name's digest"
-                                % (match.group(1).lower(), content))
+                                "was re-serialized; indexed under the file name's digest" % (named, content))
     elif content:
         out.add_subject(content, "index")
         out.warnings.append("no digest in the file name: indexed under the SHA-256 of the file's bytes, "
