@@ -111,6 +111,8 @@ def test_oci_index_read_like_an_sbom_links_the_index_to_its_platforms(tmp_path):
     # named after its digest (cosign / oras style): the name gives the subject
     named, = parse_text(raw, "sha256-%s.json" % digest)
     assert named.subject_kinds == {digest: "index"} and named.warnings == []
+    blob, = parse_text(raw, digest)  # an OCI layout's blobs/sha256/<hex>
+    assert blob.subject_kinds == {digest: "index"} and blob.warnings == []
     # pretty-printed by someone: the bytes no longer hash to the digest; the name wins, with a warning
     pretty = json.dumps(json.loads(raw), indent=2).encode()
     doc, = parse_text(pretty, "sha256-%s.json" % digest)
