@@ -1,36 +1,61 @@
-"""Replay speed, library-load volume reduction, and recall under sampling.
+"""Replay speed and memory, library-load volume reduction, and recall under sampling.
 
-    .venv/bin/python benchmarks/bench_replay.py                 # 200k events (a minute or so)
-    .venv/bin/python benchmarks/bench_replay.py --events 1000000 # the 1 million event target
+    .venv/bin/python benchmarks/bench_replay.py                    # 200k events (a few minutes)
+    .venv/bin/python benchmarks/bench_replay.py --events 1000000
+    .venv/bin/python benchmarks/bench_replay.py --memory 3000000   # peak RSS at 3M events
+    PYTHONPATH=TA-claw-runtime/bin python3.9 benchmarks/bench_replay.py   # another interpreter
 
 1. Speed: ``claw-ta replay`` (all detections) over a generated scenario of
    --events raw events (90% library loads over a fleet of pods, heartbeats,
-   attestations, a few attacks), against a baseline measured in the same run:
-   reading the same file with ``json.loads`` per line (the least any replay
-   must do). Figures: seconds, events/s, the ratio to the baseline and the
-   time for 1 million events at the measured rate (target: < 60 s, one core).
-2. Volume: library_load events the unlisted-library search selects vs the rows
+   attestations, a few attacks), against two baselines measured in the same
+   run on the same file: ``json.loads`` of every line (the least any replay
+   must do; target: at most 3.5x its time) and the replay as it was at
+   --baseline-commit (the code before the speed work, taken with ``git
+   archive`` into a temporary folder and run in a child process; target: at
+   least 2x its events/s). CPU time of one process, so one core.
+2. Memory (--memory N, repeatable): peak RSS of a child process replaying N
+   generated events over the same fleet, so that growth with events (not
+   entities) shows; target: 3M events under 400 MB.
+3. Volume: library_load events the unlisted-library search selects vs the rows
    its ``stats`` hands to ``clawsbomcheck`` (generated data and bundled scenarios).
-3. Recall on the bundled scenarios at sampling ratios 1, 10 and 100, with
+4. Recall on the bundled scenarios at sampling ratios 1, 10 and 100, with
    first-sighting-preserving sampling and with plain random sampling.
 """
 import argparse
 import calendar
 import glob
+import io
 import json
 import os
 import random
+import subprocess
 import sys
+import tarfile
 import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
-sys.path.insert(0, os.path.join(REPO, "TA-claw-runtime", "bin"))
+APP_BIN = os.path.join(REPO, "TA-claw-runtime", "bin")
+sys.path.insert(0, APP_BIN)
 
 from claw_ta.detections import engine  # noqa: E402
 from claw_ta.detections.evaluate import score, total  # noqa: E402
 from claw_ta.detections.sampling import first_sighting_sampler, random_sampler  # noqa: E402
+
+# The replay before the speed work of issue 12 (normalize through a float, every event kept).
+BASELINE_COMMIT = "7e0d5d1a4be437e01f3f9dce43a5e7972186c33e"
+# Run in a child process: replays a scenario with the package under argv[1], prints CPU seconds,
+# alert count and peak RSS (KiB).
+CHILD = """
+import resource, sys, time
+sys.path.insert(0, sys.argv[1])
+from claw_ta.detections import engine
+started = time.process_time()
+result = engine.replay(sys.argv[2])
+print("%.6f %d %d" % (time.process_time() - started, len(result.alerts),
+                      resource.getrusage(resource.RUSAGE_SELF).ru_maxrss))
+"""
 
 LIBS = ["/usr/lib/x86_64-linux-gnu/%s" % n for n in (
     "libc.so.6", "libssl.so.3", "libcrypto.so.3", "libz.so.1", "libpthread.so.0", "libm.so.6",
@@ -99,20 +124,59 @@ def baseline(path):
     return time.process_time() - started, n
 
 
-def speed(count):
+def child_replay(package_dir, scenario):
+    """(CPU seconds, alerts, peak RSS MiB) of a replay in a fresh interpreter."""
+    out = subprocess.run([sys.executable, "-c", CHILD, package_dir, scenario], check=True,
+                         stdout=subprocess.PIPE, universal_newlines=True).stdout.split()
+    return float(out[0]), int(out[1]), int(out[2]) / 1024.0
+
+
+def baseline_package(commit, root):
+    """The app (bin/, default/, lookups/) at ``commit`` (git archive) under ``root``, or None."""
+    try:
+        data = subprocess.run(["git", "-C", REPO, "archive", commit, "TA-claw-runtime"], check=True,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE).stdout
+    except (OSError, subprocess.CalledProcessError) as error:
+        print("baseline: cannot take %s from git (%s): skipped" % (commit[:12], error))
+        return None
+    with tarfile.open(fileobj=io.BytesIO(data)) as archive:
+        if hasattr(tarfile, "data_filter"):
+            archive.extractall(root, filter="data")
+        else:
+            archive.extractall(root)
+    return os.path.join(root, "TA-claw-runtime", "bin")
+
+
+def speed(count, commit):
     with tempfile.TemporaryDirectory() as root:
         path = make_scenario(root, count)
+        old_bin = baseline_package(commit, os.path.join(root, "old")) if commit else None
         base_s, n = baseline(path)
         started = time.process_time()
         result = engine.replay(path)
         replay_s = time.process_time() - started
+        print("speed: %d events, python %s" % (n, sys.version.split()[0]))
+        print("  json.loads of every line   %6.2f s CPU (%7.0f events/s)" % (base_s, n / base_s))
+        print("  replay (this tree)         %6.2f s CPU (%7.0f events/s): %.2fx the time of json.loads"
+              " (target <= 3.5x)" % (replay_s, n / replay_s, replay_s / base_s))
+        if old_bin:
+            old_s, old_alerts, _ = child_replay(old_bin, path)
+            print("  replay at %s       %6.2f s CPU (%7.0f events/s): %.2fx the time of json.loads"
+                  % (commit[:7], old_s, n / old_s, old_s / base_s))
+            print("  events/s ratio this tree / %s: %.2fx (target >= 2x); alerts %d / %d"
+                  % (commit[:7], old_s / replay_s, len(result.alerts), old_alerts))
     selected, aggregated, _ = result.stage_counts["claw_unlisted_library_load"]
-    print("speed: %d events, replay %.2f s CPU (%.0f events/s), baseline json.loads %.2f s: ratio %.2fx"
-          % (n, replay_s, n / replay_s, base_s, replay_s / base_s))
-    print("speed: 1 million events at this rate: %.1f s (target < 60 s on one core); alerts: %d"
-          % (replay_s * 1e6 / n, len(result.alerts)))
     print("volume (generated): %d library_load events -> %d rows to clawsbomcheck (%.0fx fewer)"
           % (selected, aggregated, selected / float(max(aggregated, 1))))
+
+
+def memory(counts):
+    for count in counts:
+        with tempfile.TemporaryDirectory() as root:
+            path = make_scenario(root, count)
+            seconds, alerts, rss = child_replay(APP_BIN, path)
+            print("memory: %d events: peak RSS %.0f MiB (%.0f bytes/event), %.1f s CPU, %d alerts"
+                  " (target at 3M events: < 400 MB)" % (count, rss, rss * 1048576.0 / count, seconds, alerts))
 
 
 def scenarios_figures(folder):
@@ -143,9 +207,14 @@ def scenarios_figures(folder):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=200000, help="generated events (default 200000)")
+    parser.add_argument("--baseline-commit", default=BASELINE_COMMIT,
+                        help="the commit whose replay is the speed baseline ('' to skip)")
+    parser.add_argument("--memory", type=int, action="append", default=[],
+                        help="also measure peak RSS replaying N events (repeatable)")
     parser.add_argument("--scenarios", default=os.path.join(REPO, "scenarios"))
     args = parser.parse_args()
-    speed(args.events)
+    speed(args.events, args.baseline_commit)
+    memory(args.memory)
     scenarios_figures(args.scenarios)
 
 
