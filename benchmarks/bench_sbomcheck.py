@@ -1,15 +1,23 @@
-"""Benchmark of | clawsbomcheck against a plain splunklib pass-through, same run, same input.
+"""Benchmark of | clawsbomcheck against the hand loop and framing-only limits, same run, same input.
 
-Both commands run as subprocesses speaking SCP v2 (benchmarks/sbom_child.py),
-under each Splunk Python (3.9 and 3.13), on splunkd-like chunks (all event
-fields with their __mv_ twin columns) and a synthetic SBOM index.
+Every command runs as a subprocess speaking SCP v2 (benchmarks/sbom_child.py)
+under each Splunk Python (3.9 and 3.13), on splunkd-like chunks (every field
+with its __mv_ twin column):
 
-    .venv/bin/python benchmarks/bench_sbomcheck.py                 # defaults: 3 chunks
-    .venv/bin/python benchmarks/bench_sbomcheck.py --chunks 10     # longer run
+- throughput on every shape: narrow (6 fields) and wide (60 fields), 10/50/100%
+  library loads, 1/100/5,000 distinct subjects per chunk; printed as the ratio
+  of clawsbomcheck's records/s to the hand loop's (csv.reader -> csv.writer,
+  one Python loop per record: target >= 1.0) and to the framing-only limit
+  (body echoed back), both measured in the same run (benchmarks/sbom_limits.py);
+- the verdict cost when the cache misses (in-process, every key distinct;
+  target <= 3 us), with a dict lookup timed alongside as the machine's unit;
+- the SBOM index at --big-rows library rows (default 3M): `claw-ta sbom-index`'s
+  table builder peak RSS (target < 300 MB, and the same at a tenth of the rows),
+  clawsbomcheck start-up (process, getinfo, tables opened; target < 0.5 s) and
+  RSS after a chunk naming 5,000 subjects (target < 150 MB).
 
-Targets (issue 3): throughput >= 1.5x the pass-through; start-up (process
-start, getinfo, index load) < 0.5 s with the 120,000-row index; index memory
-< 50 MB; peak RSS < 250 MB with 50,000-record chunks.
+    .venv/bin/python benchmarks/bench_sbomcheck.py                  # everything
+    .venv/bin/python benchmarks/bench_sbomcheck.py --quick          # 1 chunk, fewer shapes, 300k-row index
 """
 import argparse
 import json
@@ -27,78 +35,152 @@ sys.path.insert(0, REPO)
 from benchmarks import sbom_app, sbom_data  # noqa: E402
 from tests.paths import splunk_pythons  # noqa: E402
 
-PASSTHROUGH = os.path.join(REPO, "tests", "support", "passthrough.py")
-MEMORY_PROBE = r"""
-import json, sys, time, tracemalloc
-sys.path.insert(0, sys.argv[1])
+LIMITS = os.path.join(HERE, "sbom_limits.py")
+BUILD_PROBE = r"""
+import json, sys, time
+sys.path.insert(0, sys.argv[1]); sys.path.insert(0, sys.argv[2])
+from benchmarks import sbom_data
+from claw_ta.sbom.index import Tables
+start = time.perf_counter()
+tables = Tables()
+for _, _, doc in sbom_data.documents(int(sys.argv[3]) // 60):
+    tables.add(doc)
+tables.write(sys.argv[4] + "/claw_sbom_subjects.csv", sys.argv[4] + "/claw_sbom_libraries.csv")
+tables.close()
+# VmHWM: this process's own peak (ru_maxrss would include the parent's size at fork)
+peak = [l for l in open("/proc/self/status") if l.startswith("VmHWM")][0].split()[1]
+print(json.dumps({"seconds": time.perf_counter() - start, "rss_mb": int(peak) / 1024.0}))
+"""
+MISS_PROBE = r"""
+import gc, json, random, sys, time
+sys.path.insert(0, sys.argv[1]); sys.path.insert(0, sys.argv[2])
+from benchmarks import sbom_data
 from claw_ta.sbom.matcher import SbomIndex
-start = time.perf_counter(); SbomIndex.load(sys.argv[2]); seconds = time.perf_counter() - start
-tracemalloc.start()
-index = SbomIndex.load(sys.argv[2])
-loaded = tracemalloc.get_traced_memory()[0]
-for digest in list(index._blocks):
-    index._subject(digest)
-used = tracemalloc.get_traced_memory()
-print(json.dumps({"load_s": seconds, "loaded_mb": loaded / 1e6, "all_used_mb": used[0] / 1e6,
-                  "peak_mb": used[1] / 1e6, "subjects": index.subjects, "rows": len(index)}))
+tables, subjects = sbom_data.make_index(300000)
+index = SbomIndex.from_tables(tables)
+rnd = random.Random(3)
+keys = []
+for n in range(100000):
+    digest, libs = rnd.choice(subjects)
+    path, lib, _ = rnd.choice(libs)
+    keys.append(("", digest, path + ("" if n % 3 else ".%d" % n), "sha256:" + lib))
+keys = list(dict.fromkeys(keys))
+for digest, _ in subjects:
+    index._pool_list("", digest[7:])  # documents loaded: only the verdicts miss
+gc.disable()
+check = index.check_values
+start = time.perf_counter()
+for key in keys:
+    check("library_load", *key)
+miss = (time.perf_counter() - start) / len(keys)
+table = dict((k, 1) for k in keys)
+start = time.perf_counter()
+for key in keys:
+    table.get(key)
+unit = (time.perf_counter() - start) / len(keys)
+print(json.dumps({"miss_us": miss * 1e6, "dict_get_us": unit * 1e6, "keys": len(keys)}))
 """
 
 
-def child(python, script, body_file, chunks):
+def child(python, script, body_file, chunks, args=()):
     out = subprocess.run([sys.executable, os.path.join(HERE, "sbom_child.py"), python, script,
-                          body_file, str(chunks)], check=True, stdout=subprocess.PIPE).stdout
+                          body_file, str(chunks)] + list(args), check=True, stdout=subprocess.PIPE).stdout
     return json.loads(out.decode())
+
+
+def probe(python, code, *args):
+    out = subprocess.run([python, "-c", code, sbom_app.APP_BIN, REPO] + [str(a) for a in args],
+                         check=True, stdout=subprocess.PIPE).stdout
+    return json.loads(out.decode())
+
+
+def throughput(python, scripts, work, bodies, chunks):
+    print("  throughput (records/s; ratio = clawsbomcheck / limit, same input; target >= 1.0 x hand loop):")
+    worst = None
+    for (shape, loads, distinct), (body_file, records, fields) in sorted(bodies.items()):
+        mine = child(python, scripts["clawsbomcheck"], body_file, chunks)
+        hand = child(python, LIMITS, body_file, chunks, ["handloop"])
+        frame = child(python, LIMITS, body_file, chunks, ["framing"])
+        rate = lambda run: chunks * records / run["execute"]  # noqa: E731
+        ratio = hand["execute"] / mine["execute"]
+        worst = ratio if worst is None else min(worst, ratio)
+        print("    %-6s %2d fields %3d%% loads %5d subjects: clawsbomcheck %7.0f, hand loop %7.0f (%.2fx), "
+              "framing %8.0f (%.2fx)%s" % (shape, fields, loads * 100, distinct, rate(mine), rate(hand), ratio,
+                                         rate(frame), frame["execute"] / mine["execute"],
+                                         "" if mine["chunks"] == chunks else "  CHUNKS MISSING"))
+    print("    worst ratio to the hand loop: %.2fx" % worst)
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--chunks", type=int, default=3, help="execute chunks per run (default 3)")
-    parser.add_argument("--chunk-size", type=int, default=50000, help="records per chunk (default 50000)")
-    parser.add_argument("--index-rows", type=int, default=120000, help="SBOM index rows (default 120000)")
-    parser.add_argument("--startup-runs", type=int, default=5, help="start-up samples (median)")
+    parser.add_argument("--chunks", type=int, default=2, help="execute chunks per run (default 2)")
+    parser.add_argument("--chunk-size", type=int, default=50000, help="records per narrow chunk (default 50000)")
+    parser.add_argument("--wide-chunk-size", type=int, default=20000,
+                        help="records per wide chunk (default 20000: about 43 MB)")
+    parser.add_argument("--index-rows", type=int, default=360000, help="library rows of the throughput index")
+    parser.add_argument("--big-rows", type=int, default=3000000, help="library rows of the start-up index")
+    parser.add_argument("--startup-runs", type=int, default=3, help="start-up samples (median)")
     parser.add_argument("--python", action="append", help="only these versions (3.9, 3.13)")
+    parser.add_argument("--quick", action="store_true", help="1 chunk, 2 shapes, a 300k-row start-up index")
     args = parser.parse_args(argv)
+    if args.quick:
+        args.chunks, args.big_rows = 1, 300000
     pythons = splunk_pythons()
     if args.python:
         pythons = dict((k, v) for k, v in pythons.items() if k in args.python)
     work = tempfile.mkdtemp(prefix="bench_sbom_")
     try:
-        rows, subjects = sbom_data.make_index(args.index_rows)
-        scripts = sbom_app.make_app(work, rows)
-        lookup = os.path.join(work, "app", "lookups", "claw_sbom_libraries.csv")
-        bodies, names = sbom_data.make_bodies(1, args.chunk_size, subjects)
-        body_file = os.path.join(work, "body.csv")
-        with open(body_file, "wb") as handle:
-            handle.write(bodies[0])
+        tables, subjects = sbom_data.make_index(args.index_rows)
+        scripts = sbom_app.make_app(os.path.join(work, "small"), tables=tables)
+        tables.close()
+        shapes = [(s, l, d) for s in ("narrow", "wide") for l in (0.1, 0.5, 1.0) for d in (1, 100, 5000)]
+        if args.quick:
+            shapes = [("narrow", 1.0, 5000), ("wide", 0.5, 100)]
+        bodies = {}
+        for shape, loads, distinct in shapes:
+            size = args.chunk_size if shape == "narrow" else args.wide_chunk_size
+            body, fields = sbom_data.make_body(shape, size, subjects, distinct, loads)
+            path = os.path.join(work, "%s-%d-%d.csv" % (shape, loads * 100, distinct))
+            with open(path, "wb") as handle:
+                handle.write(body)
+            bodies[(shape, loads, distinct)] = (path, size, fields)
+        big = os.path.join(work, "big", "app", "lookups")
+        big_scripts = sbom_app.make_app(os.path.join(work, "big"))
+        tenth = os.path.join(work, "tenth")
+        os.makedirs(tenth)
+        python0 = sorted(pythons.values())[0]
+        build = probe(python0, BUILD_PROBE, args.big_rows, big)
+        build_tenth = probe(python0, BUILD_PROBE, args.big_rows // 10, tenth)
+        big_body, _ = sbom_data.make_body("narrow", 5000, [("sha256:" + d, l) for d, l, _ in
+                                                            sbom_data.documents(args.big_rows // 60)], 5000, 1.0)
+        big_file = os.path.join(work, "big-5000-subjects.csv")
+        with open(big_file, "wb") as handle:
+            handle.write(big_body)
         empty = os.path.join(work, "empty.csv")
         open(empty, "wb").close()
-        records = args.chunks * args.chunk_size
-        print("input: %d chunks x %d records, %d fields (+ __mv_ twins), %.1f MB per chunk; "
-              "index: %d rows, %d subjects (%.1f MB CSV)"
-              % (args.chunks, args.chunk_size, len(names), len(bodies[0]) / 1e6, len(rows),
-                 len(subjects), os.path.getsize(lookup) / 1e6))
+        print("throughput index: %d library rows, %d subjects; start-up index: %d library rows (%.0f MB), "
+              "%d subjects" % (args.index_rows, len(subjects), args.big_rows,
+                               sum(os.path.getsize(os.path.join(big, f)) for f in os.listdir(big)) / 1e6,
+                               args.big_rows // 60))
+        print("claw-ta sbom-index table builder (Python %s): %d rows %.0f s, peak RSS %.0f MB; %d rows: peak RSS "
+              "%.0f MB (target < 300 MB, independent of rows)"
+              % (python0, args.big_rows, build["seconds"], build["rss_mb"], args.big_rows // 10,
+                 build_tenth["rss_mb"]))
         for label, python in sorted(pythons.items()):
-            starts = [child(python, scripts["clawsbomcheck"], empty, 1)["startup"]
+            print("\nPython %s (%s)" % (label, python))
+            throughput(python, scripts, work, bodies, args.chunks)
+            miss = probe(python, MISS_PROBE)
+            print("  verdict on a cache miss: %.2f us (a dict lookup: %.3f us on this machine now; "
+                  "%.0f lookups per miss; target <= 3 us)" % (miss["miss_us"], miss["dict_get_us"],
+                                                              miss["miss_us"] / miss["dict_get_us"]))
+            starts = [child(python, big_scripts["clawsbomcheck"], empty, 1)["startup"]
                       for _ in range(args.startup_runs)]
-            base_starts = [child(python, PASSTHROUGH, empty, 1)["startup"] for _ in range(args.startup_runs)]
-            base = child(python, PASSTHROUGH, body_file, args.chunks)
-            mine = child(python, scripts["clawsbomcheck"], body_file, args.chunks)
-            memory = json.loads(subprocess.run(
-                [python, "-c", MEMORY_PROBE, sbom_app.APP_BIN, lookup], check=True,
-                stdout=subprocess.PIPE).stdout.decode())
-            ok = mine["chunks"] == base["chunks"] == args.chunks
-            ratio = base["execute"] / mine["execute"]
-            print("\nPython %s (%s)%s" % (label, python, "" if ok else "  CHUNKS MISSING"))
-            print("  throughput: clawsbomcheck %.0f rec/s, pass-through %.0f rec/s: ratio %.2fx (target >= 1.5x)"
-                  % (records / mine["execute"], records / base["execute"], ratio))
-            print("  start-up (process, getinfo, index load), median of %d: clawsbomcheck %.3f s "
-                  "(pass-through %.3f s; target < 0.5 s)"
-                  % (args.startup_runs, statistics.median(starts), statistics.median(base_starts)))
-            print("  index: load %.3f s in-process; memory %.1f MB after load, %.1f MB with every "
-                  "subject parsed (peak %.1f MB; target < 50 MB)"
-                  % (memory["load_s"], memory["loaded_mb"], memory["all_used_mb"], memory["peak_mb"]))
-            print("  peak RSS: clawsbomcheck %.0f MB, pass-through %.0f MB (target < 250 MB)"
-                  % (mine["rss_mb"], base["rss_mb"]))
+            run = child(python, big_scripts["clawsbomcheck"], big_file, 1)
+            hand = child(python, LIMITS, big_file, 1, ["handloop"])
+            print("  %d-row index: start-up (process, getinfo, tables opened) median %.3f s (target < 0.5 s); "
+                  "a 5,000-record chunk naming 5,000 subjects: %.2f s, peak RSS %.0f MB (hand loop %.0f MB; "
+                  "target < 150 MB)" % (args.big_rows, statistics.median(starts), run["execute"], run["rss_mb"],
+                                        hand["rss_mb"]))
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return 0

@@ -1,10 +1,11 @@
-"""Synthetic input for bench_sbomcheck.py: an SBOM library index and splunkd-like chunks.
+"""Synthetic input for bench_sbomcheck.py: SBOM documents, their tables and splunkd-like chunks.
 
-Deterministic (seeded). The index has ``subjects`` binaries sharing a pool of
-libraries (as images share base layers); events are normalized with
-``claw_ta.normalize`` and carry the fields splunkd sends (``_raw``, ``_time``,
-``host``, ``source``, ``sourcetype``, ``tag``/``eventtype`` multivalues, ...),
-each with its ``__mv_`` twin column.
+Deterministic (seeded). Image SBOMs list files with SHA-256 from a shared pool
+of libraries (as images share base layers). Chunks come in two shapes:
+``narrow`` (6 fields) and ``wide`` (events normalized with ``claw_ta.normalize``
+plus the fields splunkd sends, padded to 60 fields), each field with its
+``__mv_`` twin column, a share of library loads, and a number of distinct
+subjects per chunk.
 """
 import hashlib
 import json
@@ -18,8 +19,8 @@ sys.path.insert(0, os.path.join(REPO, "TA-claw-runtime", "bin"))
 sys.path.insert(0, REPO)
 
 from claw_ta.normalize import normalize  # noqa: E402
-from claw_ta.sbom.index import COLUMNS, write_csv  # noqa: E402
-from claw_ta.sbom.paths import normalize_path  # noqa: E402
+from claw_ta.sbom.index import Tables  # noqa: E402
+from claw_ta.sbom.model import Entry, SbomDocument  # noqa: E402
 from tests.scp_driver import records_to_csv  # noqa: E402
 
 DIRS = ("/usr/lib/x86_64-linux-gnu", "/lib/x86_64-linux-gnu", "/usr/lib64", "/lib", "/usr/local/lib")
@@ -29,36 +30,44 @@ def _sha(text):
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def make_index(rows=120000, libs_per_subject=60, pool=4000, seed=7):
-    """(rows, subjects) with ``subjects`` = list of (digest, [(path, digest)])."""
+def library_pool(pool=4000, seed=7):
     rnd = random.Random(seed)
     libraries = []
     for i in range(pool):
         name = "lib%s%d.so.%d" % (rnd.choice(("ssl", "crypto", "z", "ffi", "pcre", "xml2", "curl")), i, rnd.randint(0, 9))
-        path = rnd.choice(DIRS) + "/" + name
-        libraries.append((path, _sha("lib%d" % i), "pkg%d" % (i % 900)))
-    out, subjects = [], []
-    n_subjects = max(1, rows // libs_per_subject)
-    for s in range(n_subjects):
-        digest = "sha256:" + _sha("subject%d" % s)
+        libraries.append((rnd.choice(DIRS) + "/" + name, _sha("lib%d" % i), "pkg%d" % (i % 900)))
+    return libraries
+
+
+def documents(count, libs_per_subject=60, pool=4000, seed=7):
+    """Yield (subject hex, [(path, digest, package)], SbomDocument) for ``count`` image SBOMs."""
+    rnd = random.Random(seed)
+    libraries = library_pool(pool, seed)
+    for s in range(count):
+        digest = _sha("subject%d" % s)
         libs = rnd.sample(libraries, libs_per_subject)
-        subjects.append((digest, libs))
-        for path, lib_digest, pkg in libs:
-            out.append({"subject_digest": digest, "library_path": path,
-                        "library_digest": "sha256:" + lib_digest, "package_name": pkg,
-                        "package_version": "1.%d" % (s % 7), "purl": "pkg:deb/debian/%s@1.0" % pkg,
-                        "sbom_format": "cyclonedx", "sbom_ref": "urn:uuid:%08d" % s})
-    for row in out:
-        row["library_path"] = normalize_path(row["library_path"])
-    return out[:rows], subjects
+        yield digest, libs, SbomDocument("cyclonedx", "urn:uuid:%08d" % s, [digest], [
+            Entry(path, lib, pkg, "1.%d" % (s % 7), "pkg:deb/debian/%s@1.0" % pkg) for path, lib, pkg in libs],
+            subject_kinds={digest: "manifest"})
 
 
-def make_events(count, subjects, seed=11):
+def make_index(rows=120000, libs_per_subject=60, spill=None):
+    """(Tables, subjects) with about ``rows`` library rows; subjects = [(sha256:hex, libs)]."""
+    tables = Tables() if spill is None else Tables(spill)
+    subjects = []
+    for digest, libs, doc in documents(max(1, rows // libs_per_subject), libs_per_subject):
+        tables.add(doc)
+        subjects.append(("sha256:" + digest, libs))
+    return tables, subjects
+
+
+def make_events(count, subjects, seed=11, loads=0.8):
+    """Wide events: ``loads`` of them library loads of the given subjects."""
     rnd = random.Random(seed)
     events = []
     for i in range(count):
         digest, libs = rnd.choice(subjects)
-        roll = rnd.random()
+        roll = 0.0 if rnd.random() < loads else (0.85 if rnd.random() < 0.5 else 0.95)
         base = {
             "timestamp": "2026-11-20T14:03:%02d.%09dZ" % (i % 60, i),
             "event_id": "%08x-0000-4000-8000-%012x" % (i, i), "agent_id": "claw-node-%d" % (i % 40),
@@ -92,6 +101,46 @@ def make_events(count, subjects, seed=11):
     return events
 
 
+def make_narrow(count, subjects, seed=11, loads=0.8):
+    """Narrow events (6 fields): _time, host, event_type, image_digest, library_path, library_digest."""
+    rnd = random.Random(seed)
+    events = []
+    for i in range(count):
+        digest, libs = rnd.choice(subjects)
+        event = {"_time": "%d.%06d" % (1763647402 + i, i), "host": "node-%d" % (i % 40)}
+        if rnd.random() < loads:
+            path, lib_digest, _ = rnd.choice(libs)
+            if rnd.random() < 0.02:
+                lib_digest = _sha("swapped%d" % i)
+            event.update(event_type="library_load", image_digest=digest, library_path=path,
+                         library_digest="sha256:" + lib_digest)
+        else:
+            event.update(event_type="agent_heartbeat", image_digest="", library_path="", library_digest="")
+        events.append(event)
+    return events
+
+
+def pad_wide(events, width=60):
+    """Add filler fields (as extracted fields would be) up to ``width`` plain fields."""
+    names = fieldnames(events)
+    extra = ["x_field_%02d" % i for i in range(max(0, width - len(names)))]
+    for n, event in enumerate(events):
+        for i, name in enumerate(extra):
+            event[name] = "value-%d-%d" % (i, n % 97)
+    return events
+
+
+def make_body(shape, chunk_size, subjects, distinct, loads, seed=11):
+    """One chunk body (bytes) and its field count: ``distinct`` subjects, ``loads`` share of loads."""
+    chosen = random.Random(seed).sample(subjects, min(distinct, len(subjects)))
+    if shape == "narrow":
+        events = make_narrow(chunk_size, chosen, seed, loads)
+    else:
+        events = pad_wide(make_events(chunk_size, chosen, seed, loads))
+    names = fieldnames(events)
+    return records_to_csv(events, names), len(names)
+
+
 def fieldnames(events):
     names, seen = [], set()
     for rec in events:
@@ -102,16 +151,4 @@ def fieldnames(events):
     return names
 
 
-def make_bodies(chunks, chunk_size, subjects):
-    events = make_events(chunk_size, subjects)
-    names = fieldnames(events)
-    body = records_to_csv(events, names)
-    return [body] * chunks, names
-
-
-def write_index(rows, path):
-    write_csv(rows, path)
-    return path
-
-
-__all__ = ["COLUMNS", "make_index", "make_events", "make_bodies", "write_index"]
+__all__ = ["documents", "make_index", "make_events", "make_narrow", "make_body"]

@@ -5,7 +5,8 @@
 search command that looks at its records). ``framing``: each chunk's body
 echoed back unparsed (the protocol's own cost). Neither imports splunklib.
 
-Usage: sbom_limits.py handloop|framing
+The mode is the command's first argument (getinfo's ``searchinfo.args``), as
+sbom_child.py passes it: ``sbom_child.py PYTHON sbom_limits.py BODY CHUNKS handloop``.
 """
 import csv
 import io
@@ -32,9 +33,9 @@ def handloop(body):
     return out.getvalue().encode("utf-8")
 
 
-def main(mode):
+def main():
     stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
-    work = handloop if mode == "handloop" else (lambda body: body)
+    work = None
     while True:
         header = stdin.readline()
         if not header:
@@ -43,10 +44,12 @@ def main(mode):
         meta = json.loads(stdin.read(meta_length).decode("utf-8"))
         body = stdin.read(body_length)
         if meta.get("action") == "getinfo":
+            mode = (meta.get("searchinfo", {}).get("args") or ["framing"])[0]
+            work = handloop if mode == "handloop" else (lambda data: data)
             reply(stdout, b"", {"type": "streaming"})
             continue
         reply(stdout, work(body), {"finished": bool(meta.get("finished"))})
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1]))
+    sys.exit(main())

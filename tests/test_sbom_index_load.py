@@ -205,3 +205,26 @@ def test_status_values_with_commas_and_quotes_are_quoted():
                                   "library_digest": "", "package_name": "", "sbom_ref": 'doc, "one"'}])
     count, table = run(HEADER + "library_load,,%s,,/lib/a.so,,,\r\n" % sha("b"), index)
     assert table[1][12] == 'doc, "one"'
+
+
+def test_in_place_search_confirms_the_column(tmp_path):
+    """A table read in place is searched with find(): a digest inside a purl, a path inside a
+    name, a malformed digest row must not count (as when the table is read whole)."""
+    subject, other = sha("s")[7:], sha("other")
+    tables = Tables()
+    tables.add(SbomDocument("cyclonedx", "d", [subject], [
+        Entry("/usr/lib/a,b.so", sha("ab")[7:]),
+        Entry("", "", name="/usr/lib/libname.so", purl="pkg:oci/x@" + other),
+        Entry("/usr/lib/libc.so.6", sha("libc")[7:])]))
+    subjects, libraries = write(tables, tmp_path)
+    with open(libraries, "a", encoding="utf-8") as handle:  # a hand-made row, sorted last of its list
+        handle.write(next(iter(tables.libraries)).split(",")[0] + ",/usr/lib/zz.so,sha256:abc,,,\n")
+    mapped = SbomIndex.load(subjects, libraries)
+    assert mapped.eager_reasons == []
+    image = "sha256:" + subject
+    assert mapped.check_values("library_load", "", image, "/tmp/x.so", other)[0] == "unlisted"
+    assert mapped.check_values("library_load", "", image, "/usr/lib/libname.so", "")[0] == "unlisted"
+    assert mapped.check_values("library_load", "", image, "/usr/lib/a,b.so", "")[:2] == ("unverifiable", "path")
+    assert mapped.check_values("library_load", "", image, "/lib/libc.so.6", sha("libc"))[:2] == ("listed", "digest")
+    assert mapped.check_values("library_load", "", image, "/usr/lib/zz.so", sha("zz"))[0] == "unlisted"
+    assert mapped.rejected == 1

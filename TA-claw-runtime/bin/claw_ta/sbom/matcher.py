@@ -22,6 +22,7 @@ of theirs:
 
 A multivalue path/digest: every value is checked, the worst verdict wins.
 """
+import csv
 import re
 
 from claw_ta.sbom.paths import (digest_algorithm, in_library_dirs, is_unmatchable, normalize_digest,
@@ -39,13 +40,77 @@ NO_SBOM = ("no_sbom", "", "", "no SBOM or in-toto link lists this binary or its 
 
 
 class _Libraries(object):
-    """One library list (a document's): digests, paths (with or without SHA-256), packages."""
+    """One library list (a document's) in memory: digests, paths (with or without SHA-256), packages."""
     __slots__ = ("digests", "paths", "packages")
 
     def __init__(self):
-        self.digests = set()   # 32-byte SHA-256
+        self.digests = set()   # "sha256:<hex>"
         self.paths = {}        # normalized path -> True when the SBOM gives a SHA-256 for it
         self.packages = set()  # package stems (soname rule)
+
+    def has_digest(self, label):
+        return label in self.digests
+
+    def path_sha256(self, npath):
+        """None: path not listed; True: listed with a SHA-256; False: listed without one."""
+        return self.paths.get(npath)
+
+
+class _MappedLibraries(object):
+    """One library list read in place: its lines in the sorted table's mmap, searched with find().
+
+    A hit is confirmed on its own line (the searched text must be that column),
+    so a digest inside a purl or a path inside a name never counts.
+    """
+    __slots__ = ("map", "start", "end", "_packages", "_malformed")
+
+    def __init__(self, mapped, start, end, malformed):
+        self.map, self.start, self.end = mapped, start, end
+        self._packages = None
+        self._malformed = malformed  # set of (start of list, row) found malformed: counted once
+
+    def _hits(self, text, commas_before):
+        """Positions after ``,<text>,`` where it is the column after ``commas_before`` commas."""
+        pattern = ("," + _csv_field(text) + ",").encode("utf-8")
+        data, start, end = self.map, self.start, self.end
+        pos = data.find(pattern, start, end)
+        while pos >= 0:
+            head = data[max(start, data.rfind(b"\n", start, pos) + 1):pos]
+            if b'"' not in head:
+                if head.count(b",") == commas_before:
+                    yield pos + len(pattern)
+            else:  # a quoted field before it: parse the line to be sure
+                line_end = data.find(b"\n", pos, end)
+                row = next(csv.reader([(head + data[pos:line_end if line_end >= 0 else end])
+                                       .decode("utf-8", "replace")]), [])
+                if len(row) > commas_before + 1 and row[commas_before + 1] == text:
+                    yield pos + len(pattern)
+            pos = data.find(pattern, pos + 1, end)
+
+    def has_digest(self, label):
+        for _ in self._hits(label, 1):  # sbom_id,path,<digest>
+            return True
+        return False
+
+    def path_sha256(self, npath):
+        found = None
+        data = self.map
+        for after in self._hits(npath, 0):  # sbom_id,<path>,digest
+            comma = data.find(b",", after, self.end)
+            digest = data[after:comma if comma >= 0 else self.end]
+            if digest and not _SUBJECT_LABEL.match(digest.decode("ascii", "replace")):
+                self._malformed.add((self.start, after))  # refused, as a table read whole refuses it
+                continue
+            found = found or bool(digest)
+        return found
+
+    @property
+    def packages(self):
+        if self._packages is None:
+            text = self.map[self.start:self.end].decode("utf-8", "replace")
+            self._packages = set(package_key(row[3]) for row in csv.reader(text.splitlines())
+                                 if len(row) > 3 and row[3] and not row[1] and not row[2])
+        return self._packages
 
 
 class SbomIndex(object):
@@ -62,12 +127,14 @@ class SbomIndex(object):
         self._subjects = {}   # hex -> [(evidence, sbom_id, ref, platform hexes)]
         self._libraries = {}  # sbom_id -> _Libraries
         self._pools = {}      # (subject hex, image hex) -> [[(evidence, _Libraries, ref)]]
-        self._digests = {}    # digest string -> (32 bytes or None, algorithm note)
+        self._digests = {}    # digest string -> ("sha256:<hex>" or None, algorithm note)
         self._paths = {}      # path string -> normalized path or ""
         self._hexes = {}      # subject/image digest string -> hex or ""
+        self._by_strings = {}  # (subject, image) strings as events spell them -> pools
         self._hot = {}
         self._cold = {}
-        self.rejected = 0
+        self._rejected = 0
+        self._malformed = set()
 
     # --- building -------------------------------------------------------------
 
@@ -102,6 +169,12 @@ class SbomIndex(object):
         return cls.from_tables(tables)
 
     @property
+    def rejected(self):
+        """Index rows refused as malformed so far (a digest that is not SHA-256, ...)."""
+        return self._rejected + len(self._malformed) + sum(
+            getattr(t, "rejected", 0) for t in (self._subjects_table, self._libraries_table))
+
+    @property
     def eager_reasons(self):
         return [t.eager_reason for t in (self._subjects_table, self._libraries_table)
                 if getattr(t, "eager_reason", "")]
@@ -114,7 +187,7 @@ class SbomIndex(object):
             for row in (table.rows("sha256:" + hexdigest) if table is not None else ()):
                 _, _, evidence, sbom_id, ref, _, platforms = row
                 if evidence not in _EVIDENCE:
-                    self.rejected += 1
+                    self._rejected += 1
                     continue
                 children = []
                 for label in platforms.split():
@@ -122,7 +195,7 @@ class SbomIndex(object):
                     if child:
                         children.append(child)
                     else:
-                        self.rejected += 1
+                        self._rejected += 1
                 found.append((evidence, sbom_id, ref, tuple(children)))
             self._subjects[hexdigest] = found
         return found
@@ -130,8 +203,12 @@ class SbomIndex(object):
     def _library_list(self, sbom_id):
         found = self._libraries.get(sbom_id)
         if found is None:
-            found = self._libraries[sbom_id] = _Libraries()
             table = self._libraries_table
+            span = table.span(sbom_id) if sbom_id and hasattr(table, "span") else None
+            if span is not None:
+                found = self._libraries[sbom_id] = _MappedLibraries(*(span + (self._malformed,)))
+                return found
+            found = self._libraries[sbom_id] = _Libraries()
             digests, paths, packages = found.digests, found.paths, found.packages
             for row in (table.rows(sbom_id) if sbom_id and table is not None else ()):
                 path, digest = row[1], row[2]
@@ -139,14 +216,14 @@ class SbomIndex(object):
                 if digest:
                     raw = _table_digest(digest)
                     if raw is None:
-                        self.rejected += 1  # a digest that is not a SHA-256: the row is refused
+                        self._rejected += 1  # a digest that is not a SHA-256: the row is refused
                         continue
-                    digests.add(raw)
+                    digests.add(raw)  # "sha256:<hex>", lower case
                 if path:
                     if not _looks_normal(path):
                         path = normalize_path(path)
                         if not path:
-                            self.rejected += 1 if raw is None else 0
+                            self._rejected += 1 if raw is None else 0
                             continue
                     paths[path] = paths.get(path, False) or raw is not None
                 elif row[3] and raw is None:
@@ -178,20 +255,15 @@ class SbomIndex(object):
     # --- normalization, once per distinct string --------------------------------
 
     def _digest(self, value):
+        """(``sha256:<lower hex>`` or None, what the value is when it is not a SHA-256)."""
         found = self._digests.get(value)
         if found is None:
-            raw = None
-            if len(value) == 71 and value.startswith("sha256:"):  # the canonical spelling
-                try:
-                    raw = bytes.fromhex(value[7:])
-                except ValueError:
-                    raw = None
-                if raw is not None and len(raw) != 32:
-                    raw = None
-            if raw is None:
+            if len(value) == 71 and value.startswith("sha256:") and _SUBJECT_LABEL.match(value):
+                label = value  # the canonical spelling: no work
+            else:
                 hexdigest = normalize_digest(value)
-                raw = bytes.fromhex(hexdigest) if hexdigest else None
-            found = (raw, "" if raw is not None else (digest_algorithm(value) or "malformed"))
+                label = "sha256:" + hexdigest if hexdigest else None
+            found = (label, "" if label is not None else (digest_algorithm(value) or "malformed"))
             if len(self._digests) > CACHE_SIZE:
                 self._digests.clear()
             self._digests[value] = found
@@ -258,7 +330,12 @@ class SbomIndex(object):
         return min(results, key=lambda r: _RANK[r[0]])
 
     def _decide(self, subject_digest, image_digest, path, digest):
-        pools = self._pool_list(self._hex(subject_digest), self._hex(image_digest))
+        pools = self._by_strings.get((subject_digest, image_digest))
+        if pools is None:
+            pools = self._pool_list(self._hex(subject_digest), self._hex(image_digest))
+            if len(self._by_strings) > CACHE_SIZE:
+                self._by_strings.clear()
+            self._by_strings[(subject_digest, image_digest)] = pools
         if path in VDSO_NAMES:
             if not any(p[2] for p in pools):
                 return NO_SBOM
@@ -282,15 +359,18 @@ class SbomIndex(object):
 
 
 def _table_digest(value):
-    """32 bytes of a table's ``sha256:<hex>`` (the builder's spelling), else any canonical form, else None."""
-    if len(value) == 71 and value.startswith("sha256:"):
-        try:
-            raw = bytes.fromhex(value[7:])
-        except ValueError:
-            return None
-        return raw if len(raw) == 32 and " " not in value else None
+    """A table's digest as ``sha256:<lower hex>``, or None when it is not a SHA-256."""
+    if len(value) == 71 and value.startswith("sha256:") and _SUBJECT_LABEL.match(value):
+        return value
     hexdigest = normalize_digest(value)
-    return bytes.fromhex(hexdigest) if hexdigest else None
+    return "sha256:" + hexdigest if hexdigest else None
+
+
+def _csv_field(value):
+    """How the builder writes a value in a table line (claw_ta.sbom.index)."""
+    if "," in value or '"' in value:
+        return '"' + value.replace('"', '""') + '"'
+    return value
 
 
 def _looks_normal(path):
@@ -324,14 +404,14 @@ def _verdict(pool, path, npath, raw, note):
         return NO_SBOM
     if raw is not None:
         for _, libraries, ref in pool:
-            if raw in libraries.digests:
+            if libraries.has_digest(raw):
                 return ("listed", "digest", ref, "content digest listed")
     why_no_digest = "the event has no SHA-256 digest" if not note else \
         "the event's digest is not a canonical SHA-256 (%s)" % note
     if npath:
         listed_ref = None
         for _, libraries, ref in pool:
-            has_sha256 = libraries.paths.get(npath)
+            has_sha256 = libraries.path_sha256(npath)
             if has_sha256:
                 if raw is not None:
                     return ("unlisted", "path", ref, "path listed with another SHA-256: swapped library")

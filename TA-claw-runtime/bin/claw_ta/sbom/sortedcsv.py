@@ -2,9 +2,11 @@
 
 ``claw-ta sbom-index`` and ``| clawsbomindex`` write the SBOM tables sorted
 by their key (first column), one record per line. Opening one maps the file
-(``mmap``) and reads nothing else: :meth:`SortedTable.rows` finds a key's
-lines by binary search over byte offsets, so start-up and memory do not grow
-with the number of rows, only with the keys a search asks for.
+(``mmap``) and reads only a sample of its keys (a sparse index: the key at
+every 1/SAMPLES of the file); :meth:`SortedTable.rows` finds a key's lines by
+bisecting the sample, then one ``find`` in the stretch between two samples, so
+start-up and memory do not grow with the number of rows, only with the keys a
+search asks for.
 
 A file that does not have that shape (hand-edited out of order, the key not
 first, a quoted key that is not a plain token) is detected by a sampled
@@ -13,11 +15,12 @@ reason is kept in :attr:`SortedTable.eager_reason` for a warning.
 """
 import csv
 import io
+import bisect
 import mmap
 import os
 import re
 
-SAMPLES = 512  # lines checked for order at open (plus the first and the last)
+SAMPLES = 4096  # keys sampled at open: the order check and the sparse index (plus first and last)
 
 
 def read_header(path):
@@ -50,7 +53,7 @@ class SortedTable(object):
         self._map = None
         self._rows = None
         self.eager_reason = ""
-        self.lines = 0
+        self.rejected = 0  # rows of a table read whole whose key is not well-formed
         if not header:
             self._rows = {}
             return
@@ -84,37 +87,45 @@ class SortedTable(object):
         return max(self._start, self._map.rfind(b"\n", 0, offset) + 1)
 
     def _looks_sorted(self):
+        """Sample the keys (kept as the sparse index); False if they are out of order or malformed."""
         size = len(self._map)
+        count = max(2, min(SAMPLES, (size - self._start) // 256))
         offsets = sorted(set([self._start, self._line_start(size - 1)] + [
-            self._line_start(self._start + (size - self._start) * i // SAMPLES) for i in range(SAMPLES)]))
-        previous = b""
+            self._line_start(self._start + (size - self._start) * i // count) for i in range(count)]))
+        keys = []
         for offset in offsets:
             key, _ = self._key_at(offset)
-            if key < previous or not self._key.match(key):
+            if keys and key < keys[-1] or not self._key.match(key) or self._map[offset:offset + 1] == b'"':
                 return False
-            previous = key
+            keys.append(key)
+        self._sample_keys, self._sample_offsets = keys, offsets
         return True
 
+    def span(self, key):
+        """(mmap, start, end) of ``key``'s lines (bytes), or None when the table is held in memory."""
+        if self._map is None:
+            return None
+        start, end = self._span(key.encode("utf-8"))
+        return self._map, start, end
+
+    def _span(self, key):
+        """(start, end) of ``key``'s lines; start == end when there are none."""
+        data, keys, offsets = self._map, self._sample_keys, self._sample_offsets
+        i = bisect.bisect_left(keys, key)
+        j = bisect.bisect_right(keys, key, i)
+        lo = offsets[i - 1] if i > 0 else self._start
+        hi = offsets[j] if j < len(offsets) else len(data)
+        pattern = b"\n" + key + b","
+        first = data.find(pattern, lo - 1, hi)
+        if first < 0:
+            return 0, 0
+        last = data.rfind(pattern, first, hi) + 1
+        end = data.find(b"\n", last, len(data))
+        return first + 1, (end + 1 if end >= 0 else len(data))
+
     def _lines_of(self, key):
-        data = self._map
-        lo, hi = self._start, len(data)
-        while lo < hi:
-            start = self._line_start((lo + hi) // 2)
-            if start < lo:
-                start = lo
-            field, end = self._key_at(start)
-            if field < key:
-                lo = end
-            else:
-                hi = start
-        lines = []
-        while lo < len(data):
-            field, end = self._key_at(lo)
-            if field != key:
-                break
-            lines.append(data[lo:end])
-            lo = end
-        return lines
+        start, end = self._span(key)
+        return [self._map[start:end]] if end > start else []
 
     # --- the fallback: everything in memory ------------------------------------
 
@@ -126,7 +137,11 @@ class SortedTable(object):
         at, width = self._at, self._width
         for row in csv.reader(io.StringIO(text, newline="")):
             if len(row) >= width:
-                rows.setdefault(row[at[0]].strip(), []).append([row[i] for i in at])
+                key = row[at[0]].strip()
+                if not self._key.match(key.encode("utf-8")):
+                    self.rejected += 1
+                    continue
+                rows.setdefault(key, []).append([row[i] for i in at])
 
     # --- lookups ----------------------------------------------------------------
 
