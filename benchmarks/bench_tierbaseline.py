@@ -1,25 +1,28 @@
-"""Benchmark of | clawtierbaseline: 7 days of attestations, 5,000 digests, 2,000 hosts.
+"""Benchmark of | clawtierbaseline at fleet scale: train and detect vs the pass-through.
 
-Prints, measured in the same run:
-1. the Python pre-aggregation (the replay's twin of `stats`) over N events,
-   each size in its own process: events/s and peak RSS, to show memory grows
-   with distinct (digest, host) pairs, not with events;
-2. the command over the aggregated rows through the real protocol
-   (tests/scp_driver.py), train and detect, against the splunklib pass-through
-   command (tests/support/passthrough.py) over the same rows: rows/s and ratio;
-3. the size of the baseline lookup for that fleet (target: < 50 MB).
+Feeds N aggregated rows (what the `claw_tier_aggregate` stats emits: one row
+per image digest and host, with tier and namespace labels) through the real
+protocol (tests/scp_driver.py: splunkd's CSV dialect, 50,000-row chunks,
+header-only final chunk) to, measured in the same run:
 
-    .venv/bin/python benchmarks/bench_tierbaseline.py            # 1M and 2M events (~2 min)
-    .venv/bin/python benchmarks/bench_tierbaseline.py --full     # 1M and 10M events
+- the splunklib pass-through command (tests/support/passthrough.py), the limit
+  a Python command is compared against;
+- `clawtierbaseline mode=train` with no baseline yet, then `mode=detect`
+  against the baseline that train produced (every pair is scored).
+
+For each N it prints seconds, the ratio to the pass-through's time (target:
+at most 1.5 at 1M rows), the per-row cost with the start-up (a run with no
+rows) taken out (target: linear, within 20% from 10k to 1M), and the
+command's peak RSS (target: under 500 MB at 1M rows).
+
+    python benchmarks/bench_tierbaseline.py                       # 10k, 100k, 1M rows, Python 3.9 and 3.13
+    python benchmarks/bench_tierbaseline.py --rows 10000 100000   # quicker
+    python benchmarks/bench_tierbaseline.py --python /path/to/python3.9
 """
 import argparse
-import json
 import os
-import resource
-import subprocess
 import sys
 import tempfile
-import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
@@ -29,92 +32,85 @@ sys.path.insert(0, HERE)
 
 from claw_ta import tiers  # noqa: E402
 from tests import paths, scp_driver  # noqa: E402
-from tier_fleet import Fleet, app_copy  # noqa: E402
+from tier_fleet import NAMESPACES, Fleet, app_copy  # noqa: E402
 
 PASSTHROUGH = os.path.join(REPO, "tests", "support", "passthrough.py")
+NOW = "now=%d" % (1794528000 + 7 * 86400)
 
 
-def rss_mb():
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
-
-
-def child_aggregate(n, digests, hosts):
-    fleet = Fleet(digests, hosts)
-    before = rss_mb()
-    start = time.perf_counter()
-    agg = tiers.Aggregator().add_all(fleet.events(n))
-    seconds = time.perf_counter() - start
-    print(json.dumps({"events": n, "pairs": len(agg.pairs), "seconds": seconds,
-                      "rss_before_mb": before, "peak_rss_mb": rss_mb()}))
-
-
-def aggregate_in_child(n, args):
-    out = subprocess.run([sys.executable, __file__, "--child", str(n), "--digests", str(args.digests),
-                          "--hosts", str(args.hosts)], check=True, stdout=subprocess.PIPE)
-    return json.loads(out.stdout.decode().strip().splitlines()[-1])
-
-
-def chunks_of(rows, size=50000):
-    return [scp_driver.records_to_csv(rows[i:i + size]) for i in range(0, len(rows), size)] + [b""]
+def bodies_of(rows, size=50000):
+    bodies = [scp_driver.records_to_csv(rows[i:i + size]) for i in range(0, len(rows), size)]
+    return bodies + [scp_driver.header_line(list(rows[0])).encode()]  # the header-only final chunk
 
 
 def timed(script, args, bodies, python, repeat):
-    best, result = None, None
+    """(best seconds, peak RSS MB, last result) over ``repeat`` runs."""
+    best, peak, result = None, 0.0, None
     for _ in range(repeat):
         result = scp_driver.run(script, args, bodies=bodies, python=python)
-        if result.returncode != 0:
-            raise SystemExit("%s failed: %s" % (os.path.basename(script), result.stderr[-2000:]))
+        if result.returncode != 0 or result.errors():
+            raise SystemExit("%s failed: %s %s" % (os.path.basename(script), result.errors(),
+                                                   result.stderr[-2000:]))
         best = result.seconds if best is None else min(best, result.seconds)
-    return best, result
+        peak = max(peak, result.peak_rss_mb or 0.0)
+    return best, peak, result
+
+
+def measure(python, n, repeat, app):
+    rows = list(Fleet.for_rows(n).stats_rows(n))
+    bodies, empty = bodies_of(rows), [scp_driver.header_line(list(rows[0])).encode()]
+    script = os.path.join(app, "bin", "clawtierbaseline.py")
+    lookup = os.path.join(app, "lookups", tiers.BASELINE_LOOKUP)
+    trust = "trusted_namespaces=" + NAMESPACES
+    if os.path.exists(lookup):
+        os.remove(lookup)
+    out = {"pass": timed(PASSTHROUGH, [], bodies, python, repeat),
+           "pass0": timed(PASSTHROUGH, [], empty, python, repeat),
+           "train": timed(script, ["mode=train", NOW, trust], bodies, python, repeat),
+           "train0": timed(script, ["mode=train", NOW, trust], empty, python, repeat)}
+    tiers.write_baseline_csv(lookup, out["train"][2].records)
+    out["detect"] = timed(script, ["mode=detect", trust], bodies, python, repeat)
+    out["detect0"] = timed(script, ["mode=detect", trust], empty, python, repeat)
+    detected = out["detect"][2].records
+    anomalies = sum(1 for r in detected if r.get("is_anomaly") == "1")
+    if len(detected) != n or anomalies:
+        raise SystemExit("detect: %d rows, %d anomalies (expected %d rows, 0 anomalies)"
+                         % (len(detected), anomalies, n))
+    out["lookup_mb"] = os.path.getsize(lookup) / 1048576.0
+    return out
+
+
+def report(python, sizes, repeat):
+    print("\n== %s" % python)
+    print("%9s %-8s %9s %10s %12s %10s" % ("rows", "command", "seconds", "vs pass", "us/row*", "peak MB"))
+    per_row = {"train": [], "detect": [], "pass": []}
+    with tempfile.TemporaryDirectory() as tmp:
+        app = app_copy(tmp)
+        for n in sizes:
+            m = measure(python, n, repeat, app)
+            for name in ("pass", "train", "detect"):
+                secs, peak, _ = m[name]
+                us = (secs - m[name + "0"][0]) / n * 1e6
+                per_row[name].append(us)
+                print("%9d %-8s %9.2f %9.2fx %12.2f %10.1f" % (n, name, secs, secs / m["pass"][0], us, peak))
+            print("%9s baseline lookup %.1f MB" % ("", m["lookup_mb"]))
+    print("* per-row cost with the start-up (a run with no rows) taken out")
+    for name in ("train", "detect"):
+        costs = per_row[name]
+        print("%-6s per-row cost, largest / smallest over the sizes: %.2f (target <= 1.20)"
+              % (name, max(costs) / min(costs)))
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--full", action="store_true", help="the 10M-event case (1M and 10M)")
-    parser.add_argument("--sizes", type=int, nargs="*", help="event counts to aggregate")
-    parser.add_argument("--digests", type=int, default=5000)
-    parser.add_argument("--hosts", type=int, default=2000)
-    parser.add_argument("--python", help="interpreter for the commands (default: Splunk's 3.13, else this one)")
-    parser.add_argument("--repeat", type=int, default=2, help="protocol runs per command (best is kept)")
-    parser.add_argument("--child", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--rows", type=int, nargs="*", default=[10000, 100000, 1000000])
+    parser.add_argument("--python", action="append",
+                        help="interpreter(s) for the commands (default: Splunk's 3.9 and 3.13)")
+    parser.add_argument("--repeat", type=int, default=2, help="runs per measurement (best time is kept)")
     args = parser.parse_args()
-    if args.child:
-        return child_aggregate(args.child, args.digests, args.hosts)
-    sizes = args.sizes or ([1000000, 10000000] if args.full else [1000000, 2000000])
-    python = args.python or paths.splunk_pythons().get("3.13") or sys.executable
-    fleet = Fleet(args.digests, args.hosts)
-    print("fleet: %d digests, %d hosts, %d (digest, host) pairs; 7 days; commands run with %s"
-          % (args.digests, args.hosts, len(fleet.pairs), python))
-
-    print("\n1. Python pre-aggregation (replay twin of stats), one process per size")
-    print("%12s %10s %12s %14s %14s" % ("events", "pairs", "events/s", "RSS before MB", "peak RSS MB"))
-    for n in sizes:
-        r = aggregate_in_child(n, args)
-        print("%12d %10d %12.0f %14.1f %14.1f" % (r["events"], r["pairs"], r["events"] / r["seconds"],
-                                                  r["rss_before_mb"], r["peak_rss_mb"]))
-
-    rows = tiers.aggregate_events(fleet.events(sizes[0]))
-    bodies = chunks_of(rows)
-    with tempfile.TemporaryDirectory() as tmp:
-        app = app_copy(tmp)
-        script = os.path.join(app, "bin", "clawtierbaseline.py")
-        now = "now=%d" % (1794528000 + 7 * 86400)
-        base_s, _ = timed(PASSTHROUGH, [], bodies, python, args.repeat)
-        train_s, trained = timed(script, ["mode=train", now], bodies, python, args.repeat)
-        lookup = os.path.join(app, "lookups", "claw_tier_baseline.csv")
-        tiers.write_baseline_csv(lookup, trained.records)
-        size_mb = os.path.getsize(lookup) / 1048576.0
-        detect_s, detected = timed(script, ["mode=detect"], bodies, python, args.repeat)
-    print("\n2. Through the protocol, %d aggregated rows (the stats output of %d events), best of %d"
-          % (len(rows), sizes[0], args.repeat))
-    print("%-28s %9s %12s %22s" % ("command", "seconds", "rows/s", "time vs pass-through"))
-    for name, secs in (("pass-through (splunklib)", base_s), ("clawtierbaseline mode=train", train_s),
-                       ("clawtierbaseline mode=detect", detect_s)):
-        print("%-28s %9.2f %12.0f %21.2fx" % (name, secs, len(rows) / secs, secs / base_s))
-    anomalies = sum(1 for r in detected.records if r.get("is_anomaly") == "1")
-    print("train output: %d baseline rows; detect output: %d rows, %d anomalies (the same data: expect 0)"
-          % (len(trained.records), len(detected.records), anomalies))
-    print("\n3. Baseline lookup for this fleet: %.1f MB (target < 50 MB)" % size_mb)
+    pythons = args.python or list(paths.splunk_pythons().values()) or [sys.executable]
+    for python in pythons:
+        report(python, sorted(args.rows), args.repeat)
 
 
 if __name__ == "__main__":

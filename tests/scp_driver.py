@@ -201,12 +201,33 @@ class Result(object):
 
     def __init__(self):
         self.getinfo = None
-        self.chunks = []  # (metadata, records) per execute response
-        self.chunked_idx = []  # per response: the _chunked_idx values returned (taken out of the records)
+        self.replies = []  # (metadata, body bytes) per execute response, decoded on first use
         self.sent = []  # metadata of every execute chunk sent
+        self._decoded = None
         self.stderr = ""
         self.returncode = None
         self.seconds = 0.0
+        self.peak_rss_mb = None  # the command's peak resident memory
+
+    def _decode(self):
+        if self._decoded is None or len(self._decoded[0]) != len(self.replies):
+            chunks, idx = [], []
+            for meta, body in self.replies:
+                records = csv_to_records(body)
+                idx.append(_take_chunked_idx(records))
+                chunks.append((meta, records))
+            self._decoded = chunks, idx
+        return self._decoded
+
+    @property
+    def chunks(self):
+        """(metadata, records) per execute response."""
+        return self._decode()[0]
+
+    @property
+    def chunked_idx(self):
+        """Per response: the _chunked_idx values returned (taken out of the records)."""
+        return self._decode()[1]
 
     @property
     def records(self):
@@ -216,7 +237,7 @@ class Result(object):
     def messages(self):
         """(level, text) from every response's inspector messages."""
         found = []
-        metas = [self.getinfo] + [m for m, _ in self.chunks]
+        metas = [self.getinfo] + [m for m, _ in self.replies]
         for meta in metas:
             for level, text in ((meta or {}).get("inspector") or {}).get("messages", []):
                 found.append((level, text))
@@ -271,6 +292,22 @@ class _Process(object):
         self.err_file = tempfile.TemporaryFile()
         self.thread = threading.Thread(target=self._drain, daemon=True)
         self.thread.start()
+        self.peak_kb = None
+        threading.Thread(target=self._watch_memory, daemon=True).start()
+
+    def _watch_memory(self):
+        # VmHWM (peak RSS since exec); wait4's ru_maxrss would also count the
+        # driver's own pages shared with the child before exec.
+        path = "/proc/%d/status" % self.proc.pid
+        while self.proc.returncode is None:
+            try:
+                with open(path) as handle:
+                    for line in handle:
+                        if line.startswith("VmHWM:"):
+                            self.peak_kb = int(line.split()[1])
+            except (OSError, ValueError, IndexError):
+                return
+            time.sleep(0.01)
 
     def _drain(self):
         for block in iter(lambda: self.proc.stderr.read(65536), b""):
@@ -286,21 +323,33 @@ class _Process(object):
             return False
 
     def finish(self, timeout):
+        """(returncode, stderr, peak RSS in MB) once the command exited (killed after ``timeout``)."""
         try:
             self.proc.stdin.close()
         except (BrokenPipeError, OSError):
             pass
+        peak = None
+        deadline = time.monotonic() + timeout
         try:
-            self.proc.wait(timeout=timeout)
+            while True:
+                pid, status, usage = os.wait4(self.proc.pid, os.WNOHANG)
+                if pid:
+                    self.proc.returncode = (-os.WTERMSIG(status) if os.WIFSIGNALED(status)
+                                            else os.WEXITSTATUS(status))
+                    peak = (self.peak_kb or usage.ru_maxrss) / 1024.0  # kB on Linux
+                    break
+                if time.monotonic() > deadline:
+                    raise subprocess.TimeoutExpired(self.proc.args, timeout)
+                time.sleep(0.005)
         finally:
-            if self.proc.poll() is None:
+            if self.proc.returncode is None:
                 self.proc.kill()
                 self.proc.wait()
             self.thread.join(timeout=5)
             self.err_file.seek(0)
             stderr = self.err_file.read().decode("utf-8", "replace")
             self.err_file.close()
-        return self.proc.returncode, stderr
+        return self.proc.returncode, stderr, peak
 
 
 def _take_chunked_idx(records):
@@ -352,7 +401,7 @@ def run(script, args=(), chunks=(), python=None, env=None, fieldnames=None,
                 chunked_idx = reply[0].get("type") in ("streaming", "stateful")
             problem = _execute(proc, result, chunks, bodies, fieldnames, chunked_idx, preview_chunks)
     finally:
-        result.returncode, result.stderr = proc.finish(timeout)
+        result.returncode, result.stderr, result.peak_rss_mb = proc.finish(timeout)
         result.seconds = time.perf_counter() - start
         if own_dir:
             shutil.rmtree(own_dir, ignore_errors=True)
@@ -386,9 +435,7 @@ def _execute(proc, result, chunks, bodies, fieldnames, chunked_idx, preview_chun
         reply = read_chunk(proc.proc.stdout)
         if reply is None:
             return "no reply to execute chunk %d" % i
-        records = csv_to_records(reply[1])
-        result.chunked_idx.append(_take_chunked_idx(records))
-        result.chunks.append((reply[0], records))
+        result.replies.append(reply)
         if reply[0].get("finished") and i < count - 1:
             return None  # the command said it is done: splunkd sends nothing more
     return None

@@ -143,3 +143,48 @@ def test_namespaces_are_carried_for_the_alerts_environment_lookup():
     assert len(capped) == 50 and capped[:2] == ["ns-000", "ns-001"]  # bounded per pair
     result = tiers.detect_from_events(events[:3], [])
     assert result[0]["namespace"] == ["payments", "payments-canary"]
+
+
+# --- The command's record path (claw_ta.tiers.stream) -----------------------------------
+
+def test_the_fast_csv_path_aggregates_what_the_dict_path_does():
+    from claw_ta.tiers import stream
+    from tests import scp_driver
+    rows = aggregate_events(random_events(2000, seed=9))
+    rows += [{"image_digest": D1, "host": "multi", "count": 3, "first_time": T0, "last_time": T0 + 1, "hours": 1,
+              "tier": ["a", "b$"], "namespace": ["x", "y"]},
+             {"image_digest": ["sha256:m1", "sha256:m2"], "host": "mv-digest", "count": 1, "first_time": T0,
+              "last_time": T0, "hours": 1},                                                  # the slow path
+             {"image_digest": D1, "host": "bad", "count": "nan", "first_time": T0, "last_time": T0, "hours": 1},
+             {"image_digest": D1, "host": "bad", "count": 2, "first_time": T0 + 9, "last_time": T0, "hours": 1},
+             {"image_digest": "sha256:" + "f" * 300, "host": "big", "count": 1, "first_time": T0, "last_time": T0,
+              "hours": ""}]
+    fast = Aggregator()
+    stream.ingest(scp_driver.records_to_csv(rows).decode(), fast)
+    slow = Aggregator().add_all(scp_driver.csv_to_records(scp_driver.records_to_csv(rows)))
+    assert fast.rows() == slow.rows() and fast.report == slow.report == {"malformed": 2, "oversized_field": 1}
+    multi = [r for r in fast.rows() if r["host"] == "multi"][0]
+    assert multi["tier"] == ["a", "b$"] and multi["namespace"] == ["x", "y"]
+    # the same rows as raw events (no count column) take the dict path
+    events = random_events(300, seed=3)
+    raw = Aggregator()
+    stream.ingest(scp_driver.records_to_csv(events).decode(), raw)
+    assert raw.rows() == aggregate_events(scp_driver.csv_to_records(scp_driver.records_to_csv(events)))
+
+
+def test_output_spills_to_the_system_temp_folder_when_the_dispatch_folder_is_missing(tmp_path, monkeypatch):
+    import csv
+    import io
+    import tempfile
+    from claw_ta.tiers import stream
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "no-such-dispatch-folder"))
+    monkeypatch.setattr(stream.CsvOut, "MEMORY_LIMIT", 1000)
+    out = stream.CsvOut(["a", "b"], multi=("b",))
+    for i in range(500):
+        out.write([i, ["x", "y,$"] if i % 2 else ["only"]])
+    length, body = out.body()
+    data = body.read()
+    assert len(data) == length and body.name is not None  # a real file, not the missing folder
+    rows = list(csv.reader(io.StringIO(data.decode(), newline="")))
+    assert rows[0] == ["a", "b", "__mv_a", "__mv_b"] and len(rows) == 501
+    assert rows[1] == ["0", "only", "", ""] and rows[2] == ["1", "x\ny,$", "", "$x$;$y,$$$"]

@@ -213,3 +213,23 @@ def test_a_missing_or_damaged_baseline_is_an_empty_one_with_a_warning(app, splun
     rows = {r["image_digest"]: r for r in again.records}
     assert set(rows) == {WEB, API, "sha256:" + "9" * 64, "sha256:" + "c" * 64}  # c: the window's rollout
     assert "evil" not in rows[WEB]["hosts"] and "be-9" not in rows[API]["hosts"]  # the first row is kept
+
+
+@pytest.mark.parametrize("lookup", ["claw_host_tiers.csv", "claw_tier_baseline.csv"])
+def test_a_lookup_that_cannot_be_read_is_an_error_splunkd_shows(app, splunk_python, lookup):
+    """Every failure reaches splunkd as an inspector ERROR (the driver fails a silent death)."""
+    (app / "lookups" / lookup).mkdir()  # a folder where the file should be
+    result = run(app, ["mode=detect"], tiers.aggregate_events(window()), splunk_python)
+    scp_driver.assert_error_reported(result, "cannot read a lookup", lookup)
+    assert result.returncode == 1 and result.records == []
+
+
+def test_an_unexpected_failure_mid_chunk_reaches_splunkd(app, splunk_python):
+    """A failure while a chunk is processed is answered with an ERROR, not a dead pipe."""
+    script = app / "bin" / "clawtierbaseline.py"
+    text = script.read_text(encoding="utf-8").replace(
+        "stream.ingest(body, self._aggregator)", "stream.ingest(body, self._aggregator); 1 / 0", 1)
+    assert "1 / 0" in text
+    script.write_text(text, encoding="utf-8")
+    result = run(app, ["mode=detect"], tiers.aggregate_events(window()), splunk_python)
+    scp_driver.assert_error_reported(result, "ZeroDivisionError")

@@ -26,7 +26,10 @@ Example:
     `claw_runtime_index` earliest=-1h@h latest=@h | `claw_tier_baseline_detect`
     | where is_anomaly=1
 """
+import csv
+import json
 import os
+import shutil
 import sys
 import time
 
@@ -35,6 +38,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from splunklib.searchcommands import Configuration, Option, ReportingCommand, dispatch, validators  # noqa: E402
 
 from claw_ta import tiers  # noqa: E402
+from claw_ta.tiers import stream  # noqa: E402
 
 
 @Configuration(requires_preop=False, run_in_preview=False)
@@ -81,40 +85,99 @@ class ClawTierBaselineCommand(ReportingCommand):
         self._aggregator = tiers.Aggregator(self._params["tier_field"])
 
     def reduce(self, records):
-        # splunklib calls reduce() once per chunk: accumulate, emit only at the end.
+        # The SCP v1 path (and the reference semantics of _execute_v2): called
+        # once per chunk, accumulates, emits only at the end.
         add = self._aggregator.add_record
         for record in records:
             add(record)
         if not self._finished:
             return
-        report = dict(self._aggregator.report)
-        host_tiers = tiers.load_host_tiers(self._host_tiers_path, report)
-        baseline = tiers.read_baseline_csv(self._baseline_path, report)
+        fields, rows = self._results()
+        rows = [dict(zip(fields, values)) for values in rows]
+        self._report_skipped()
+        for row in rows:
+            yield row
+
+    def _execute_v2(self, ifile, process):
+        # SCP v2 record path (claw_ta.tiers.stream): each chunk's CSV goes into the
+        # aggregation without per-record dicts; the final chunk's reply is written
+        # as CSV (spilled to a file when large). writer.is_flushed is reset per
+        # chunk so that a failure anywhere reaches splunkd as an inspector ERROR
+        # (splunklib's finish() sends it when the chunk was not answered).
+        istream = self._as_binary_stream(ifile)
+        writer = self._record_writer
+        while True:
+            chunk = self._read_chunk(istream)
+            if not chunk:
+                return
+            metadata, body = chunk
+            action = getattr(metadata, "action", None)
+            if action != "execute":
+                raise RuntimeError("Expected execute action, not %s" % action)
+            self._finished = getattr(metadata, "finished", False)
+            writer.is_flushed = False
+            self._metadata.update(metadata)
+            stream.ingest(body, self._aggregator)
+            out = None
+            if self._finished:
+                fields, rows = self._results()
+                out = stream.CsvOut(fields, tiers.MULTIVALUE_FIELDS)
+                for values in rows:
+                    out.write(values)
+                self._report_skipped()
+            self._send(out)
+
+    def _send(self, out):
+        writer = self._record_writer
+        reply = {"finished": bool(self._finished)}
+        if writer._inspector:
+            reply["inspector"] = dict(writer._inspector)
+        meta = json.dumps(reply, separators=(",", ":")).encode("utf-8")
+        length, body = out.body() if out is not None else (0, None)
+        ofile = writer.ofile
+        ofile.write(b"chunked 1.0,%d,%d\n" % (len(meta), length))
+        ofile.write(meta)
+        if body is not None:
+            shutil.copyfileobj(body, ofile, 1 << 20)
+            body.close()
+        ofile.flush()
+        writer._inspector.clear()
+        writer._chunk_count += 1
+        writer.is_flushed = True
+
+    def _results(self):
+        """(field names, iterator of value lists) for the whole input; warnings in self._report."""
+        self._report = report = dict(self._aggregator.report)
+        try:
+            host_tiers = tiers.load_host_tiers(self._host_tiers_path, report)
+            rows = tiers.read_baseline_csv(self._baseline_path, report)
+        except (OSError, csv.Error, UnicodeError) as error:
+            self.write_error("clawtierbaseline: cannot read a lookup in the app's lookups folder: %s" % error)
+            sys.exit(1)
         if not os.path.exists(self._baseline_path):
             self.write_warning(tiers.missing_baseline_message(self._baseline_path, self.mode))
+        p = self._params
         if self.mode == "train":
             now = self.now
             if now is None:
                 latest = float(getattr(self.metadata.searchinfo, "latest_time", 0) or 0)
                 now = latest if latest > 0 else time.time()
-            p = self._params
-            rows = tiers.train(self._aggregator.pairs, baseline if self.merge else None, host_tiers,
-                               now=now, half_life_days=p["half_life_days"],
-                               host_ttl_days=p["host_ttl_days"], max_hosts=p["max_hosts"], report=report,
-                               trusted_namespaces=p["trusted_namespaces"])
+            rows = tiers.iter_train(self._aggregator.pairs, rows if self.merge else None, host_tiers,
+                                    now=now, half_life_days=p["half_life_days"],
+                                    host_ttl_days=p["host_ttl_days"], max_hosts=p["max_hosts"], report=report,
+                                    trusted_namespaces=p["trusted_namespaces"])
             fields = tiers.BASELINE_FIELDS
-        else:
-            p = self._params
-            rows = tiers.detect(self._aggregator.pairs, baseline, host_tiers, min_count=p["min_count"],
-                                min_score=p["min_score"], unknown_tier_anomaly=p["unknown_tier_anomaly"],
-                                report=report, trusted_namespaces=p["trusted_namespaces"])
-            fields = tiers.DETECT_FIELDS
-        skipped = {k: v for k, v in sorted(report.items()) if v}
+            return fields, ([row.get(name) for name in fields] for row in rows)
+        return tiers.DETECT_FIELDS, tiers.iter_detect(
+            self._aggregator.pairs, rows, host_tiers, min_count=p["min_count"], min_score=p["min_score"],
+            unknown_tier_anomaly=p["unknown_tier_anomaly"], report=report,
+            trusted_namespaces=p["trusted_namespaces"])
+
+    def _report_skipped(self):
+        skipped = {k: v for k, v in sorted(self._report.items()) if v}
         if skipped:
             self.write_warning("clawtierbaseline: input not counted or ignored: %s"
                                % ", ".join("%s=%d" % kv for kv in skipped.items()))
-        for row in rows:
-            yield {name: row.get(name) for name in fields}
 
 
 dispatch(ClawTierBaselineCommand, sys.argv, sys.stdin, sys.stdout, __name__)

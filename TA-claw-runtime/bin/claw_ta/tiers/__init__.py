@@ -22,11 +22,11 @@ import re
 from claw_ta.tiers.aggregate import (  # noqa: F401
     COUNTED_EVENT_TYPES, Aggregator, aggregate_events, event_digest)
 from claw_ta.tiers.baseline import (  # noqa: F401
-    BASELINE_FIELDS, HOST_TIER_FIELDS, baseline_csv_text, load_host_tiers,
+    BASELINE_FIELDS, HOST_TIER_FIELDS, BaselineTable, baseline_csv_text, load_host_tiers,
     normalize_host_tiers, parse_baseline, read_baseline_csv, write_baseline_csv)
 from claw_ta.tiers.model import (  # noqa: F401
-    DETECT_FIELDS, IN_TIER, NEW_DIGEST, OUTSIDE_TIER, TIER_STATUSES, UNKNOWN_HOST_TIER,
-    TierResolver, detect, train)
+    DETECT_FIELDS, IN_TIER, MULTIVALUE_FIELDS, NEW_DIGEST, OUTSIDE_TIER, TIER_STATUSES, UNKNOWN_HOST_TIER,
+    TierResolver, detect, iter_detect, iter_train, train)
 
 BASELINE_LOOKUP = "claw_tier_baseline.csv"
 HOST_TIERS_LOOKUP = "claw_host_tiers.csv"

@@ -28,7 +28,8 @@ COUNTED_EVENT_TYPES = ("image_attestation", "binary_attestation")
 MAX_FIELD_CHARS = 256       # longer digests/hosts are rejected, longer tier labels ignored
 MAX_VALUES = 50             # distinct tier labels / namespaces kept per pair (values() of stats)
 MAX_MASK_HOURS = 24 * 400   # beyond this span (wild clocks) a pair's hours fall back to a set
-_MIN_TIME, _MAX_TIME = 0.0, 4102444800.0  # 1970 .. 2100: anything else is a bad time
+_MIN_TIME, _MAX_TIME = 0.0, 4102444800.0
+_INF = float("inf")  # 1970 .. 2100: anything else is a bad time
 
 # Report counter names (see Aggregator.report).
 MALFORMED = "malformed"          # parse_error, no host, bad time, bad aggregate row
@@ -63,12 +64,33 @@ def _labels(value):
     return out
 
 
+_INTERNED = {}  # frozensets of labels, shared by every pair that has the same ones
+
+
+def union(current, labels):
+    """``current`` (a frozenset or None) plus ``labels``, at most MAX_VALUES, as a shared frozenset."""
+    if current is not None and all(label in current for label in labels):
+        return current
+    merged = set(current or ())
+    for label in labels:
+        if len(merged) < MAX_VALUES or label in merged:
+            merged.add(label)
+    if not merged:
+        return current
+    frozen = frozenset(merged)
+    if len(_INTERNED) < 100000:
+        return _INTERNED.setdefault(frozen, frozen)
+    return _INTERNED.get(frozen, frozen)
+
+
 def _number(value):
-    value = _scalar(value)
-    if value is None:
-        raise ValueError("missing")
-    number = float(value)
-    if math.isnan(number) or math.isinf(number):
+    """A finite float from a field value (text, number or multivalue); ValueError otherwise."""
+    if type(value) is not str:
+        value = _scalar(value)
+        if value is None:
+            raise ValueError("missing")
+    number = float(value)  # ValueError for "" and junk
+    if number != number or number in (_INF, -_INF):
         raise ValueError("not finite")
     return number
 
@@ -100,8 +122,8 @@ class PairState(object):
         self.mask = 0           # bit i set: events in hour base + i
         self.hour_set = None    # replaces base/mask when the span is too wide
         self.extra_hours = 0    # distinct hours already counted by pre-aggregated rows
-        self.tiers = None       # set of pod tier labels, or None
-        self.namespaces = None  # set of Kubernetes namespaces, or None
+        self.tiers = None       # frozenset of pod tier labels (shared, see union), or None
+        self.namespaces = None  # frozenset of Kubernetes namespaces, or None
 
     def add_time(self, first, last):
         self.first = first if self.first is None else min(self.first, first)
@@ -139,18 +161,10 @@ class PairState(object):
         return hours
 
     def add_tiers(self, labels):
-        for label in labels:
-            if self.tiers is None:
-                self.tiers = set()
-            if len(self.tiers) < MAX_VALUES or label in self.tiers:
-                self.tiers.add(label)
+        self.tiers = union(self.tiers, labels)
 
     def add_namespaces(self, names):
-        for name in names:
-            if self.namespaces is None:
-                self.namespaces = set()
-            if len(self.namespaces) < MAX_VALUES or name in self.namespaces:
-                self.namespaces.add(name)
+        self.namespaces = union(self.namespaces, names)
 
     def merge(self, other):
         self.count += other.count
@@ -186,12 +200,13 @@ class PairState(object):
         if self.hour_set is not None:
             exact = len(self.hour_set)
         else:
-            exact = bin(self.mask).count("1")
+            exact = bin(self.mask).count("1") if self.mask else 0
         total = exact + self.extra_hours
         if self.first is not None and self.extra_hours:
             span = int(self.last // 3600) - int(self.first // 3600) + 1
-            total = min(total, span)
-        return max(1, total)
+            if span < total:
+                total = span
+        return total if total > 1 else 1
 
 
 class Aggregator(object):
@@ -201,9 +216,13 @@ class Aggregator(object):
         self.tier_field = tier_field
         self.pairs = {}
         self.report = {}
+        self._labels = {}  # field value -> (frozenset of kept labels or None, labels too long)
 
     def _count(self, name, n=1):
         self.report[name] = self.report.get(name, 0) + n
+
+    def count_malformed(self):
+        self._count(MALFORMED)
 
     def add_record(self, record):
         """Adds one raw event or one pre-aggregated row; never raises on bad input."""
@@ -231,16 +250,30 @@ class Aggregator(object):
             return None
         return digest, host
 
-    def _state(self, key, record):
+    def _label_set(self, value):
+        """(frozenset of the labels in a field value or None, how many were too long), cached."""
+        key = tuple(value) if isinstance(value, list) else value
+        hit = self._labels.get(key)
+        if hit is None:
+            labels = _labels(value)
+            kept = [label for label in labels if len(label) <= MAX_FIELD_CHARS]
+            hit = (union(None, kept), len(labels) - len(kept))
+            if len(self._labels) < 10000:
+                self._labels[key] = hit
+        return hit
+
+    def _state(self, key, tier_value, namespace_value):
         state = self.pairs.get(key)
         if state is None:
             state = self.pairs[key] = PairState()
-        labels = _labels(record.get(self.tier_field))
-        kept = [label for label in labels if len(label) <= MAX_FIELD_CHARS]
-        if len(kept) != len(labels):
-            self._count(TIER_IGNORED, len(labels) - len(kept))
-        state.add_tiers(kept)
-        state.add_namespaces(n for n in _labels(record.get("namespace")) if len(n) <= MAX_FIELD_CHARS)
+        tiers, ignored = self._label_set(tier_value)
+        if ignored:
+            self._count(TIER_IGNORED, ignored)
+        if tiers:
+            state.tiers = tiers if state.tiers is None else union(state.tiers, tiers)
+        names = self._label_set(namespace_value)[0]
+        if names:
+            state.namespaces = names if state.namespaces is None else union(state.namespaces, names)
         return state
 
     def _add_event(self, event):
@@ -264,24 +297,43 @@ class Aggregator(object):
         key = self._key(digest, _scalar(event.get("dest")) or _scalar(event.get("host")))
         if key is None:
             return
-        state = self._state(key, event)
+        state = self._state(key, event.get(self.tier_field), event.get("namespace"))
         state.count += 1
         state.add_time(when, when)
         state.add_hour(int(when // 3600))
 
     def _add_row(self, row):
-        count = int(_number(row.get("count")))
-        first = _number(row.get("first_time"))
-        last = _number(row.get("last_time"))
-        hours = int(_number(row.get("hours"))) if _scalar(row.get("hours")) else 1
-        if count < 1 or hours < 1 or first > last or not (_MIN_TIME <= first and last <= _MAX_TIME):
+        self.add_stats(_scalar(row.get("image_digest")), _scalar(row.get("host")), _scalar(row.get("count")),
+                       _scalar(row.get("first_time")), _scalar(row.get("last_time")), _scalar(row.get("hours")),
+                       row.get(self.tier_field), row.get("namespace"))
+
+    def add_stats(self, digest, host, count, first, last, hours, tier_value, namespace_value):
+        """One row of the claw_tier_aggregate stats; ValueError/TypeError/OverflowError if bad.
+
+        ``digest``, ``host``: stripped strings or None; ``count``, ``first``,
+        ``last``, ``hours``: text (``hours`` may be empty: 1); the label values
+        are a string (values joined by newlines), a list or None.
+        """
+        count, first, last = int(float(count)), float(first), float(last)  # nan/inf: Value/OverflowError
+        hours = int(float(hours)) if hours and hours.strip() else 1
+        if count < 1 or hours < 1 or not _MIN_TIME <= first <= last <= _MAX_TIME:
             raise ValueError("inconsistent aggregate row")
-        key = self._key(_scalar(row.get("image_digest")), _scalar(row.get("host")))
-        if key is None:
+        if digest is None or host is None:
+            raise ValueError("no image_digest or host")
+        if len(digest) > MAX_FIELD_CHARS or len(host) > MAX_FIELD_CHARS:
+            self._count(OVERSIZED)
             return
-        state = self._state(key, row)
+        key = (digest, host)
+        state = self.pairs.get(key)
+        if state is None and tier_value is None and namespace_value is None:
+            state = self.pairs[key] = PairState()
+        else:
+            state = self._state(key, tier_value, namespace_value)
         state.count += count
-        state.add_time(first, last)
+        if state.first is None:
+            state.first, state.last = first, last
+        else:
+            state.add_time(first, last)
         state.extra_hours += hours
 
     def merge(self, other):

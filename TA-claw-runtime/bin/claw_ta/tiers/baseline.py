@@ -17,6 +17,7 @@ Hosts are matched case-insensitively (hostnames are), and stored lowercased.
 import csv
 import io
 import os
+import re
 from urllib.parse import quote, unquote
 
 BASELINE_FIELDS = ("image_digest", "tiers", "host_count", "event_count", "rate_median",
@@ -32,15 +33,18 @@ def _dec(text):
     return unquote(text) if "%" in text else text
 
 
+_SAFE = re.compile(r"[-._~:@/+=A-Za-z0-9]*\Z")
+
+
 def _enc(text):
-    return quote(text, safe="-._~:@/+=")
+    return text if _SAFE.match(text) else quote(text, safe="-._~:@/+=")
 
 
 def fmt_number(value):
     """Compact text for a number: integers as such, others with 6 significant digits."""
     value = float(value)
-    if value == int(value) and abs(value) < 1e15:
-        return str(int(value))
+    if value.is_integer() and -1e15 < value < 1e15:
+        return "%d" % value
     return "%.6g" % value
 
 
@@ -48,7 +52,8 @@ class HostEntry(object):
     __slots__ = ("tiers", "count", "hours", "last_seen")
 
     def __init__(self, tiers, count, hours, last_seen):
-        self.tiers = tuple(sorted(set(tiers)))
+        # a tuple is taken as given (sorted, distinct: what resolve() and the parser make)
+        self.tiers = tiers if type(tiers) is tuple else tuple(sorted(set(tiers)))
         self.count = float(count)
         self.hours = float(hours)
         self.last_seen = float(last_seen)
@@ -105,21 +110,23 @@ class DigestBaseline(object):
         }
 
     @classmethod
-    def from_row(cls, row, report=None):
+    def from_row(cls, row, report=None, cache=None):
         """Parses one row (a dict of CSV text); raises ValueError on bad data.
 
         A bad host entry (wrong shape, a count, hours or time that is not a
-        finite number in range) is skipped and counted as ``bad_baseline_host``
-        in ``report``; a row left without any good host entry raises.
+        finite number in range, a repeated host) is skipped and counted as
+        ``bad_baseline_host`` in ``report``; a row left without any good host
+        entry raises. ``cache``: a dict shared between rows (host and tier texts).
         """
         digest = (row.get("image_digest") or "").strip()
         if not digest or len(digest) > 256:
             raise ValueError("no image_digest")
         hosts, bad = {}, 0
+        cache = {} if cache is None else cache
         for item in (row.get("hosts") or "").split(";"):
             if not item:
                 continue
-            entry = _host_entry(item)
+            entry = _host_entry(item, cache)
             if entry is None or entry[0] in hosts:
                 bad += 1
                 continue
@@ -143,22 +150,97 @@ def _finite(text, low=0.0, high=4102444800.0):
     return value
 
 
-def _host_entry(item):
+def _host_and_tiers(host_text, tiers_text, cache):
+    """(lowercased host, sorted tiers tuple) of an entry's first two parts, shared through ``cache``."""
+    host = cache.get(host_text)
+    if host is None:
+        host = cache[host_text] = _dec(host_text).strip().lower()
+    tiers = cache.get(("t", tiers_text))
+    if tiers is None:
+        tiers = cache[("t", tiers_text)] = tuple(sorted({_dec(t) for t in tiers_text.split(",") if t}))
+    return host, tiers
+
+
+def _host_entry(item, cache):
     """(lowercased host, HostEntry) from ``host|tiers|count|hours|last_seen``, or None if bad."""
     parts = item.split("|")
     if len(parts) != 5:
         return None
     try:
-        host = _dec(parts[0]).strip().lower()
-        tiers = [_dec(t) for t in parts[1].split(",") if t]
-        count = _finite(parts[2], 0.0, 1e15)
-        hours = _finite(parts[3], 0.0, 1e9)
-        last_seen = _finite(parts[4])
-    except (ValueError, OverflowError):
+        count, hours, last_seen = float(parts[2]), float(parts[3]), float(parts[4])
+    except ValueError:
         return None
+    if not (0.0 <= count <= 1e15 and 0.0 <= hours <= 1e9 and 0.0 <= last_seen <= 4102444800.0):
+        return None  # nan, inf, negative, out of range
+    host, tiers = _host_and_tiers(parts[0], parts[1], cache)
     if not host or len(host) > 256:
         return None
     return host, HostEntry(tiers, count, hours, last_seen)
+
+
+class BaselineTable(object):
+    """The baseline rows by digest, each parsed only when asked for (memory: the rows' text).
+
+    The lookup is an input like any other (a search wrote it, a person may
+    have edited it): a second row for a digest is ``duplicate_baseline_row``
+    (the first usable one is kept: ``outputlookup`` writes one row per digest,
+    so a later one comes from an append or an edit); a row that does not
+    parse is ``bad_baseline_row``, a bad host entry inside a good row
+    ``bad_baseline_host`` (counted in ``report`` when the row is read).
+    Nothing here raises on the file's content.
+    """
+
+    def __init__(self, rows, report=None):
+        self.report = report if report is not None else {}
+        self.rows = {}  # digest -> [row, ...] (later duplicates after the first)
+        self._cache = {}
+        for row in rows or ():
+            digest = row.get("image_digest") if isinstance(row, dict) else None
+            digest = digest.strip() if isinstance(digest, str) else ""
+            if not digest:
+                self._count("bad_baseline_row")
+                continue
+            found = self.rows.get(digest)
+            if found is None:
+                self.rows[digest] = [row]
+            else:
+                found.append(row)
+                self._count("duplicate_baseline_row")
+
+    def _count(self, name):
+        self.report[name] = self.report.get(name, 0) + 1
+
+    def __contains__(self, digest):
+        return digest in self.rows
+
+    def get(self, digest):
+        """The parsed row of ``digest`` (DigestBaseline) or None."""
+        for row in self.rows.get(digest, ()):
+            try:
+                return DigestBaseline.from_row(row, self.report, self._cache)
+            except (TypeError, ValueError, AttributeError, OverflowError):
+                self._count("bad_baseline_row")
+        return None
+
+    def host_tiers(self):
+        """{host: {tier: digests}} over the hosts of every digest's first row (no numbers parsed)."""
+        history = {}
+        for rows in self.rows.values():
+            hosts = rows[0].get("hosts")
+            if not isinstance(hosts, str):
+                continue
+            for item in hosts.split(";"):
+                parts = item.split("|")
+                if len(parts) != 5:
+                    continue
+                host, tiers = _host_and_tiers(parts[0], parts[1], self._cache)
+                if tiers:
+                    counter = history.get(host)
+                    if counter is None:
+                        counter = history[host] = {}
+                    for tier in tiers:
+                        counter[tier] = counter.get(tier, 0) + 1
+        return history
 
 
 def median(sorted_values):
@@ -168,30 +250,13 @@ def median(sorted_values):
 
 
 def parse_baseline(rows, report=None):
-    """{digest: DigestBaseline} from rows; bad rows are skipped and counted in report.
-
-    The lookup is an input like any other (a search wrote it, a person may
-    have edited it): a row that does not parse is ``bad_baseline_row``, a
-    second row for a digest already read is ``duplicate_baseline_row`` (the
-    first one is kept: ``outputlookup`` writes one row per digest, so a later
-    one comes from an append or an edit), a bad host entry inside a good row
-    is ``bad_baseline_host``. Nothing here raises on the file's content.
-    """
+    """{digest: DigestBaseline} from rows; bad rows are skipped and counted (see BaselineTable)."""
+    table = BaselineTable(rows, report)
     out = {}
-
-    def count(name):
-        if report is not None:
-            report[name] = report.get(name, 0) + 1
-    for row in rows or ():
-        try:
-            parsed = DigestBaseline.from_row(row, report)
-        except (TypeError, ValueError, AttributeError, OverflowError):
-            count("bad_baseline_row")
-            continue
-        if parsed.digest in out:
-            count("duplicate_baseline_row")
-            continue
-        out[parsed.digest] = parsed
+    for digest in table.rows:
+        parsed = table.get(digest)
+        if parsed is not None:
+            out[digest] = parsed
     return out
 
 

@@ -23,9 +23,8 @@ score of a (digest, host) pair is a robust z-score:
 ``(count - expected) / max(1, sqrt(expected), 1.4826 * MAD * hours)``.
 """
 import math
-from collections import Counter
 
-from claw_ta.tiers.baseline import DigestBaseline, HostEntry, parse_baseline
+from claw_ta.tiers.baseline import BaselineTable, DigestBaseline, HostEntry
 
 DAY = 86400.0
 MAD_TO_SIGMA = 1.4826
@@ -39,102 +38,127 @@ TIER_STATUSES = (IN_TIER, OUTSIDE_TIER, NEW_DIGEST, UNKNOWN_HOST_TIER)
 DETECT_FIELDS = ("image_digest", "host", "namespace", "tier", "tier_source", "pod_tier", "baseline_tiers",
                  "tier_status", "count", "hours", "expected_count", "spike_score", "is_anomaly",
                  "first_time", "last_time", "reason")
+MULTIVALUE_FIELDS = ("namespace", "tier", "pod_tier", "baseline_tiers")  # detect fields that hold lists
 
 
 class TierResolver(object):
     """Resolves the tiers of a host (see the module docstring for the order)."""
 
-    def __init__(self, host_tiers, pairs, baseline, trusted_namespaces=()):
+    def __init__(self, host_tiers, pairs, table, trusted_namespaces=()):
         self.lookup = host_tiers or {}
         self.trusted = frozenset(trusted_namespaces or ())
-        self.labels = {}  # lowercased host -> Counter(tier -> digests labelled so there)
+        self._trust = {}  # namespaces frozenset -> trusted? (the sets are shared between pairs)
+        self._cache = {}  # (host, own labels) -> (tiers, source)
+        self._table = table
+        self._history = None  # built on first use: most hosts are known from the lookup or labels
+        self.labels = {}  # lowercased host -> {tier: digests labelled so there}
+        lower = {}
         for (digest, host), state in pairs.items():
             if state.tiers and self.trusts(state):
-                counter = self.labels.setdefault(host.lower(), Counter())
+                key = lower.get(host)
+                if key is None:
+                    key = lower[host] = host.lower()
+                counter = self.labels.get(key)
+                if counter is None:
+                    counter = self.labels[key] = {}
                 for tier in state.tiers:
-                    counter[tier] += 1
-        history = {}
-        for row in baseline.values():
-            for host, entry in row.hosts.items():
-                counter = history.setdefault(host, Counter())
-                for tier in entry.tiers:
-                    counter[tier] += 1
-        self.history = {}
-        for host, counter in history.items():
-            if counter:
+                    counter[tier] = counter.get(tier, 0) + 1
+
+    @property
+    def history(self):
+        """{host: tiers tuple}: the tiers the baseline recorded for each host, most common first."""
+        if self._history is None:
+            self._history = {}
+            for host, counter in self._table.host_tiers().items():
                 top = max(counter.values())
-                self.history[host] = tuple(sorted(t for t, n in counter.items() if n == top))
+                self._history[host] = tuple(sorted(t for t, n in counter.items() if n == top))
+        return self._history
 
     def trusts(self, state):
         """Whether a pair's pod labels may decide a host's tier (all its namespaces trusted)."""
-        if "*" in self.trusted:
-            return True
         names = state.namespaces
-        return bool(names) and bool(self.trusted) and all(n in self.trusted for n in names)
+        found = self._trust.get(names)
+        if found is None:
+            found = "*" in self.trusted or (bool(names) and all(n in self.trusted for n in names))
+            self._trust[names] = found
+        return found
 
     def resolve(self, host, state):
         """(tiers tuple, source) for a pair's host, leaving the digest's own labels out first."""
-        key = host.lower()
+        own = state.tiers if state.tiers and self.trusts(state) else None
+        key = (host, own)
+        found = self._cache.get(key)
+        if found is None:
+            found = self._resolve(host.lower(), own or ())
+            if len(self._cache) < 200000:
+                self._cache[key] = found
+        return found
+
+    def _resolve(self, key, own):
         if key in self.lookup:
             return tuple(sorted(self.lookup[key])), "lookup"
-        own = state.tiers if state.tiers and self.trusts(state) else ()
         seen = self.labels.get(key)
         if seen:
             others = sorted(t for t, n in seen.items() if n - (1 if t in own else 0) > 0)
             if others:
                 return tuple(others), "pod_labels"
-        if key in self.history:
-            return self.history[key], "history"
+        history = self.history
+        if key in history:
+            return history[key], "history"
         if own:
             return tuple(sorted(own)), "own_pod_label"
         return (), "none"
 
 
+def by_digest(pairs):
+    """{digest: [host, ...]} of the pairs (grouping once is cheaper than sorting every pair)."""
+    out = {}
+    for digest, host in pairs:
+        hosts = out.get(digest)
+        if hosts is None:
+            out[digest] = [host]
+        else:
+            hosts.append(host)
+    return out
+
+
 def train(pairs, baseline_rows=None, host_tiers=None, now=None, half_life_days=7.0,
           host_ttl_days=14.0, max_hosts=500, report=None, trusted_namespaces=()):
-    """Merges the pairs of one training window into the baseline; returns the new rows.
+    """Merges the pairs of one training window into the baseline; returns the new rows."""
+    return list(iter_train(pairs, baseline_rows, host_tiers, now, half_life_days, host_ttl_days,
+                           max_hosts, report, trusted_namespaces))
+
+
+def iter_train(pairs, baseline_rows=None, host_tiers=None, now=None, half_life_days=7.0,
+               host_ttl_days=14.0, max_hosts=500, report=None, trusted_namespaces=()):
+    """The new baseline rows, one digest at a time, sorted by digest (see :func:`train`).
 
     Old host entries decay by ``0.5 ** (elapsed / half_life)`` since the row was
     last updated, hosts not seen for ``host_ttl_days`` are dropped (node drains,
     retired nodes), at most ``max_hosts`` hosts are kept per digest (highest
     decayed count first) and a digest left without hosts is dropped.
-    ``now`` defaults to the latest event time in the window.
+    ``now`` defaults to the latest event time in the window (or the latest
+    ``updated`` of the baseline). Only one digest's parsed row is in memory at
+    a time.
     """
-    existing = parse_baseline(baseline_rows, report)
-    resolver = TierResolver(host_tiers, pairs, existing, trusted_namespaces)
+    table = baseline_rows if isinstance(baseline_rows, BaselineTable) else BaselineTable(baseline_rows, report)
+    resolver = TierResolver(host_tiers, pairs, table, trusted_namespaces)
     if now is None:
-        times = [state.last for state in pairs.values()] + \
-            [row.updated for row in existing.values() if row.updated is not None]
-        now = max(times) if times else 0.0
-    half_life = half_life_days * DAY
-    for row in existing.values():
-        if row.updated is not None and now > row.updated:
+        now = _latest(pairs, table)
+    groups = by_digest(pairs)
+    half_life, ttl = half_life_days * DAY, host_ttl_days * DAY
+    for digest in sorted(set(groups) | set(table.rows)):
+        row = table.get(digest) if digest in table else None
+        if row is None:
+            row = DigestBaseline(digest, updated=now)
+        elif row.updated is not None and now > row.updated:
             factor = 0.5 ** ((now - row.updated) / half_life)
             for entry in row.hosts.values():
                 entry.count *= factor
                 entry.hours *= factor
         row.updated = now
-    for (digest, host), state in pairs.items():
-        row = existing.get(digest)
-        if row is None:
-            row = existing[digest] = DigestBaseline(digest, updated=now)
-        tiers, _source = resolver.resolve(host, state)
-        first, last = min(state.first, now), min(state.last, now)  # clamp clocks running ahead
-        entry = row.hosts.get(host.lower())
-        if entry is None:
-            row.hosts[host.lower()] = HostEntry(tiers, state.count, state.hours, last)
-        else:
-            entry.count += state.count
-            entry.hours += state.hours
-            entry.last_seen = max(entry.last_seen, last)
-            if tiers:
-                entry.tiers = tuple(sorted(set(tiers)))
-        row.first_seen = first if row.first_seen is None else min(row.first_seen, first)
-        row.last_seen = last if row.last_seen is None else max(row.last_seen, last)
-    ttl = host_ttl_days * DAY
-    out = []
-    for digest in sorted(existing):
-        row = existing[digest]
+        for host in groups.get(digest, ()):
+            _merge_pair(row, host, pairs[(digest, host)], resolver, now)
         kept = [(h, e) for h, e in row.hosts.items() if now - e.last_seen <= ttl]
         if len(kept) > max_hosts:
             kept.sort(key=lambda item: (-item[1].count, -item[1].last_seen, item[0]))
@@ -145,8 +169,33 @@ def train(pairs, baseline_rows=None, host_tiers=None, now=None, half_life_days=7
             continue
         row.hosts = dict(kept)
         row.last_seen = max(e.last_seen for _, e in kept)
-        out.append(row.to_row())
-    return out
+        yield row.to_row()
+
+
+def _latest(pairs, table):
+    times = [state.last for state in pairs.values()]
+    for digest in table.rows:
+        row = table.get(digest)
+        if row is not None and row.updated is not None:
+            times.append(row.updated)
+    return max(times) if times else 0.0
+
+
+def _merge_pair(row, host, state, resolver, now):
+    tiers, _source = resolver.resolve(host, state)
+    first, last = min(state.first, now), min(state.last, now)  # clamp clocks running ahead
+    key = host.lower()
+    entry = row.hosts.get(key)
+    if entry is None:
+        row.hosts[key] = HostEntry(tiers, state.count, state.hours, last)
+    else:
+        entry.count += state.count
+        entry.hours += state.hours
+        entry.last_seen = max(entry.last_seen, last)
+        if tiers:
+            entry.tiers = tiers
+    row.first_seen = first if row.first_seen is None else min(row.first_seen, first)
+    row.last_seen = last if row.last_seen is None else max(row.last_seen, last)
 
 
 def spike_score(count, expected, mad, hours):
@@ -156,55 +205,62 @@ def spike_score(count, expected, mad, hours):
 
 def detect(pairs, baseline_rows, host_tiers=None, min_count=5, min_score=3.0,
            unknown_tier_anomaly=False, report=None, trusted_namespaces=()):
-    """One result per (digest, host) pair of the window, sorted by (digest, host)."""
-    baseline = parse_baseline(baseline_rows, report)
-    resolver = TierResolver(host_tiers, pairs, baseline, trusted_namespaces)
-    stats = {}
-    results = []
-    for digest, host in sorted(pairs):
-        state = pairs[(digest, host)]
-        count, hours = state.count, state.hours
-        tiers, source = resolver.resolve(host, state)
-        row = baseline.get(digest)
-        expected = 0.0
-        score = 0.0
-        if row is None or not row.hosts:
-            status, known_tiers = NEW_DIGEST, ()
-            why = "no baseline for this digest (a rollout): never an anomaly on its own"
-        else:
-            if digest not in stats:
-                known = row.tiers
-                stats[digest] = row.rate_stats() + (known, frozenset(known))
-            mid, mad, known_tiers, known_set = stats[digest]
-            entry = row.hosts.get(host.lower())
-            if entry is not None:
-                status, expected = IN_TIER, entry.rate * hours
-                why = "host ran this digest before (%.3g events/h)" % entry.rate
-            elif not tiers:
-                status = UNKNOWN_HOST_TIER
-                why = "host tier unknown (no lookup row, no pod labels, no history)"
-            elif not known_set.isdisjoint(tiers):
-                status, expected = IN_TIER, mid * hours
-                why = "host tier %s (%s) is a normal tier of this digest" % ("+".join(tiers), source)
+    """One result dict per (digest, host) pair of the window, sorted by (digest, host)."""
+    return [dict(zip(DETECT_FIELDS, values)) for values in iter_detect(
+        pairs, baseline_rows, host_tiers, min_count, min_score, unknown_tier_anomaly, report,
+        trusted_namespaces)]
+
+
+def iter_detect(pairs, baseline_rows, host_tiers=None, min_count=5, min_score=3.0,
+                unknown_tier_anomaly=False, report=None, trusted_namespaces=()):
+    """The values of :data:`DETECT_FIELDS` per pair, sorted by (digest, host), one digest parsed at a time."""
+    table = baseline_rows if isinstance(baseline_rows, BaselineTable) else BaselineTable(baseline_rows, report)
+    resolver = TierResolver(host_tiers, pairs, table, trusted_namespaces)
+    groups = by_digest(pairs)
+    listed = {}  # frozenset or tuple of labels -> sorted list (shared: the output rows do not change it)
+
+    def as_list(labels):
+        if not labels:
+            return None
+        found = listed.get(labels)
+        if found is None:
+            found = listed[labels] = sorted(labels)
+        return found
+    for digest in sorted(groups):
+        row = table.get(digest) if digest in table else None
+        if row is not None:
+            mid, mad = row.rate_stats()
+            known_tiers = row.tiers
+            known_set = frozenset(known_tiers)
+        for host in sorted(groups[digest]):
+            state = pairs[(digest, host)]
+            count, hours = state.count, state.hours
+            tiers, source = resolver.resolve(host, state)
+            expected = score = 0.0
+            if row is None:
+                status, known_tiers = NEW_DIGEST, ()
+                why = "no baseline for this digest (a rollout): never an anomaly on its own"
             else:
-                status = OUTSIDE_TIER
-                why = "host tier %s (%s) is not a normal tier of this digest (%s)" % (
-                    "+".join(tiers), source, "+".join(known_tiers) or "none")
-            score = spike_score(count, expected, mad, hours)
-        flagged = status == OUTSIDE_TIER or (unknown_tier_anomaly and status == UNKNOWN_HOST_TIER)
-        anomaly = flagged and count >= min_count and score >= min_score
-        if flagged and not anomaly:
-            why += "; below threshold (count %d vs min_count %d, score %.2f vs min_score %.2f)" % (
-                count, min_count, score, min_score)
-        results.append({
-            "image_digest": digest, "host": host,
-            "namespace": sorted(state.namespaces) if state.namespaces else None,
-            "tier": list(tiers) or None, "tier_source": source,
-            "pod_tier": sorted(state.tiers) if state.tiers else None,
-            "baseline_tiers": list(known_tiers) or None,
-            "tier_status": status, "count": count, "hours": hours,
-            "expected_count": round(expected, 2), "spike_score": round(score, 2),
-            "is_anomaly": 1 if anomaly else 0,
-            "first_time": state.first, "last_time": state.last, "reason": why,
-        })
-    return results
+                entry = row.hosts.get(host.lower())
+                if entry is not None:
+                    status, expected = IN_TIER, entry.rate * hours
+                    why = "host ran this digest before (%.3g events/h)" % entry.rate
+                elif not tiers:
+                    status = UNKNOWN_HOST_TIER
+                    why = "host tier unknown (no lookup row, no trusted pod labels, no history)"
+                elif not known_set.isdisjoint(tiers):
+                    status, expected = IN_TIER, mid * hours
+                    why = "host tier %s (%s) is a normal tier of this digest" % ("+".join(tiers), source)
+                else:
+                    status = OUTSIDE_TIER
+                    why = "host tier %s (%s) is not a normal tier of this digest (%s)" % (
+                        "+".join(tiers), source, "+".join(known_tiers) or "none")
+                score = spike_score(count, expected, mad, hours)
+            flagged = status == OUTSIDE_TIER or (unknown_tier_anomaly and status == UNKNOWN_HOST_TIER)
+            anomaly = flagged and count >= min_count and score >= min_score
+            if flagged and not anomaly:
+                why += "; below threshold (count %d vs min_count %d, score %.2f vs min_score %.2f)" % (
+                    count, min_count, score, min_score)
+            yield (digest, host, as_list(state.namespaces), as_list(tiers), source, as_list(state.tiers),
+                   as_list(known_tiers), status, count, hours, round(expected, 2), round(score, 2),
+                   1 if anomaly else 0, state.first, state.last, why)

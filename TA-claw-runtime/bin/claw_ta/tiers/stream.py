@@ -1,0 +1,167 @@
+"""The record path of ``| clawtierbaseline``: splunkd's CSV in, CSV out, no per-record dicts.
+
+splunklib turns every row of a chunk into an OrderedDict and writes every
+output record field by field in Python; at a million aggregated rows that is
+most of the command's time and memory. Here (the SBOM check's fast path in
+``claw_ta.sbom.stream`` streams records through unchanged, which this command
+does not: it reads rows into its aggregation and writes other rows, so it has
+its own):
+
+- :func:`ingest` reads a chunk body with ``csv.reader`` and feeds the rows of
+  the ``claw_tier_aggregate`` stats straight into :meth:`Aggregator.add_stats`;
+  any other row (raw events, a multivalue digest) goes through
+  :meth:`Aggregator.add_record` as a dict, as before;
+- :class:`CsvOut` writes rows (values in a fixed field order) as CSV in
+  splunklib's dialect (``\\r\\n``, a ``__mv_`` twin per field), spilling to a
+  temporary file past ``MEMORY_LIMIT`` bytes: the dispatch folder, else the
+  system's temporary folder (splunkd may hand over a dispatch folder that
+  does not exist).
+"""
+import csv
+import io
+import operator
+import os
+import re
+import tempfile
+
+csv.field_size_limit(2 ** 31 - 1)  # never fail on a long field (oversized ones are counted)
+
+_MV = re.compile(r"\$((?:\$\$|[^$])*)\$")
+_SCALARS = ("image_digest", "host", "count", "first_time", "last_time", "hours")  # stats outputs
+
+
+def decode_mv(text):
+    """The values of a ``__mv_`` cell (``$a$;$b$``)."""
+    return [value.replace("$$", "$") for value in _MV.findall(text)]
+
+
+def _value(row, plain, mv):
+    """A field of a row as splunklib gives it: the decoded multivalue, else the plain text, else None."""
+    if 0 <= mv < len(row) and row[mv]:
+        return decode_mv(row[mv])
+    if 0 <= plain < len(row):
+        return row[plain]
+    return None
+
+
+def ingest(text, aggregator):
+    """Adds the rows of one chunk body (str) to ``aggregator``; returns how many were read."""
+    reader = csv.reader(io.StringIO(text, newline=""))
+    header = next(reader, None)
+    if not header:
+        return 0
+    pos = {}
+    for i, name in enumerate(header):
+        pos.setdefault(name, i)
+    names = [name for name in header if not name.startswith("__mv_")]
+    columns = [(pos[name], pos.get("__mv_" + name, -1)) for name in names]
+    width, rows = len(header), 0
+    d, h, c, f, last, hrs = (pos.get(name, -1) for name in _SCALARS)
+    fast = min(d, h, c, f, last, hrs) >= 0 and "event_type" not in pos and "parse_error" not in pos
+    if fast:
+        # a multivalue in one of these (stats never makes one) sends the row the slow way
+        twins = [pos["__mv_" + name] for name in _SCALARS if "__mv_" + name in pos]
+        any_twin = operator.itemgetter(*twins) if len(twins) > 1 else (lambda row: row[twins[0]]) if twins \
+            else (lambda row: "")
+        t, t_mv = pos.get(aggregator.tier_field, width), pos.get("__mv_" + aggregator.tier_field, width)
+        n, n_mv = pos.get("namespace", width), pos.get("__mv_namespace", width)
+        add_stats, count_bad = aggregator.add_stats, aggregator.count_malformed
+        padding = ["", ""]
+        for row in reader:
+            rows += 1
+            if len(row) != width or any(any_twin(row)):
+                aggregator.add_record({name: _value(row, p, m) for name, (p, m) in zip(names, columns)})
+                continue
+            row.extend(padding)  # index `width` is an absent column: ""
+            tier = decode_mv(row[t_mv]) if row[t_mv] else row[t]
+            namespace = decode_mv(row[n_mv]) if row[n_mv] else row[n]
+            try:
+                add_stats(row[d].strip() or None, row[h].strip() or None, row[c], row[f], row[last], row[hrs],
+                          tier or None, namespace or None)
+            except (TypeError, ValueError, OverflowError):
+                count_bad()
+        return rows
+    for row in reader:
+        rows += 1
+        aggregator.add_record({name: _value(row, p, m) for name, (p, m) in zip(names, columns)})
+    return rows
+
+
+def _spill_dir():
+    """The dispatch folder (tempfile.tempdir, set by splunklib) if it exists, else the system's."""
+    for folder in (tempfile.tempdir, os.environ.get("TMPDIR"), "/tmp", "/var/tmp", os.getcwd()):
+        if folder and os.path.isdir(folder) and os.access(folder, os.W_OK):
+            return folder
+    return None
+
+
+class CsvOut(object):
+    """CSV rows in splunklib's dialect, kept in memory up to MEMORY_LIMIT bytes, then in a temporary file.
+
+    ``multi``: the names of the fields whose values may be lists (multivalues);
+    the other fields take a value or None.
+    """
+
+    MEMORY_LIMIT = 32 * 1024 * 1024
+
+    def __init__(self, fields, multi=()):
+        self.fields = list(fields)
+        self.rows = 0
+        self._multi = [i for i, name in enumerate(self.fields) if name in multi]
+        self._file = tempfile.SpooledTemporaryFile(max_size=self.MEMORY_LIMIT, mode="w+b", dir=_spill_dir())
+        self._text = io.StringIO()
+        self._writer = csv.writer(self._text, lineterminator="")
+        self._writer.writerow(self.fields + ["__mv_" + name for name in self.fields])
+        self._text.write("\r\n")
+        self._blank = "," * len(self.fields) + "\r\n"  # the __mv_ cells of a row without multivalues
+        self._lists = {}  # tuple of values -> (plain cell, __mv_ cell)
+
+    def write(self, values):
+        """One row: ``values`` in the order of ``fields`` (None is empty)."""
+        twins = None
+        if self._multi:
+            values = list(values)
+            for i in self._multi:
+                value = values[i]
+                if type(value) is list:
+                    if len(value) == 1:
+                        values[i] = value[0]
+                        continue
+                    plain, twin = self._list(value)
+                    values[i] = plain
+                    if twins is None:
+                        twins = [""] * len(values)
+                    twins[i] = twin
+        self._writer.writerow(values)
+        if twins is None:
+            self._text.write(self._blank)
+        else:
+            self._text.write(",")
+            self._writer.writerow(twins)
+            self._text.write("\r\n")
+        self.rows += 1
+        if self.rows & 4095 == 0:
+            self._flush()
+
+    def _list(self, value):
+        key = tuple(value)
+        found = self._lists.get(key)
+        if found is None:
+            found = ("\n".join(str(v) for v in value), ";".join("$" + str(v).replace("$", "$$") + "$" for v in value))
+            if len(self._lists) < 10000:
+                self._lists[key] = found
+        return found
+
+    def _flush(self):
+        text = self._text.getvalue()
+        if text:
+            self._file.write(text.encode("utf-8"))
+            self._text.seek(0)
+            self._text.truncate()
+
+    def body(self):
+        """(length in bytes, binary file positioned at the start): the whole output; call once."""
+        self._flush()
+        length = self._file.tell()
+        self._file.seek(0)
+        return length, self._file
