@@ -50,6 +50,7 @@ CRI_LINE = re.compile(r"^(\S+) (stdout|stderr) ([PF]) ?(.*)$", re.S)
 RFC3339 = re.compile(r"(\d{4})-(\d\d)-(\d\d)[Tt ](\d\d):(\d\d):(\d\d)(?:[.,](\d+))?([Zz]|[+-]\d\d:?\d\d)?$")
 NS = 1000000000
 _SECONDS = {}  # "YYYY-MM-DDTHH:MM:SS" -> epoch seconds (events share their seconds)
+_SCALE = tuple(10 ** (9 - n) for n in range(10))  # n fraction digits -> nanoseconds per unit
 
 
 def parse_time_ns(text):
@@ -61,10 +62,12 @@ def parse_time_ns(text):
     """
     head = text[:19]
     seconds = _SECONDS.get(head)
-    if seconds is not None and text[-1:] == "Z":  # the common case: "....SS.fffffffffZ" / "....SSZ"
+    if seconds is not None and text[-1:] == "Z":  # the common case: "....SS.fffZ" / "....SSZ"
         frac = text[20:-1]
-        if len(frac) == 9 and text[19] == "." and frac.isdigit():
-            return seconds * NS + int(frac)
+        if text[19:20] == "." and frac.isdigit() and len(frac) <= 9:
+            return seconds * NS + int(frac) * _SCALE[len(frac)]
+        if len(text) == 20:
+            return seconds * NS
     text = text.strip()
     head = text[:19]
     seconds = _SECONDS.get(head)
@@ -168,20 +171,6 @@ def _sensor_from_file(source, _cache={}):
     return found
 
 
-def _texts(out):
-    """In place: every value as non-empty text, the delivery wrappers removed (raw shape)."""
-    bad = [key for key, value in out.items() if value.__class__ is not str or not value]
-    for key in WRAPPERS:
-        if key in out and key not in bad:
-            bad.append(key)
-    for key in bad:
-        text = None if key in WRAPPERS else _text(out[key])
-        if text is None:
-            del out[key]
-        else:
-            out[key] = text
-
-
 def normalize(record, source=None, host=None, cim=True, own=False):
     """Normalized fields of one parsed record, in any delivery shape (see module doc).
 
@@ -205,7 +194,16 @@ def normalize(record, source=None, host=None, cim=True, own=False):
         _copy(record, out)
     else:
         out = record if own else dict(record)
-        _texts(out)
+        # _texts(out), inlined (the replay's hot path)
+        bad = [key for key, value in out.items() if value.__class__ is not str or not value]
+        if bad or "kubernetes" in out:
+            for key in bad:
+                text = None if key in WRAPPERS else _text(out[key])
+                if text is None:
+                    del out[key]
+                else:
+                    out[key] = text
+            out.pop("kubernetes", None)
     namespace = out.get("k8s_namespace")
     if namespace is not None:
         out["namespace"] = namespace
@@ -219,7 +217,7 @@ def normalize(record, source=None, host=None, cim=True, own=False):
         dest = _text(kube.get("host"))
     else:
         sensor_ns = sensor_pod = label = dest = None
-    if sensor_ns is None and sensor_pod is None and source:
+    if source and sensor_ns is None and sensor_pod is None:
         found = _sensor_from_file(source)
         if found is not None:
             sensor_pod, sensor_ns = found
@@ -284,20 +282,14 @@ def _add_cim(out):
 _DECODE = json.JSONDecoder().raw_decode
 
 
-def _loads(text):
-    """json.loads without its wrappers (the replay's hot path); trailing text is an error."""
-    if text[:1] in " \t\r\n":
-        text = text.lstrip()
-    obj, end = _DECODE(text)
-    if end != len(text) and text[end:].strip():
-        raise ValueError("Extra data after the JSON value (char %d)" % end)
-    return obj
-
-
 def normalize_text(text, source=None, host=None, cim=True):
     """Normalize one raw JSON text; a line that is not a JSON object gives ``parse_error``."""
     try:
-        obj = _loads(text)
+        if text[:1] in " \t\r\n":
+            text = text.lstrip()
+        obj, end = _DECODE(text)  # json.loads without its wrappers (the replay's hot path)
+        if end != len(text) and text[end:].strip():
+            raise ValueError("Extra data after the JSON value (char %d)" % end)
         error = None if type(obj) is dict else "not a JSON object"
     except ValueError as exc:
         error = "not JSON: %s" % exc

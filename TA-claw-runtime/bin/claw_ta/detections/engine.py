@@ -185,9 +185,8 @@ class _Run(object):
             reads.update(BUFFER_READS[type(stage)])
         return None
 
-    def add(self, event, params, t):
-        if t < self.start_ns or t >= self.end_ns:
-            return
+    def add(self, event, params):
+        """An event of the detection's time range [start_ns, end_ns) (the caller checks it)."""
         for accept in self.accepts:
             if not accept(event, params):
                 return
@@ -355,7 +354,8 @@ class Replay(object):
             if t < detect_from and event_type in TIER_EVENT_TYPES:
                 history.add_record(event)
             for run in routes.get(event_type, ()):
-                run.add(event, params, t)
+                if run.start_ns <= t < run.end_ns:
+                    run.add(event, params)
         stats["events"] += count
         self.results = []
         self.alerts = []

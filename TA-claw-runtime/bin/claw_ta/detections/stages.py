@@ -183,11 +183,12 @@ class _Accumulator(object):
 
     def add(self, row):
         get = row.get
-        for field in self.required:
-            if get(field) is None:
-                return
+        key = tuple(map(get, self.by))  # the replay's hot path: one C-level pass
+        if None in key:
+            for field in self.required:
+                if get(field) is None:
+                    return
         self.events += 1
-        key = tuple([get(f) for f in self.by])
         group = self.groups.get(key)
         time = get("_time")
         if group is None:
@@ -203,7 +204,10 @@ class _Accumulator(object):
             for i, field in enumerate(self.values):
                 value = get(field)
                 if value is not None:
-                    sets[i].update(_values(value))
+                    if type(value) is str:
+                        sets[i].add(value)
+                    else:
+                        sets[i].update(_values(value))
 
     def rows(self):
         agg = self.agg
