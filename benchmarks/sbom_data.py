@@ -21,7 +21,7 @@ sys.path.insert(0, REPO)
 from claw_ta.normalize import normalize  # noqa: E402
 from claw_ta.sbom.index import Tables  # noqa: E402
 from claw_ta.sbom.model import Entry, SbomDocument  # noqa: E402
-from tests.scp_driver import records_to_csv  # noqa: E402
+from tests.scp_driver import field_order, records_to_csv  # noqa: E402
 
 DIRS = ("/usr/lib/x86_64-linux-gnu", "/lib/x86_64-linux-gnu", "/usr/lib64", "/lib", "/usr/local/lib")
 
@@ -141,14 +141,7 @@ def make_body(shape, chunk_size, subjects, distinct, loads, seed=11):
     return records_to_csv(events, names), len(names)
 
 
-def fieldnames(events):
-    names, seen = [], set()
-    for rec in events:
-        for key in rec:
-            if key not in seen:
-                seen.add(key)
-                names.append(key)
-    return names
+fieldnames = field_order  # every field of the events, in first-seen order
 
 
 __all__ = ["documents", "make_index", "make_events", "make_narrow", "make_body"]

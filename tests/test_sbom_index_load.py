@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from claw_ta.sbom.index import SUBJECT_COLUMNS, build_tables, lookup_path, Tables
+from claw_ta.sbom.index import SUBJECT_COLUMNS, Tables, build_tables, joined_rows, lookup_path
 from claw_ta.sbom.matcher import SbomIndex
 from claw_ta.sbom.model import Entry, SbomDocument
 from claw_ta.sbom.stream import Sink, annotate, first_value
@@ -26,16 +26,12 @@ def tables():
 
 def probes(tables):
     """Events for every subject and library: by digest, by path, swapped, by soname, misses."""
-    libraries = {}
-    for row in tables.library_rows():
-        libraries.setdefault(row["sbom_id"], []).append(row)
     events = []
-    for subject in tables.subject_rows():
-        base = {"event_type": "library_load", "image_digest": subject["subject_digest"]}
-        for row in libraries.get(subject["sbom_id"], []):
-            events.append(dict(base, library_path=row["library_path"], library_digest=row["library_digest"]))
-            events.append(dict(base, library_path=row["library_path"], library_digest=sha("swapped")))
-            events.append(dict(base, library_path="/usr/lib/lib%s.so.1" % row["package_name"]))
+    for row in joined_rows(tables):
+        base = {"event_type": "library_load", "image_digest": row["subject_digest"]}
+        events.append(dict(base, library_path=row["library_path"], library_digest=row["library_digest"]))
+        events.append(dict(base, library_path=row["library_path"], library_digest=sha("swapped")))
+        events.append(dict(base, library_path="/usr/lib/lib%s.so.1" % row["package_name"]))
         events.append(dict(base, library_path="/nowhere/libx.so", library_digest=sha("x")))
     return events
 

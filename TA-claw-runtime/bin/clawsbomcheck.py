@@ -37,11 +37,11 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from claw_ta import LOOKUPS_DIR  # noqa: E402
 from claw_ta.sbom.matcher import STATUS_FIELDS, SbomIndex  # noqa: E402
+from claw_ta.scp import execute_chunks  # noqa: E402
 from claw_ta.sbom.schema import lookup_path  # noqa: E402
 from claw_ta.sbom.stream import Annotator, Sink  # noqa: E402
 from splunklib.searchcommands import (  # noqa: E402
     Configuration, Option, StreamingCommand, dispatch, validators)
-from splunklib.searchcommands.internals import MetadataDecoder  # noqa: E402
 
 _INDEXES = {}  # (subjects file, libraries file) -> (their (mtime, size), SbomIndex): once per process
 BUILD_HINT = "build them with `claw-ta sbom-index` or the saved search 'Claw - Rebuild SBOM Library Index'"
@@ -121,33 +121,15 @@ class ClawSbomCheckCommand(StreamingCommand):
     def _execute_v2(self, ifile, process):
         # Fast path (SCP v2), replacing splunklib's record loop for this command
         # only (claw_ta.sbom.stream), then sent as one chunk through the record
-        # writer (its inspector messages, counters). The writer is marked
-        # unflushed before each chunk, as splunklib does: if a chunk fails,
-        # splunklib's error handling sends the ERROR message in a last chunk.
-        istream = self._as_binary_stream(ifile)
+        # writer (its inspector messages, counters). claw_ta.scp marks the
+        # writer unflushed before each chunk, as splunklib does: if a chunk
+        # fails, splunklib's error handling sends the ERROR message.
         writer = self._record_writer
-        while True:
-            header = istream.readline()
-            if not header:
-                return
-            match = self._header.match(header.decode("ascii", "replace"))
-            if match is None:
-                raise RuntimeError("Failed to parse transport header: %r" % header[:100])
-            meta_length, body_length = int(match.group(1)), int(match.group(2))
-            metadata = MetadataDecoder().decode(istream.read(meta_length).decode("utf-8"))
-            action = getattr(metadata, "action", None)
-            if action != "execute":
-                raise RuntimeError("Expected execute action, not %s" % action)
-            self._finished = getattr(metadata, "finished", False)
-            writer.is_flushed = False
-            self._metadata.update(metadata)
+        for _, data in execute_chunks(self, ifile):
             rejected, nuls = self.index.rejected, self.annotator.nuls
-            # The whole body is read first (as splunklib does): if the chunk
-            # fails, the input stays in step and the error reply is read.
-            body = io.BytesIO(istream.read(body_length))
             sink = Sink()
-            count = self.annotator.chunk(body, body_length, sink)
-            del body
+            count = self.annotator.chunk(io.BytesIO(data), len(data), sink)
+            del data
             sink.flush()
             if self.annotator.nuls > nuls:
                 self.write_warning("clawsbomcheck: %d record(s) had NUL bytes, replaced with U+FFFD "

@@ -246,10 +246,8 @@ class SbomIndex(object):
                     direct.extend(s for s in self._sources(digest) if s not in direct)
                     for entry in self._subject(digest):
                         children.extend(c for c in entry[3] if c not in children)
-            pools = [_pool(direct + self._sources(c)) for c in children] if children else [_pool(direct)]
-            if len(self._pools) > CACHE_SIZE:
-                self._pools.clear()
-            self._pools[key] = pools
+            pools = _remember(self._pools, key, [_pool(direct + self._sources(c)) for c in children]
+                              if children else [_pool(direct)])
         return pools
 
     # --- normalization, once per distinct string --------------------------------
@@ -263,19 +261,14 @@ class SbomIndex(object):
             else:
                 hexdigest = normalize_digest(value)
                 label = "sha256:" + hexdigest if hexdigest else None
-            found = (label, "" if label is not None else (digest_algorithm(value) or "malformed"))
-            if len(self._digests) > CACHE_SIZE:
-                self._digests.clear()
-            self._digests[value] = found
+            found = _remember(self._digests, value,
+                              (label, "" if label is not None else (digest_algorithm(value) or "malformed")))
         return found
 
     def _path(self, value):
         found = self._paths.get(value)
         if found is None:
-            found = normalize_path(value)
-            if len(self._paths) > CACHE_SIZE:
-                self._paths.clear()
-            self._paths[value] = found
+            found = _remember(self._paths, value, normalize_path(value))
         return found
 
     def _hex(self, value):
@@ -283,10 +276,8 @@ class SbomIndex(object):
             return ""
         found = self._hexes.get(value)
         if found is None:
-            found = value[7:] if len(value) == 71 and _SUBJECT_LABEL.match(value) else normalize_digest(value)
-            if len(self._hexes) > CACHE_SIZE:
-                self._hexes.clear()
-            self._hexes[value] = found
+            found = _remember(self._hexes, value, value[7:] if len(value) == 71 and _SUBJECT_LABEL.match(value)
+                              else normalize_digest(value))
         return found
 
     # --- checking -------------------------------------------------------------
@@ -332,10 +323,8 @@ class SbomIndex(object):
     def _decide(self, subject_digest, image_digest, path, digest):
         pools = self._by_strings.get((subject_digest, image_digest))
         if pools is None:
-            pools = self._pool_list(self._hex(subject_digest), self._hex(image_digest))
-            if len(self._by_strings) > CACHE_SIZE:
-                self._by_strings.clear()
-            self._by_strings[(subject_digest, image_digest)] = pools
+            pools = _remember(self._by_strings, (subject_digest, image_digest),
+                              self._pool_list(self._hex(subject_digest), self._hex(image_digest)))
         if path in VDSO_NAMES:
             if not any(p[2] for p in pools):
                 return NO_SBOM
@@ -356,6 +345,14 @@ class SbomIndex(object):
         worst = min((r for r in results if r[0] != "unlisted"), key=lambda r: _RANK[r[0]])
         return ("unverifiable", worst[1], worst[2],
                 "image index: not listed for every platform, and a platform cannot decide (%s)" % worst[3])
+
+
+def _remember(cache, key, value):
+    """``cache[key] = value``, the cache emptied first when it is full (per-string caches)."""
+    if len(cache) > CACHE_SIZE:
+        cache.clear()
+    cache[key] = value
+    return value
 
 
 def _table_digest(value):
