@@ -22,11 +22,9 @@ of theirs:
 
 A multivalue path/digest: every value is checked, the worst verdict wins.
 """
-import csv
-import re
-
 from claw_ta.sbom.paths import (digest_algorithm, in_library_dirs, is_unmatchable, normalize_digest,
-                                normalize_path, package_key, soname_keys, VDSO_NAMES)
+                                normalize_path, soname_keys, VDSO_NAMES)
+from claw_ta.sbom.liblists import SHA256_LABEL as _SUBJECT_LABEL, Libraries, MappedLibraries
 from claw_ta.sbom.schema import LIBRARY_COLUMNS, LIBRARY_KEY, SUBJECT_COLUMNS, SUBJECT_KEY
 from claw_ta.sbom.sortedcsv import SortedTable
 
@@ -35,82 +33,7 @@ EMPTY = ("", "", "", "")
 CACHE_SIZE = 50000       # verdicts per generation (two generations are kept: hot keys survive)
 _RANK = {"unlisted": 0, "unverifiable": 1, "no_sbom": 2, "listed": 3}
 _EVIDENCE = ("files_sha256", "files_path", "packages", "none")
-_SUBJECT_LABEL = re.compile(r"^sha256:[0-9a-f]{64}$")
 NO_SBOM = ("no_sbom", "", "", "no SBOM or in-toto link lists this binary or its image")
-
-
-class _Libraries(object):
-    """One library list (a document's) in memory: digests, paths (with or without SHA-256), packages."""
-    __slots__ = ("digests", "paths", "packages")
-
-    def __init__(self):
-        self.digests = set()   # "sha256:<hex>"
-        self.paths = {}        # normalized path -> True when the SBOM gives a SHA-256 for it
-        self.packages = set()  # package stems (soname rule)
-
-    def has_digest(self, label):
-        return label in self.digests
-
-    def path_sha256(self, npath):
-        """None: path not listed; True: listed with a SHA-256; False: listed without one."""
-        return self.paths.get(npath)
-
-
-class _MappedLibraries(object):
-    """One library list read in place: its lines in the sorted table's mmap, searched with find().
-
-    A hit is confirmed on its own line (the searched text must be that column),
-    so a digest inside a purl or a path inside a name never counts.
-    """
-    __slots__ = ("map", "start", "end", "_packages", "_malformed")
-
-    def __init__(self, mapped, start, end, malformed):
-        self.map, self.start, self.end = mapped, start, end
-        self._packages = None
-        self._malformed = malformed  # set of (start of list, row) found malformed: counted once
-
-    def _hits(self, text, commas_before):
-        """Positions after ``,<text>,`` where it is the column after ``commas_before`` commas."""
-        pattern = ("," + _csv_field(text) + ",").encode("utf-8")
-        data, start, end = self.map, self.start, self.end
-        pos = data.find(pattern, start, end)
-        while pos >= 0:
-            head = data[max(start, data.rfind(b"\n", start, pos) + 1):pos]
-            if b'"' not in head:
-                if head.count(b",") == commas_before:
-                    yield pos + len(pattern)
-            else:  # a quoted field before it: parse the line to be sure
-                line_end = data.find(b"\n", pos, end)
-                row = next(csv.reader([(head + data[pos:line_end if line_end >= 0 else end])
-                                       .decode("utf-8", "replace")]), [])
-                if len(row) > commas_before + 1 and row[commas_before + 1] == text:
-                    yield pos + len(pattern)
-            pos = data.find(pattern, pos + 1, end)
-
-    def has_digest(self, label):
-        for _ in self._hits(label, 1):  # sbom_id,path,<digest>
-            return True
-        return False
-
-    def path_sha256(self, npath):
-        found = None
-        data = self.map
-        for after in self._hits(npath, 0):  # sbom_id,<path>,digest
-            comma = data.find(b",", after, self.end)
-            digest = data[after:comma if comma >= 0 else self.end]
-            if digest and not _SUBJECT_LABEL.match(digest.decode("ascii", "replace")):
-                self._malformed.add((self.start, after))  # refused, as a table read whole refuses it
-                continue
-            found = found or bool(digest)
-        return found
-
-    @property
-    def packages(self):
-        if self._packages is None:
-            text = self.map[self.start:self.end].decode("utf-8", "replace")
-            self._packages = set(package_key(row[3]) for row in csv.reader(text.splitlines())
-                                 if len(row) > 3 and row[3] and not row[1] and not row[2])
-        return self._packages
 
 
 class SbomIndex(object):
@@ -125,8 +48,8 @@ class SbomIndex(object):
         self._subjects_table = subjects
         self._libraries_table = libraries
         self._subjects = {}   # hex -> [(evidence, sbom_id, ref, platform hexes)]
-        self._libraries = {}  # sbom_id -> _Libraries
-        self._pools = {}      # (subject hex, image hex) -> [[(evidence, _Libraries, ref)]]
+        self._libraries = {}  # sbom_id -> Libraries / MappedLibraries
+        self._pools = {}      # (subject hex, image hex) -> [(evidence, first ref, sources)]
         self._digests = {}    # digest string -> ("sha256:<hex>" or None, algorithm note)
         self._paths = {}      # path string -> normalized path or ""
         self._hexes = {}      # subject/image digest string -> hex or ""
@@ -206,30 +129,11 @@ class SbomIndex(object):
             table = self._libraries_table
             span = table.span(sbom_id) if sbom_id and hasattr(table, "span") else None
             if span is not None:
-                found = self._libraries[sbom_id] = _MappedLibraries(*(span + (self._malformed,)))
+                found = self._libraries[sbom_id] = MappedLibraries(*(span + (self._malformed,)))
                 return found
-            found = self._libraries[sbom_id] = _Libraries()
-            digests, paths, packages = found.digests, found.paths, found.packages
-            for row in (table.rows(sbom_id) if sbom_id and table is not None else ()):
-                path, digest = row[1], row[2]
-                raw = None
-                if digest:
-                    raw = _table_digest(digest)
-                    if raw is None:
-                        self._rejected += 1  # a digest that is not a SHA-256: the row is refused
-                        continue
-                    digests.add(raw)  # "sha256:<hex>", lower case
-                if path:
-                    if not _looks_normal(path):
-                        path = normalize_path(path)
-                        if not path:
-                            self._rejected += 1 if raw is None else 0
-                            continue
-                    paths[path] = paths.get(path, False) or raw is not None
-                elif row[3] and raw is None:
-                    key = package_key(row[3])
-                    if key:
-                        packages.add(key)
+            rows = table.rows(sbom_id) if sbom_id and table is not None else ()
+            found = self._libraries[sbom_id] = Libraries()
+            self._rejected += found.load(rows)
         return found
 
     def _sources(self, hexdigest):
@@ -353,31 +257,6 @@ def _remember(cache, key, value):
         cache.clear()
     cache[key] = value
     return value
-
-
-def _table_digest(value):
-    """A table's digest as ``sha256:<lower hex>``, or None when it is not a SHA-256."""
-    if len(value) == 71 and value.startswith("sha256:") and _SUBJECT_LABEL.match(value):
-        return value
-    hexdigest = normalize_digest(value)
-    return "sha256:" + hexdigest if hexdigest else None
-
-
-def _csv_field(value):
-    """How the builder writes a value in a table line (claw_ta.sbom.index)."""
-    if "," in value or '"' in value:
-        return '"' + value.replace('"', '""') + '"'
-    return value
-
-
-def _looks_normal(path):
-    """A path as the builder writes it (absolute, normalized, merged /usr): no regex needed."""
-    return (path[0] == "/" and "//" not in path and "/." not in path and "\\" not in path
-            and not path.startswith(_UNMERGED) and path == path.strip() and path.isprintable()
-            and ":" not in path and "(deleted)" not in path and "libc.musl-" not in path)
-
-
-_UNMERGED = ("/lib/", "/lib32/", "/lib64/", "/libx32/", "/bin/", "/sbin/", "/var/lib/", "/run/", "/proc/")
 
 
 class _MemoryTable(dict):

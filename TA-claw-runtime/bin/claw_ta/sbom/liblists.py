@@ -1,0 +1,137 @@
+"""A document's library list, as the matcher asks it: is this SHA-256 listed, this path, this package?
+
+:class:`Libraries` holds a list in memory (the replay, a table read whole);
+:class:`MappedLibraries` searches it in place, in the sorted table's mmap
+(claw_ta.sbom.sortedcsv), so nothing is parsed per row.
+"""
+import csv
+import re
+
+from claw_ta.sbom.paths import normalize_digest, normalize_path, package_key
+
+SHA256_LABEL = re.compile(r"^sha256:[0-9a-f]{64}$")
+
+
+class Libraries(object):
+    """One library list (a document's) in memory: digests, paths (with or without SHA-256), packages."""
+    __slots__ = ("digests", "paths", "packages")
+
+    def __init__(self):
+        self.digests = set()   # "sha256:<hex>"
+        self.paths = {}        # normalized path -> True when the SBOM gives a SHA-256 for it
+        self.packages = set()  # package stems (soname rule)
+
+    def has_digest(self, label):
+        return label in self.digests
+
+    def path_sha256(self, npath):
+        """None: path not listed; True: listed with a SHA-256; False: listed without one."""
+        return self.paths.get(npath)
+
+    def load(self, rows):
+        """Add LIBRARY_COLUMNS rows; returns how many were refused as malformed."""
+        refused = 0
+        digests, paths, packages = self.digests, self.paths, self.packages
+        for row in rows:
+            path, digest = row[1], row[2]
+            label = None
+            if digest:
+                label = _table_digest(digest)
+                if label is None:
+                    refused += 1  # a digest that is not a SHA-256: the row is refused
+                    continue
+                digests.add(label)
+            if path:
+                if not _looks_normal(path):
+                    path = normalize_path(path)
+                    if not path:
+                        refused += label is None
+                        continue
+                paths[path] = paths.get(path, False) or label is not None
+            elif row[3] and label is None:
+                key = package_key(row[3])
+                if key:
+                    packages.add(key)
+        return refused
+
+
+class MappedLibraries(object):
+    """One library list read in place: its lines in the sorted table's mmap, searched with find().
+
+    A hit is confirmed on its own line (the searched text must be that column),
+    so a digest inside a purl or a path inside a name never counts.
+    """
+    __slots__ = ("map", "start", "end", "_packages", "_malformed")
+
+    def __init__(self, mapped, start, end, malformed):
+        self.map, self.start, self.end = mapped, start, end
+        self._packages = None
+        self._malformed = malformed  # set of (start of list, row) found malformed: counted once
+
+    def _hits(self, text, commas_before):
+        """Positions after ``,<text>,`` where it is the column after ``commas_before`` commas."""
+        pattern = ("," + _csv_field(text) + ",").encode("utf-8")
+        data, start, end = self.map, self.start, self.end
+        pos = data.find(pattern, start, end)
+        while pos >= 0:
+            head = data[max(start, data.rfind(b"\n", start, pos) + 1):pos]
+            if b'"' not in head:
+                if head.count(b",") == commas_before:
+                    yield pos + len(pattern)
+            else:  # a quoted field before it: parse the line to be sure
+                line_end = data.find(b"\n", pos, end)
+                row = next(csv.reader([(head + data[pos:line_end if line_end >= 0 else end])
+                                       .decode("utf-8", "replace")]), [])
+                if len(row) > commas_before + 1 and row[commas_before + 1] == text:
+                    yield pos + len(pattern)
+            pos = data.find(pattern, pos + 1, end)
+
+    def has_digest(self, label):
+        for _ in self._hits(label, 1):  # sbom_id,path,<digest>
+            return True
+        return False
+
+    def path_sha256(self, npath):
+        found = None
+        data = self.map
+        for after in self._hits(npath, 0):  # sbom_id,<path>,digest
+            comma = data.find(b",", after, self.end)
+            digest = data[after:comma if comma >= 0 else self.end]
+            if digest and not SHA256_LABEL.match(digest.decode("ascii", "replace")):
+                self._malformed.add((self.start, after))  # refused, as a table read whole refuses it
+                continue
+            found = found or bool(digest)
+        return found
+
+    @property
+    def packages(self):
+        if self._packages is None:
+            text = self.map[self.start:self.end].decode("utf-8", "replace")
+            self._packages = set(package_key(row[3]) for row in csv.reader(text.splitlines())
+                                 if len(row) > 3 and row[3] and not row[1] and not row[2])
+        return self._packages
+
+
+def _table_digest(value):
+    """A table's digest as ``sha256:<lower hex>``, or None when it is not a SHA-256."""
+    if len(value) == 71 and value.startswith("sha256:") and SHA256_LABEL.match(value):
+        return value
+    hexdigest = normalize_digest(value)
+    return "sha256:" + hexdigest if hexdigest else None
+
+
+def _csv_field(value):
+    """How the builder writes a value in a table line (claw_ta.sbom.index)."""
+    if "," in value or '"' in value:
+        return '"' + value.replace('"', '""') + '"'
+    return value
+
+
+def _looks_normal(path):
+    """A path as the builder writes it (absolute, normalized, merged /usr): no regex needed."""
+    return (path[0] == "/" and "//" not in path and "/." not in path and "\\" not in path
+            and not path.startswith(_UNMERGED) and path == path.strip() and path.isprintable()
+            and ":" not in path and "(deleted)" not in path and "libc.musl-" not in path)
+
+
+_UNMERGED = ("/lib/", "/lib32/", "/lib64/", "/libx32/", "/bin/", "/sbin/", "/var/lib/", "/run/", "/proc/")
