@@ -128,3 +128,45 @@ def test_utf16_copies_of_real_sboms_read_as_json(shared_dir, tmp_path):
                  b"\xfe\xff" + text.encode("utf-16-be")):
         doc, = parse_text(data, "x.spdx.json")
         assert (doc.subject_kinds, len(doc.entries)) == (want.subject_kinds, len(want.entries))
+
+
+WRONG_TYPES = [7, 2.5, None, True, "x", [], {}, [1], {"a": 1}, [[1]], [{"x": [1]}]]
+
+
+def _paths(value, path=()):
+    yield path
+    if isinstance(value, dict):
+        for key, child in value.items():
+            for found in _paths(child, path + (key,)):
+                yield found
+    elif isinstance(value, list):
+        for index, child in enumerate(value[:4]):
+            for found in _paths(child, path + (index,)):
+                yield found
+
+
+@pytest.mark.parametrize("rel", ["syft/guac/alpine-spdx.json", "syft/guac/distroless-cyclonedx.json",
+                                 "ko/guac/go-spdx-multi-arch_3.json", "trivy/trivy-testdata/centos-7-spdx.json",
+                                 "in-toto/guac/oci-kubectl-linux-amd64-in-toto.json",
+                                 "in-toto/demo_files/package.2f89b927.link"])
+def test_a_field_of_the_wrong_type_is_an_sbom_error_never_a_crash(shared_dir, rel):
+    """Each of 200 copies of a real document with one value swapped for another JSON type
+    (seeded, so the same every run) is indexed or refused with SbomError, never TypeError."""
+    import copy
+    import random
+    original = json.load(open(real(shared_dir, rel), encoding="utf-8"))
+    places = list(_paths(original))[1:]
+    rng = random.Random(rel)
+    refused = 0
+    for _ in range(200):
+        doc = copy.deepcopy(original)
+        path = rng.choice(places)
+        parent = doc
+        for key in path[:-1]:
+            parent = parent[key]
+        parent[path[-1]] = rng.choice(WRONG_TYPES)
+        try:
+            parse_documents(json.dumps(doc), os.path.basename(rel))
+        except SbomError:
+            refused += 1
+    assert refused < 200  # most swaps hit a field the parser does not need

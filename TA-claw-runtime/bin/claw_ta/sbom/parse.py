@@ -52,6 +52,14 @@ def _load_json(text):
 def _parse_json_object(doc, name, raw=None):
     if not isinstance(doc, dict):
         raise SbomError("JSON document is not an object")
+    try:
+        return _dispatch(doc, name, raw)
+    except (TypeError, AttributeError) as error:  # a list where an object belongs, and the like
+        raise SbomError("a field has the wrong JSON type for its format (%s): not a well-formed SBOM"
+                        % error)
+
+
+def _dispatch(doc, name, raw):
     doc = intoto.unwrap(doc)
     if doc.get("bomFormat") == "CycloneDX":
         return cyclonedx.parse_json(doc, name)
