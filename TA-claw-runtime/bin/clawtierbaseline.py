@@ -150,7 +150,7 @@ class ClawTierBaselineCommand(ReportingCommand):
         self._report = report = dict(self._aggregator.report)
         try:
             host_tiers = tiers.load_host_tiers(self._host_tiers_path, report)
-            rows = tiers.read_baseline_csv(self._baseline_path, report)
+            rows = tiers.read_baseline_csv(self._baseline_path, report, tiers.baseline.READ_FIELDS)
         except (OSError, csv.Error, UnicodeError) as error:
             self.write_error("clawtierbaseline: cannot read a lookup in the app's lookups folder: %s" % error)
             sys.exit(1)

@@ -217,6 +217,7 @@ class Aggregator(object):
         self.pairs = {}
         self.report = {}
         self._labels = {}  # field value -> (frozenset of kept labels or None, labels too long)
+        self._names = {}  # one string object per distinct digest and host (a million pairs share them)
 
     def _count(self, name, n=1):
         self.report[name] = self.report.get(name, 0) + n
@@ -262,10 +263,14 @@ class Aggregator(object):
                 self._labels[key] = hit
         return hit
 
+    def _shared(self, digest, host):
+        names = self._names
+        return names.setdefault(digest, digest), names.setdefault(host, host)
+
     def _state(self, key, tier_value, namespace_value):
         state = self.pairs.get(key)
         if state is None:
-            state = self.pairs[key] = PairState()
+            state = self.pairs[self._shared(*key)] = PairState()
         tiers, ignored = self._label_set(tier_value)
         if ignored:
             self._count(TIER_IGNORED, ignored)
@@ -326,6 +331,7 @@ class Aggregator(object):
         key = (digest, host)
         state = self.pairs.get(key)
         if state is None and tier_value is None and namespace_value is None:
+            key = self._shared(digest, host)
             state = self.pairs[key] = PairState()
         else:
             state = self._state(key, tier_value, namespace_value)

@@ -260,11 +260,16 @@ def parse_baseline(rows, report=None):
     return out
 
 
-def read_baseline_csv(path, report=None):
+READ_FIELDS = ("image_digest", "first_seen", "last_seen", "updated", "hosts")  # what train/detect read
+
+
+def read_baseline_csv(path, report=None, fields=None):
     """Baseline rows (dicts of text) from a CSV file; [] when the file does not exist.
 
     NUL bytes are dropped and a line the csv module cannot read is skipped
     (counted as ``bad_baseline_row``), so a damaged file never fails a run.
+    ``fields``: keep only these columns (the command keeps :data:`READ_FIELDS`:
+    the others are derived from ``hosts`` and only cost memory).
     """
     if not os.path.exists(path):
         return []
@@ -272,6 +277,8 @@ def read_baseline_csv(path, report=None):
     with open(path, newline="", encoding="utf-8", errors="replace") as handle:
         reader = csv.reader(line.replace("\0", "") for line in handle)
         header = next(reader, None)
+        keep = None if header is None or fields is None else [
+            (i, name) for i, name in enumerate(header) if name in fields]
         while header is not None:
             try:
                 values = next(reader)
@@ -285,7 +292,10 @@ def read_baseline_csv(path, report=None):
                 if report is not None:
                     report["bad_baseline_row"] = report.get("bad_baseline_row", 0) + 1
                 continue
-            rows.append(dict(zip(header, values)))
+            if keep is None:
+                rows.append(dict(zip(header, values)))
+            else:
+                rows.append({name: values[i] for i, name in keep if i < len(values)})
     return rows
 
 

@@ -90,7 +90,7 @@ class TierResolver(object):
         found = self._cache.get(key)
         if found is None:
             found = self._resolve(host.lower(), own or ())
-            if len(self._cache) < 200000:
+            if len(self._cache) < 20000:
                 self._cache[key] = found
         return found
 

@@ -13,7 +13,7 @@ its own):
   :meth:`Aggregator.add_record` as a dict, as before;
 - :class:`CsvOut` writes rows (values in a fixed field order) as CSV in
   splunklib's dialect (``\\r\\n``, a ``__mv_`` twin per field), spilling to a
-  temporary file past ``MEMORY_LIMIT`` bytes: the dispatch folder, else the
+  temporary file past ``MEMORY_LIMIT`` bytes (8 MB): the dispatch folder, else the
   system's temporary folder (splunkd may hand over a dispatch folder that
   does not exist).
 """
@@ -102,7 +102,7 @@ class CsvOut(object):
     the other fields take a value or None.
     """
 
-    MEMORY_LIMIT = 32 * 1024 * 1024
+    MEMORY_LIMIT = 8 * 1024 * 1024
 
     def __init__(self, fields, multi=()):
         self.fields = list(fields)
