@@ -221,3 +221,15 @@ def test_slsa_provenance_lists_only_files_it_names():
     with pytest.raises(SbomError) as caught:
         parse_text(json.dumps(statement), "prov.intoto.json")
     assert "https://slsa.dev/provenance/v1) lists no file or library" in str(caught.value)
+
+
+def test_spdx3_sbom_that_is_its_own_root_ends():
+    graph = cdxgen_spdx3()
+    sbom = [e for e in graph["@graph"] if e["type"] == "software_Sbom"][0]
+    sbom["rootElement"] = [sbom["spdxId"], "https://cdxgen.example/spdx/lab/image"]
+    doc, = parse_text(json.dumps(graph), "loop.spdx3.json")
+    assert doc.subject_kinds == {IMAGE: "manifest"}
+    sbom["rootElement"] = [sbom["spdxId"]]
+    graph["@graph"] = [e for e in graph["@graph"] if e.get("relationshipType") != "describes"]
+    with pytest.raises(SbomError):
+        parse_text(json.dumps(graph), "loop.spdx3.json")

@@ -67,6 +67,21 @@ def _graph(doc):
     return graph
 
 
+def _expand(roots, elements):
+    """The root elements, an Sbom listed as a root standing for its own roots (each visited once)."""
+    found, seen, todo = [], set(), list(roots)
+    while todo:
+        root = todo.pop(0)
+        if root in seen or root not in elements:
+            continue
+        seen.add(root)
+        if _type(elements[root]) in _DOCUMENTS:
+            todo.extend(_ids(elements[root].get("rootElement")))
+        else:
+            found.append(root)
+    return found
+
+
 def parse(doc, name):
     graph = _graph(doc)
     elements = dict((_id(e), e) for e in graph if _id(e))
@@ -84,11 +99,7 @@ def parse(doc, name):
             evidence.update(targets)
         elif kind == "hasVariant":
             variants.extend((source, t) for t in targets)
-    # an Sbom listed as a root stands for its own roots
-    while any(r in elements and _type(elements[r]) in _DOCUMENTS for r in roots):
-        roots = [x for r in roots for x in (_ids(elements[r].get("rootElement"))
-                                            if r in elements and _type(elements[r]) in _DOCUMENTS else [r])]
-    roots = [r for r in dict.fromkeys(roots) if r in elements]
+    roots = _expand(roots, elements)
     files = [e for e in graph if _type(e) == "software_File"]
     packages = [e for e in graph if _type(e) == "software_Package"]
     out = SbomDocument("spdx3", str(_id(documents[0]) if documents else name) or name, (), (),
@@ -103,7 +114,9 @@ def parse(doc, name):
         out.add_subject(normalize_digest(str(element.get("software_packageVersion") or "")), "producer")
     children = set(t for s, t in variants if s in roots and t in elements)
     for child in sorted(children):
-        out.children.append(_image(elements[child])[0] or file_digest(_hashes(elements[child]))[0])
+        digest = _image(elements[child])[0] or file_digest(_hashes(elements[child]))[0]
+        if digest:
+            out.children.append(digest)
     skip = set(roots) | evidence | children
     owners = set(contains[_id(f)] for f in files if _id(f) in contains)
     bare = 0
