@@ -27,6 +27,7 @@ Example:
     | where is_anomaly=1
 """
 import csv
+import gc
 import json
 import os
 import shutil
@@ -104,7 +105,16 @@ class ClawTierBaselineCommand(ReportingCommand):
         # as CSV (spilled to a file when large). writer.is_flushed is reset per
         # chunk so that a failure anywhere reaches splunkd as an inspector ERROR
         # (splunklib's finish() sends it when the chunk was not answered).
-        istream = self._as_binary_stream(ifile)
+        # The cyclic garbage collector would walk the million pair states over
+        # and over as they are created (none of them is in a cycle): off for
+        # the run, back on (and collecting) at the end.
+        gc.disable()
+        try:
+            self._chunks_v2(self._as_binary_stream(ifile))
+        finally:
+            gc.enable()
+
+    def _chunks_v2(self, istream):
         writer = self._record_writer
         while True:
             chunk = self._read_chunk(istream)

@@ -218,6 +218,7 @@ def iter_detect(pairs, baseline_rows, host_tiers=None, min_count=5, min_score=3.
     resolver = TierResolver(host_tiers, pairs, table, trusted_namespaces)
     groups = by_digest(pairs)
     listed = {}  # frozenset or tuple of labels -> sorted list (shared: the output rows do not change it)
+    lowered = {}  # host -> host.lower()
 
     def as_list(labels):
         if not labels:
@@ -241,7 +242,10 @@ def iter_detect(pairs, baseline_rows, host_tiers=None, min_count=5, min_score=3.
                 status, known_tiers = NEW_DIGEST, ()
                 why = "no baseline for this digest (a rollout): never an anomaly on its own"
             else:
-                entry = row.hosts.get(host.lower())
+                low = lowered.get(host)
+                if low is None:
+                    low = lowered[host] = host.lower()
+                entry = row.hosts.get(low)
                 if entry is not None:
                     status, expected = IN_TIER, entry.rate * hours
                     why = "host ran this digest before (%.3g events/h)" % entry.rate
