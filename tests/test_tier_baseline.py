@@ -133,3 +133,40 @@ def test_hostile_lookup_names_are_refused(name):
 
 def test_lookup_names_resolve_in_the_apps_lookups_folder():
     assert tiers.lookup_path("claw_tier_baseline.csv", "x") == os.path.join(LOOKUPS_DIR, "claw_tier_baseline.csv")
+
+
+def test_the_baseline_lookup_is_an_input_nan_inf_junk_and_duplicates():
+    """Issue 11: such rows made mode=train raise (fmt_number(nan)) or a digest new_digest silently."""
+    good = tiers.train_from_events([ev("n1", T0), ev("n2", T0 + 5)], now=T0 + 10)
+    row = good[0]
+    damaged = [
+        dict(row, hosts=row["hosts"].replace("|1|1|", "|nan|1|", 1)),   # one bad host entry: the row stays
+        dict(row, image_digest="sha256:inf", hosts="n9||inf|1|%d" % T0),  # no good host entry left
+        dict(row, image_digest="sha256:neg", hosts="n9||-3|1|%d" % T0),
+        dict(row, image_digest="sha256:late", hosts="n9||1|1|9e99"),
+        dict(row, hosts="evil|t|1|1|%d" % T0),                             # a later duplicate: skipped
+        {"image_digest": "  ", "hosts": "x"}, {"hosts": "n1||1|1|1"}, {"image_digest": D1, "first_seen": "nan"},
+    ]
+    report = {}
+    parsed = tiers.parse_baseline(damaged, report)
+    assert list(parsed) == [D1] and sorted(parsed[D1].hosts) == ["n2"]
+    assert report == {"bad_baseline_host": 1, "bad_baseline_row": 5, "duplicate_baseline_row": 2}
+    # training over it does not raise, keeps the digest, and its output reads back clean
+    report = {}
+    again = tiers.train_from_events([ev("n3", T0 + 60)], damaged, now=T0 + 120, report=report)
+    assert [r["image_digest"] for r in again] == [D1] and report["duplicate_baseline_row"] == 2
+    clean = {}
+    assert list(tiers.parse_baseline(again, clean)) == [D1] and clean == {}
+    assert tiers.detect_from_events([ev("n2", T0 + 200)], damaged)[0]["tier_status"] == tiers.IN_TIER
+
+
+def test_training_reads_back_its_own_extreme_output(tmp_path):
+    events = [ev("n%d" % i, T0 + i * 3599 * 500) for i in range(3)] + [ev("n0", T0)] * 5000
+    rows = tiers.train_from_events(events, now=T0 + 3 * 3599 * 500, half_life_days=0.01)
+    path = str(tmp_path / "b.csv")
+    for day in range(1, 4):
+        tiers.write_baseline_csv(path, rows)
+        report = {}
+        rows = tiers.train_from_events([ev("n0", T0 + day * DAY)], tiers.read_baseline_csv(path, report),
+                                       now=T0 + day * DAY, half_life_days=0.01, host_ttl_days=1000, report=report)
+        assert report == {} and rows
