@@ -116,7 +116,8 @@ class ClawSbomCheckCommand(StreamingCommand):
         for reason in self.index.eager_reasons:
             self.write_warning("clawsbomcheck: an SBOM table is read whole (slower start-up): %s; "
                                "rebuild it with `claw-ta sbom-index` or the rebuild search" % reason)
-        self.annotator = Annotator(self.index.check_values, self.path_field, self.digest_field)
+        self.annotator = Annotator(self.index.check_values, self.path_field, self.digest_field,
+                                   decide=self.index.decide)
 
     def _execute_v2(self, ifile, process):
         # Fast path (SCP v2), replacing splunklib's record loop for this command
@@ -139,6 +140,7 @@ class ClawSbomCheckCommand(StreamingCommand):
                                    "is not SHA-256, an unknown evidence level); rebuild the tables"
                                    % (self.index.rejected - rejected))
             self._send(writer, count, sink, self._finished)
+            self.index.release()
 
     @staticmethod
     def _send(writer, count, body, finished):

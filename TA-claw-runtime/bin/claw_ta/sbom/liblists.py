@@ -87,6 +87,15 @@ class MappedLibraries(object):
             pos = data.find(pattern, pos + 1, end)
 
     def has_digest(self, label):
+        # The common case inline (no generator): the digest column of an unquoted line.
+        pattern = ("," + label + ",").encode("ascii")
+        data, start, end = self.map, self.start, self.end
+        pos = data.find(pattern, start, end)
+        if pos < 0:
+            return False
+        head = data[max(start, data.rfind(b"\n", start, pos) + 1):pos]
+        if b'"' not in head and head.count(b",") == 1:
+            return True
         for _ in self._hits(label, 1):  # sbom_id,path,<digest>
             return True
         return False

@@ -97,6 +97,18 @@ class SbomIndex(object):
         return self._rejected + len(self._malformed) + sum(
             getattr(t, "rejected", 0) for t in (self._subjects_table, self._libraries_table))
 
+    def release(self):
+        """Drop the table pages read so far from RSS (after each chunk)."""
+        for table in (self._subjects_table, self._libraries_table):
+            if hasattr(table, "release"):
+                table.release()
+
+    def decide(self, event_type, subject_digest, image_digest, library_path, library_digest):
+        """:meth:`check_values` for single values, without its cache (the caller caches)."""
+        if event_type != "library_load":
+            return EMPTY
+        return self._decide(subject_digest or "", image_digest or "", library_path or "", library_digest or "")
+
     @property
     def eager_reasons(self):
         return [t.eager_reason for t in (self._subjects_table, self._libraries_table)

@@ -20,6 +20,7 @@ import mmap
 import os
 import re
 
+_DONTNEED = getattr(mmap, "MADV_DONTNEED", None) if hasattr(mmap.mmap, "madvise") else None
 SAMPLES = 4096  # keys sampled at open: the order check and the sparse index (plus first and last)
 
 
@@ -69,6 +70,8 @@ class SortedTable(object):
             self._load_all("its key column %s is not the first" % columns[0])
         elif not self._looks_sorted():
             self._load_all("it is not sorted by %s (hand-edited?)" % columns[0])
+        else:
+            self.release()
 
     # --- the sorted file -------------------------------------------------------
 
@@ -117,10 +120,12 @@ class SortedTable(object):
         hi = offsets[j] if j < len(offsets) else len(data)
         pattern = b"\n" + key + b","
         first = data.find(pattern, lo - 1, hi)
+        last = data.rfind(pattern, first, hi) + 1 if first >= 0 else -1
+        end = data.find(b"\n", last, len(data)) if first >= 0 else -1
+        if hi - lo > 4 * mmap.PAGESIZE:
+            self.release(lo, min(hi, first) if first >= 0 else hi)  # the stretch scanned, not the lines
         if first < 0:
             return 0, 0
-        last = data.rfind(pattern, first, hi) + 1
-        end = data.find(b"\n", last, len(data))
         return first + 1, (end + 1 if end >= 0 else len(data))
 
     def _lines_of(self, key):
@@ -167,6 +172,16 @@ class SortedTable(object):
             if not keys or keys[-1] != key.decode("utf-8", "replace"):
                 keys.append(key.decode("utf-8", "replace"))
         return keys
+
+    def release(self, start=0, end=None):
+        """Drop the mapped pages read so far from this process's RSS (they stay in the page
+        cache: reading them again is a minor fault). Searches touch pages of a large table
+        that are not needed again; without this they would count as resident memory."""
+        if self._map is not None and _DONTNEED is not None:
+            start -= start % mmap.PAGESIZE
+            end = len(self._map) if end is None else end
+            if end > start:
+                self._map.madvise(_DONTNEED, start, end - start)
 
     def close(self):
         if self._map is not None:

@@ -133,13 +133,16 @@ class Annotator(object):
     """The record loop for one command run (its header handling and verdict cache).
 
     ``check_values(event_type, subject_digest, image_digest, path, digest)`` is
-    :meth:`SbomIndex.check_values` (path/digest lists for multivalues).
+    :meth:`SbomIndex.check_values` (path/digest lists for multivalues);
+    ``decide`` the same for single values without a cache of its own
+    (:meth:`SbomIndex.decide`: this loop caches), by default ``check_values``.
     ``nuls`` counts the records whose NUL bytes were replaced (Python 3.9's
     csv refuses them).
     """
 
-    def __init__(self, check_values, path_field="library_path", digest_field="library_digest"):
+    def __init__(self, check_values, path_field="library_path", digest_field="library_digest", decide=None):
         self.check = check_values
+        self.decide = decide or check_values
         self.fields = ("event_type", "subject_digest", "image_digest", path_field, digest_field)
         self.nuls = 0
         self._hot = {}
@@ -195,7 +198,7 @@ class Annotator(object):
         blank = state.blank
         hot, cold = self._hot, self._cold
         suffixes = self._suffixes
-        check = self.check
+        check, decide = self.check, self.decide
         done = 0
         count = 0
         for row in reader:
@@ -216,7 +219,7 @@ class Annotator(object):
                     if suffix is None:
                         suffix = cold.get(key)
                         if suffix is None:
-                            result = check(row[et], *key)
+                            result = decide(row[et], *key)
                             suffix = suffixes.get(result)
                             if suffix is None:
                                 if len(suffixes) >= CACHE_SIZE:
