@@ -233,3 +233,24 @@ def test_an_unexpected_failure_mid_chunk_reaches_splunkd(app, splunk_python):
     script.write_text(text, encoding="utf-8")
     result = run(app, ["mode=detect"], tiers.aggregate_events(window()), splunk_python)
     scp_driver.assert_error_reported(result, "ZeroDivisionError")
+
+
+def test_multivalue_output_survives_every_interpreter(app, splunk_python):
+    """A digest of two tiers (baseline_tiers, tier: multivalue) and a pod in two namespaces.
+
+    Python 3.9's csv writer quotes a value holding a newline only when the line
+    terminator has one: the multivalue's plain column must still be one cell."""
+    shared = "sha256:" + "5" * 64
+    hist = history() + [ev(shared, host, T0 + 3600 * h + 60, tier) for h in range(30)
+                        for host, tier in (("fe-1", "frontend"), ("be-1", "backend"))]
+    baseline = tiers.train_from_events(hist, now=T0 + 2 * DAY, **TRUST)
+    tiers.write_baseline_csv(str(app / "lookups" / "claw_tier_baseline.csv"), baseline)
+    win = window() + [dict(ev(shared, "fe-3", T0 + 2 * DAY + i, "frontend"), namespace=["shop", "shop-2"])
+                      for i in range(7)]
+    (app / "lookups" / "claw_host_tiers.csv").write_text("host,tier\nfe-3,frontend\nfe-3,edge\n", encoding="utf-8")
+    result = run(app, ["mode=detect"], tiers.aggregate_events(win), splunk_python)
+    expected = tiers.detect_from_events(win, baseline, host_tiers={"fe-3": ["frontend", "edge"]}, **TRUST)
+    assert same(result.records) == same(expected) and len(result.records) == len(expected)
+    row = [r for r in result.records if r["image_digest"] == shared][0]
+    assert row["baseline_tiers"] == ["backend", "frontend"] and row["tier"] == ["edge", "frontend"]
+    assert row["namespace"] == ["shop", "shop-2"]

@@ -110,35 +110,30 @@ class CsvOut(object):
         self._multi = [i for i, name in enumerate(self.fields) if name in multi]
         self._file = tempfile.SpooledTemporaryFile(max_size=self.MEMORY_LIMIT, mode="w+b", dir=_spill_dir())
         self._text = io.StringIO()
-        self._writer = csv.writer(self._text, lineterminator="")
+        # "\r\n" as splunklib writes; also what makes Python 3.9's writer quote a
+        # value holding a newline (it looks for the line terminator's characters)
+        self._writer = csv.writer(self._text, lineterminator="\r\n")
         self._writer.writerow(self.fields + ["__mv_" + name for name in self.fields])
-        self._text.write("\r\n")
-        self._blank = "," * len(self.fields) + "\r\n"  # the __mv_ cells of a row without multivalues
+        self._blank = [None] * len(self.fields)  # the __mv_ cells of a row without multivalues
         self._lists = {}  # tuple of values -> (plain cell, __mv_ cell)
 
     def write(self, values):
         """One row: ``values`` in the order of ``fields`` (None is empty)."""
-        twins = None
-        if self._multi:
-            values = list(values)
-            for i in self._multi:
-                value = values[i]
-                if type(value) is list:
-                    if len(value) == 1:
-                        values[i] = value[0]
-                        continue
-                    plain, twin = self._list(value)
-                    values[i] = plain
-                    if twins is None:
-                        twins = [""] * len(values)
-                    twins[i] = twin
+        values = list(values)
+        twins = self._blank
+        for i in self._multi:
+            value = values[i]
+            if type(value) is list:
+                if len(value) == 1:
+                    values[i] = value[0]
+                    continue
+                plain, twin = self._list(value)
+                values[i] = plain
+                if twins is self._blank:
+                    twins = list(twins)
+                twins[i] = twin
+        values.extend(twins)
         self._writer.writerow(values)
-        if twins is None:
-            self._text.write(self._blank)
-        else:
-            self._text.write(",")
-            self._writer.writerow(twins)
-            self._text.write("\r\n")
         self.rows += 1
         if self.rows & 4095 == 0:
             self._flush()
