@@ -160,14 +160,15 @@ def _basename(path):
     return path.rsplit("/", 1)[-1] if path else None
 
 
-def _sensor_from_file(source, _cache={}):
-    """(pod, namespace) named by a CRI file name, else None (cached: one file, many events)."""
-    found = _cache.get(source, False)
-    if found is False:
-        match = CRI_FILE.search(source)
-        found = (match.group(1), match.group(2)) if match else None
-        if len(_cache) < 10000:
-            _cache[source] = found
+_SENSOR_FILES = {}  # source -> (pod, namespace) or None: one file, many events
+
+
+def _sensor_from_file(source):
+    """(pod, namespace) named by a CRI file name, else None."""
+    match = CRI_FILE.search(source)
+    found = (match.group(1), match.group(2)) if match else None
+    if len(_SENSOR_FILES) < 10000:
+        _SENSOR_FILES[source] = found
     return found
 
 
@@ -198,7 +199,8 @@ def normalize(record, source=None, host=None, cim=True, own=False):
         bad = [key for key, value in out.items() if value.__class__ is not str or not value]
         if bad or "kubernetes" in out:
             for key in bad:
-                text = None if key in WRAPPERS else _text(out[key])
+                value = out[key]
+                text = str(value) if value.__class__ is int else None if key in WRAPPERS else _text(value)
                 if text is None:
                     del out[key]
                 else:
@@ -218,7 +220,9 @@ def normalize(record, source=None, host=None, cim=True, own=False):
     else:
         sensor_ns = sensor_pod = label = dest = None
     if source and sensor_ns is None and sensor_pod is None:
-        found = _sensor_from_file(source)
+        found = _SENSOR_FILES.get(source, False)
+        if found is False:
+            found = _sensor_from_file(source)
         if found is not None:
             sensor_pod, sensor_ns = found
     if sensor_ns is not None:
@@ -372,5 +376,4 @@ def read_events(path, cim=True):
             reader = _read_hec
         else:  # *.jsonl raw lines, *.journal.jsonl Fluent Bit systemd records
             reader = _read_lines
-        for event in reader(handle, path, cim):
-            yield event
+        yield from reader(handle, path, cim)

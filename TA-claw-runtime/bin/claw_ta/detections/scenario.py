@@ -83,8 +83,7 @@ class Scenario(object):
     def events(self, warn=None, cim=False):
         """Normalized events of every events file (without CIM fields unless ``cim``)."""
         for path in self.event_files:
-            for event in read_events(path, cim=cim):
-                yield event
+            yield from read_events(path, cim=cim)
 
     def expected(self):
         """Expected alerts (list of dicts); [] when there is no expected.jsonl (a benign scenario)."""
