@@ -16,6 +16,7 @@ looked up as ``(none)``), the allowlist, severity and risk, and ``claw_alert``
 fields (one alert per entity per run, like ``alert.suppress.fields``).
 """
 import json
+import os
 import sys
 import time as _time
 
@@ -34,8 +35,8 @@ LOOKUPS = {
     "claw_image_env": ("claw_image_env.csv", "image_ref", "unknown"),
 }
 TIER_EVENT_TYPES = ("binary_attestation", "image_attestation")
-
 SUBJECTS_TABLE = "claw_sbom_subjects.csv"  # what NotSameAttestation looks up, in SPL too
+
 
 class Context(object):
     """What stages see: the window, the tunables, the lookups, the SBOM index, the tier model."""
@@ -74,25 +75,40 @@ class Context(object):
             self._lookups["claw_allowlist"] = table
         return table
 
-    def sbom_rows(self):
-        """claw_sbom_libraries.csv (shipped or overridden) plus the scenario's sboms/, indexed."""
+    def sbom_tables(self):
+        """The SBOM tables (claw_sbom_subjects/libraries.csv overrides) plus the scenario's sboms/."""
         if self._sbom_rows is None:
-            rows = lk.read_csv(self.lookup_file("claw_sbom_libraries.csv"))
+            from claw_ta.sbom.index import Tables, build_tables
+            tables = Tables()
+            for name, columns in ((SUBJECTS_TABLE, tables.subjects),
+                                  ("claw_sbom_libraries.csv", tables.libraries)):
+                path = self.lookup_file(name)
+                if os.path.exists(path):
+                    with open(path, encoding="utf-8") as handle:
+                        next(handle, None)
+                        for line in handle:
+                            columns.add(line if line.endswith("\n") else line + "\n")
             if self.scenario.sbom_dir:
-                from claw_ta.sbom.index import build_rows
-                built, errors = build_rows([self.scenario.sbom_dir])
-                rows = rows + list(built)
+                built, errors = build_tables([self.scenario.sbom_dir])
+                for lines, more in ((tables.subjects, built.subjects), (tables.libraries, built.libraries)):
+                    for line in more:
+                        lines.add(line)
                 for error in errors:
                     self.warnings.append("sboms: %s" % (error,))
-            self._sbom_rows = rows
+            self._sbom_rows = tables
         return self._sbom_rows
 
     @property
     def sbom_index(self):
         if self._sbom is None:
             from claw_ta.sbom.matcher import SbomIndex
-            self._sbom = SbomIndex.from_rows(self.sbom_rows())
+            self._sbom = SbomIndex.from_tables(self.sbom_tables())
         return self._sbom
+
+    def sbom_subject_rows(self):
+        """The subjects table claw_sbom_subjects (overridden) plus the subjects of the
+        scenario's sboms/, as `claw-ta sbom-index` would write them."""
+        return list(self.sbom_tables().subject_rows())
 
     def sbom_refs(self, subject_digest):
         """The sbom_ref values of the claw_sbom_subjects rows of ``subject_digest``."""
@@ -105,17 +121,6 @@ class Context(object):
         if not isinstance(subject_digest, str):
             return set()
         return self._refs.get(subject_digest.lower(), set())
-    def sbom_subject_rows(self):
-        """The subjects table claw_sbom_subjects (shipped or overridden) plus the subjects of
-        the scenario's sboms/, as `claw-ta sbom-index` would write them."""
-        rows = lk.read_csv(self.lookup_file(SUBJECTS_TABLE))
-        if self.scenario.sbom_dir:
-            from claw_ta.sbom.index import build_rows
-            built, _ = build_rows([self.scenario.sbom_dir])  # errors: reported with the libraries
-            pairs = set((r.get("subject_digest"), r.get("sbom_ref")) for r in built)
-            rows = rows + [{"subject_digest": d, "sbom_ref": ref} for d, ref in sorted(pairs)]
-        return rows
-
 
     def tier_rows(self, window_events):
         """Rows of clawtierbaseline mode=detect over the window, trained on the history."""
