@@ -177,7 +177,12 @@ def test_nul_byte_is_replaced_with_a_warning_and_the_record_kept(app, splunk_pyt
 
 
 def test_a_failing_chunk_reaches_splunkd_as_an_error(app, splunk_python, tmp_path):
-    """Issue 11: the flushed flag was never reset, so a failing chunk exited without a message."""
+    """Issue 11: the flushed flag was never reset, so a failing chunk exited without a message.
+
+    splunklib's own loop marks the record writer unflushed before each chunk and its
+    finish() then answers with the ERROR (splunk-sdk-python,
+    splunklib/searchcommands/search_command.py, _execute_v2 and _process_protocol_v2;
+    vendored in TA-claw-runtime/bin/splunklib)."""
     hook = tmp_path / "hook"
     hook.mkdir()
     (hook / "sitecustomize.py").write_text(
