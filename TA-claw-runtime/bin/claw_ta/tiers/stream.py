@@ -12,7 +12,11 @@ its own):
   any other row (raw events, a multivalue digest) goes through
   :meth:`Aggregator.add_record` as a dict, as before;
 - :class:`CsvOut` writes rows (values in a fixed field order) as CSV in
-  splunklib's dialect (``\\r\\n``, a ``__mv_`` twin per field), spilling to a
+  splunklib's dialect (``\\r\\n``), with a ``__mv_`` twin only for the fields
+  that can be multivalue (splunkd reads a reply by column name: a reply
+  without twins, captured from Splunk 8.2, is ``average\\n51.4\\n`` in
+  https://github.com/NDietrich/Splunk-CustomSearchProtocol-v2/blob/master/example_messages/averageage%20(reporting).md),
+  spilling to a
   temporary file past ``MEMORY_LIMIT`` bytes (8 MB): the dispatch folder, else the
   system's temporary folder (splunkd may hand over a dispatch folder that
   does not exist).
@@ -113,15 +117,17 @@ class CsvOut(object):
         # "\r\n" as splunklib writes; also what makes Python 3.9's writer quote a
         # value holding a newline (it looks for the line terminator's characters)
         self._writer = csv.writer(self._text, lineterminator="\r\n")
-        self._writer.writerow(self.fields + ["__mv_" + name for name in self.fields])
-        self._blank = [None] * len(self.fields)  # the __mv_ cells of a row without multivalues
+        # a __mv_ twin only for the fields that can hold a multivalue: splunkd
+        # reads replies by column name, a column without a twin is single-valued
+        self._writer.writerow(self.fields + ["__mv_" + self.fields[i] for i in self._multi])
+        self._blank = [None] * len(self._multi)  # the __mv_ cells of a row without multivalues
         self._lists = {}  # tuple of values -> (plain cell, __mv_ cell)
 
     def write(self, values):
         """One row: ``values`` in the order of ``fields`` (None is empty)."""
         values = list(values)
         twins = self._blank
-        for i in self._multi:
+        for k, i in enumerate(self._multi):
             value = values[i]
             if type(value) is list:
                 if len(value) == 1:
@@ -131,7 +137,7 @@ class CsvOut(object):
                 values[i] = plain
                 if twins is self._blank:
                     twins = list(twins)
-                twins[i] = twin
+                twins[k] = twin
         values.extend(twins)
         self._writer.writerow(values)
         self.rows += 1
