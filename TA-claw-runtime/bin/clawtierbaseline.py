@@ -3,7 +3,7 @@
 
 Syntax:
     clawtierbaseline mode=(train|detect) [tier_field=<field>] [baseline_lookup=<file.csv>]
-        [host_tiers_lookup=<file.csv>]
+        [host_tiers_lookup=<file.csv>] [trusted_namespaces=<ns1,ns2,...|*>]
         detect: [min_count=<int>] [min_score=<float>] [unknown_tier_anomaly=<bool>]
         train:  [half_life_days=<float>] [host_ttl_days=<float>] [max_hosts=<int>]
                 [merge=<bool>] [now=<epoch seconds>]
@@ -17,7 +17,10 @@ Description:
     claw_tier_baseline.csv``. mode=detect outputs, per (image_digest, host),
     tier_status (in_tier, outside_tier, new_digest, unknown_host_tier), count,
     expected_count, spike_score and is_anomaly. Lookups are read from the
-    app's lookups folder (claw_tier_baseline.csv, claw_host_tiers.csv).
+    app's lookups folder (claw_tier_baseline.csv, claw_host_tiers.csv; a
+    missing one is empty). Pod tier labels count only from pods whose
+    namespaces are all in trusted_namespaces (default none: the macro
+    claw_tier_trusted_namespaces); anyone who deploys a pod writes its labels.
 
 Example:
     `claw_runtime_index` earliest=-1d@d latest=@d | `claw_tier_aggregate`

@@ -9,7 +9,12 @@ Public API (the command and the replay both call these):
 - :func:`load_host_tiers`, :func:`read_baseline_csv`, :func:`write_baseline_csv`,
   :func:`baseline_csv_text`: the two lookups.
 - :func:`aggregate_events`, :class:`Aggregator`: the pre-aggregation alone.
-- :func:`check_params`, :func:`lookup_path`: argument checks shared with the command.
+- :func:`iter_train`, :func:`iter_detect`, :class:`BaselineTable`: the same
+  logic one digest at a time (what the command streams out);
+  ``claw_ta.tiers.stream``: the command's CSV record path.
+- :func:`check_params`, :func:`lookup_path`, :func:`parse_namespaces`:
+  argument checks shared with the command (``trusted_namespaces``: whose pod
+  labels may decide a host's tier; docs/tiers.md).
 
 Counted events: ``image_attestation`` and ``binary_attestation``; the digest
 is ``image_digest``, else ``subject_digest`` for ``image_attestation``; the
