@@ -10,10 +10,12 @@ header-only final chunk) to, measured in the same run:
 - `clawtierbaseline mode=train` with no baseline yet, then `mode=detect`
   against the baseline that train produced (every pair is scored).
 
-For each N it prints seconds, the ratio to the pass-through's time (target:
-at most 1.5 at 1M rows), the per-row cost with the start-up (a run with no
-rows) taken out (target: linear, within 20% from 10k to 1M), and the
-command's peak RSS (target: under 500 MB at 1M rows).
+For each N it prints wall seconds and CPU seconds (user + system of the
+command process: on a shared machine the steadier of the two) with their
+ratio to the pass-through (target: at most 1.5 at 1M rows), the CPU cost per
+row with the start-up (a run with no rows) taken out (target: linear, within
+20% from 10k to 1M), and the command's peak RSS (target: under 500 MB at 1M
+rows).
 
     python benchmarks/bench_tierbaseline.py                       # 10k, 100k, 1M rows, Python 3.9 and 3.13
     python benchmarks/bench_tierbaseline.py --rows 10000 100000   # quicker
@@ -44,16 +46,17 @@ def bodies_of(rows, size=50000):
 
 
 def timed(script, args, bodies, python, repeat):
-    """(best seconds, peak RSS MB, last result) over ``repeat`` runs."""
-    best, peak, result = None, 0.0, None
+    """(best seconds, peak RSS MB, last result, best CPU seconds) over ``repeat`` runs."""
+    best, peak, result, cpu = None, 0.0, None, None
     for _ in range(repeat):
         result = scp_driver.run(script, args, bodies=bodies, python=python)
         if result.returncode != 0 or result.errors():
             raise SystemExit("%s failed: %s %s" % (os.path.basename(script), result.errors(),
                                                    result.stderr[-2000:]))
         best = result.seconds if best is None else min(best, result.seconds)
+        cpu = result.cpu_seconds if cpu is None else min(cpu, result.cpu_seconds)
         peak = max(peak, result.peak_rss_mb or 0.0)
-    return best, peak, result
+    return best, peak, result, cpu
 
 
 def measure(python, n, repeat, app):
@@ -84,19 +87,21 @@ def measure(python, n, repeat, app):
 
 def report(python, sizes, repeat):
     print("\n== %s" % python)
-    print("%9s %-8s %9s %10s %12s %10s" % ("rows", "command", "seconds", "vs pass", "us/row*", "peak MB"))
+    print("%9s %-8s %9s %10s %9s %10s %12s %10s" % ("rows", "command", "seconds", "vs pass", "CPU s",
+                                                  "CPU vs pass", "CPU us/row*", "peak MB"))
     per_row = {"train": [], "detect": [], "pass": []}
     with tempfile.TemporaryDirectory() as tmp:
         app = app_copy(tmp)
         for n in sizes:
             m = measure(python, n, repeat, app)
             for name in ("pass", "train", "detect"):
-                secs, peak, _ = m[name]
-                us = (secs - m[name + "0"][0]) / n * 1e6
+                secs, peak, _, cpu = m[name]
+                us = (cpu - m[name + "0"][3]) / n * 1e6
                 per_row[name].append(us)
-                print("%9d %-8s %9.2f %9.2fx %12.2f %10.1f" % (n, name, secs, secs / m["pass"][0], us, peak))
+                print("%9d %-8s %9.2f %9.2fx %9.2f %10.2fx %12.2f %10.1f" % (
+                    n, name, secs, secs / m["pass"][0], cpu, cpu / m["pass"][3], us, peak))
             print("%9s baseline lookup %.1f MB" % ("", m["lookup_mb"]))
-    print("* per-row cost with the start-up (a run with no rows) taken out")
+    print("* CPU time per row with the start-up (a run with no rows) taken out")
     for name in ("train", "detect"):
         costs = per_row[name]
         print("%-6s per-row cost, largest / smallest over the sizes: %.2f (target <= 1.20)"

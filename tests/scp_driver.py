@@ -98,6 +98,7 @@ class Result(object):
         self.returncode = None
         self.seconds = 0.0
         self.peak_rss_mb = None  # the command's peak resident memory
+        self.cpu_seconds = None  # the command's user + system CPU time (less sensitive to a busy machine)
 
     def _decode(self):
         if self._decoded is None or len(self._decoded[0]) != len(self.replies):
@@ -183,6 +184,7 @@ class _Process(object):
         self.thread = threading.Thread(target=self._drain, daemon=True)
         self.thread.start()
         self.peak_kb = None
+        self.cpu = None
         threading.Thread(target=self._watch_memory, daemon=True).start()
 
     def _watch_memory(self):
@@ -227,6 +229,7 @@ class _Process(object):
                     self.proc.returncode = (-os.WTERMSIG(status) if os.WIFSIGNALED(status)
                                             else os.WEXITSTATUS(status))
                     peak = (self.peak_kb or usage.ru_maxrss) / 1024.0  # kB on Linux
+                    self.cpu = usage.ru_utime + usage.ru_stime
                     break
                 if time.monotonic() > deadline:
                     raise subprocess.TimeoutExpired(self.proc.args, timeout)
@@ -292,6 +295,7 @@ def run(script, args=(), chunks=(), python=None, env=None, fieldnames=None,
             problem = _execute(proc, result, chunks, bodies, fieldnames, chunked_idx, preview_chunks)
     finally:
         result.returncode, result.stderr, result.peak_rss_mb = proc.finish(timeout)
+        result.cpu_seconds = proc.cpu
         result.seconds = time.perf_counter() - start
         if own_dir:
             shutil.rmtree(own_dir, ignore_errors=True)
