@@ -130,6 +130,7 @@ def main(argv=None):
     parser.add_argument("--runs", type=int, default=3, help="throughput runs per command and shape (median)")
     parser.add_argument("--python", action="append", help="only these versions (3.9, 3.13)")
     parser.add_argument("--quick", action="store_true", help="1 chunk, 2 shapes, a 300k-row start-up index")
+    parser.add_argument("--only", choices=("throughput", "index"), help="only the throughput or the index part")
     args = parser.parse_args(argv)
     if args.quick:
         args.chunks, args.big_rows, args.runs = 1, 300000, 1
@@ -144,6 +145,8 @@ def main(argv=None):
         shapes = [(s, l, d) for s in ("narrow", "wide") for l in (0.1, 0.5, 1.0) for d in (1, 100, 5000)]
         if args.quick:
             shapes = [("narrow", 1.0, 5000), ("wide", 0.5, 100)]
+        if args.only == "index":
+            shapes = []
         bodies = {}
         for shape, loads, distinct in shapes:
             size = args.chunk_size if shape == "narrow" else args.wide_chunk_size
@@ -157,6 +160,8 @@ def main(argv=None):
         tenth = os.path.join(work, "tenth")
         os.makedirs(tenth)
         python0 = sorted(pythons.values())[0]
+        if args.only == "throughput":
+            args.big_rows = 6000
         build = probe(python0, BUILD_PROBE, args.big_rows, big)
         build_tenth = probe(python0, BUILD_PROBE, args.big_rows // 10, tenth)
         big_body, _ = sbom_data.make_body("narrow", 5000, [("sha256:" + d, l) for d, l, _ in
@@ -176,7 +181,10 @@ def main(argv=None):
                  build_tenth["rss_mb"]))
         for label, python in sorted(pythons.items()):
             print("\nPython %s (%s)" % (label, python))
-            throughput(python, scripts, bodies, args.chunks, args.runs)
+            if args.only != "index":
+                throughput(python, scripts, bodies, args.chunks, args.runs)
+            if args.only == "throughput":
+                continue
             miss = probe(python, MISS_PROBE)
             print("  verdict on a cache miss: %.2f us (a dict lookup: %.3f us on this machine now; "
                   "%.0f lookups per miss; target <= 3 us)" % (miss["miss_us"], miss["dict_get_us"],

@@ -22,6 +22,9 @@ import re
 
 _DONTNEED = getattr(mmap, "MADV_DONTNEED", None) if hasattr(mmap.mmap, "madvise") else None
 SAMPLES = 4096  # keys sampled at open: the order check and the sparse index (plus first and last)
+# Every page a search touches is mapped with its neighbours (the kernel's fault-around,
+# 64 KB): after this many searches the table's pages are dropped from RSS (release()).
+RELEASE_EVERY = 128
 
 
 def read_header(path):
@@ -55,6 +58,7 @@ class SortedTable(object):
         self._rows = None
         self.eager_reason = ""
         self.rejected = 0  # rows of a table read whole whose key is not well-formed
+        self._searches = 0
         if not header:
             self._rows = {}
             return
@@ -93,14 +97,18 @@ class SortedTable(object):
         """Sample the keys (kept as the sparse index); False if they are out of order or malformed."""
         size = len(self._map)
         count = max(2, min(SAMPLES, (size - self._start) // 256))
-        offsets = sorted(set([self._start, self._line_start(size - 1)] + [
-            self._line_start(self._start + (size - self._start) * i // count) for i in range(count)]))
-        keys = []
-        for offset in offsets:
+        keys, offsets = [], []
+        for i in range(count + 1):
+            if i % RELEASE_EVERY == RELEASE_EVERY - 1:
+                self.release()
+            offset = self._line_start(self._start + (size - self._start) * i // count if i < count else size - 1)
+            if offsets and offset <= offsets[-1]:
+                continue
             key, _ = self._key_at(offset)
             if keys and key < keys[-1] or not self._key.match(key) or self._map[offset:offset + 1] == b'"':
                 return False
             keys.append(key)
+            offsets.append(offset)
         self._sample_keys, self._sample_offsets = keys, offsets
         return True
 
@@ -122,11 +130,13 @@ class SortedTable(object):
         first = data.find(pattern, lo - 1, hi)
         last = data.rfind(pattern, first, hi) + 1 if first >= 0 else -1
         end = data.find(b"\n", last, len(data)) if first >= 0 else -1
-        if hi - lo > 4 * mmap.PAGESIZE:
-            self.release(lo, min(hi, first) if first >= 0 else hi)  # the stretch scanned, not the lines
+        stop = end + 1 if end >= 0 else len(data)
+        self._searches += 1
+        if self._searches % RELEASE_EVERY == 0:
+            self.release()
         if first < 0:
             return 0, 0
-        return first + 1, (end + 1 if end >= 0 else len(data))
+        return first + 1, stop
 
     def _lines_of(self, key):
         start, end = self._span(key)
@@ -178,8 +188,8 @@ class SortedTable(object):
         cache: reading them again is a minor fault). Searches touch pages of a large table
         that are not needed again; without this they would count as resident memory."""
         if self._map is not None and _DONTNEED is not None:
-            start -= start % mmap.PAGESIZE
-            end = len(self._map) if end is None else end
+            start -= start % mmap.PAGESIZE  # madvise wants a page-aligned start
+            end = len(self._map) if end is None else min(end, len(self._map))
             if end > start:
                 self._map.madvise(_DONTNEED, start, end - start)
 
