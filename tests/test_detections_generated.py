@@ -4,7 +4,7 @@ import os
 import re
 
 from claw_ta.detections import definitions as defs
-from claw_ta.detections import generate
+from claw_ta.detections import docs_table, generate
 from tests import conf, paths
 
 SAVED = os.path.join(paths.APP_DEFAULT, "savedsearches.conf")
@@ -31,9 +31,13 @@ def test_check_fails_on_a_hand_edit_and_generate_only_rewrites_the_block(tmp_pat
             else text.replace("definition = search *", "definition = search host!=x", 1)
         edited = "# hand-written header\n" + edited + "\n[Someone Else]\nsearch = `claw_runtime_index`\n"
         (tmp_path / name).write_text(edited)
-    assert generate.main(["--check", "--default-dir", str(tmp_path)]) == 1
-    assert generate.main(["--default-dir", str(tmp_path)]) == 0
-    assert generate.main(["--check", "--default-dir", str(tmp_path)]) == 0
+    docs = tmp_path / "detections.md"
+    docs.write_text("# Page\n%s\n| a stale row |\n%s\nAfter.\n" % (docs_table.BEGIN, docs_table.END))
+    args = ["--default-dir", str(tmp_path), "--docs-file", str(docs)]
+    assert generate.main(["--check"] + args) == 1
+    assert generate.main(args) == 0
+    assert generate.main(["--check"] + args) == 0
+    assert docs.read_text() == "# Page\n" + docs_table.docs_block() + "After.\n"
     rewritten = (tmp_path / "savedsearches.conf").read_text()
     assert rewritten.startswith("# hand-written header\n")
     assert rewritten.rstrip().endswith("search = `claw_runtime_index`")

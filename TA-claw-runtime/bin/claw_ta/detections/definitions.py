@@ -1,13 +1,18 @@
 """The detections of TA-claw-runtime, defined once.
 
-Everything a detection decides is here, as data: its stages (selection and the
-command it relies on), whether it alerts only in production namespaces, its
-entity (= throttle) fields, severity, risk score, MITRE ATT&CK techniques and
-schedule. ``generate.py`` writes savedsearches.conf / macros.conf from it and
-``engine.py`` replays the very same stages over a scenario directory.
+Everything a detection decides is here, as named data (keyword arguments of
+``claw_ta.detections.detection.Detection``, which documents each field): its
+stages (selection and the command it relies on), whether it alerts only in
+production namespaces, its entity (= throttle) fields, severity, risk score,
+MITRE ATT&CK techniques, schedule, and the scenarios that test it.
+``generate.py`` writes savedsearches.conf / macros.conf and the detection table
+of docs/detections.md from it; ``engine.py`` replays the very same stages over
+a scenario directory. docs/detections.md ("Adding a detection") says which
+files a new detection touches.
 
 ``detection_id`` values are a public contract (scenarios and allowlists use them).
 """
+from claw_ta.detections.detection import Detection
 from claw_ta.detections.stages import (Aggregate, BelowParam, DeniedThenAllowed, LookupEquals,
                                        Not, NotSameAttestation, Regex, Search, SbomUnlisted,
                                        SilentSince, TierAnomaly, Where)
@@ -38,149 +43,155 @@ JAVA_PROCESS = "(^|/)java$"
 ATTESTATIONS = ("binary_attestation", "image_attestation")
 
 
-class Detection(object):
-    """One detection. See the module doc; every attribute is used by both the generator and the replay."""
-
-    def __init__(self, detection_id, title, description, stages, entity_fields, severity,
-                 risk_score, mitre, prod_only=True, context_fields=(), cron="*/15 * * * *",
-                 interval_minutes=15, lookback_minutes=0, lag_minutes=5, throttle="24h",
-                 security_domain="endpoint", drilldown_event_types=None, false_positives=""):
-        self.id = detection_id
-        self.title = title
-        self.description = description
-        self.stages = stages
-        self.entity_fields = tuple(entity_fields)
-        self.severity = severity
-        self.risk_score = risk_score
-        self.mitre = tuple(mitre)
-        self.prod_only = prod_only
-        self.context_fields = tuple(context_fields)
-        self.cron = cron
-        self.interval_minutes = interval_minutes
-        self.lookback_minutes = lookback_minutes
-        self.lag_minutes = lag_minutes
-        self.throttle = throttle
-        self.security_domain = security_domain
-        self.drilldown_event_types = drilldown_event_types or stages[0].event_types
-        self.false_positives = false_positives
-
-    @property
-    def filter_macro(self):
-        return self.id + "_filter"
-
-    @property
-    def search_name(self):
-        return "Claw - %s - Rule" % self.title
-
-    @property
-    def output_fields(self):
-        """Fields an alert carries (entity first): the replay prints them, the search keeps them."""
-        seen = []
-        for field in self.entity_fields + self.context_fields:
-            if field not in seen:
-                seen.append(field)
-        return tuple(seen)
-
-
 DETECTIONS = (
     Detection(
-        "claw_unlisted_library_load", "Unlisted Library Load",
-        "An attested binary loaded a shared library that its SBOM / in-toto links do not list "
-        "(clawsbomcheck sbom_status=unlisted): an injected or swapped library.",
-        [Search(["library_load"]),
-         Aggregate(["event_type", "subject_digest", "library_path", "library_digest", "image_digest",
-                    "host", "namespace"], nullable=["library_digest", "image_digest", "namespace"],
-                   values=["pod", "subject_name", "image_ref"]),
-         SbomUnlisted()],
-        ["subject_digest", "library_path", "host", "namespace"], "high", 70,
-        ["T1574.006", "T1195.002"],
+        detection_id="claw_unlisted_library_load",
+        title="Unlisted Library Load",
+        description="An attested binary loaded a shared library that its SBOM / in-toto links do not list "
+                    "(clawsbomcheck sbom_status=unlisted): an injected or swapped library.",
+        fires_on="`stats` of library loads, then `clawsbomcheck`, `sbom_status=unlisted`",
+        stages=[Search(["library_load"]),
+                Aggregate(["event_type", "subject_digest", "library_path", "library_digest", "image_digest",
+                           "host", "namespace"], nullable=["library_digest", "image_digest", "namespace"],
+                          values=["pod", "subject_name", "image_ref"]),
+                SbomUnlisted()],
+        entity_fields=["subject_digest", "library_path", "host", "namespace"],
+        severity="high", risk_score=70, mitre=["T1574.006", "T1195.002"],
         context_fields=["library_digest", "image_digest", "image_ref", "pod", "subject_name", "sbom_match",
                         "sbom_ref"],
+        scenarios=["attack-library-from-writable-path-fileless", "attack-unlisted-library-expired-allowlist",
+                   "attack-unlisted-library-preload-rootkit", "attack-unlisted-library-swapped-libssl",
+                   "benign-jni-libs-extracted-to-tmp"],
+        quiet_in=["benign-apm-ld-preload", "benign-dev-debug-sanitizer", "benign-multi-arch-image",
+                  "benign-service-mesh-sidecar"],
         false_positives="Libraries an SBOM generator misses (plugins loaded with dlopen, "
                         "JNI libraries extracted at run time): index a fuller SBOM or allowlist them."),
     Detection(
-        "claw_attestation_spike_outside_tier", "Attestation Spike Outside Tier",
-        "clawtierbaseline mode=detect: an image digest is attested on a host outside its learned "
-        "service tiers, or at a rate far above its baseline.",
-        [Search(ATTESTATIONS), TierAnomaly()],
-        ["image_digest", "host", "tier"], "medium", 40, ["T1610", "T1525"],
+        detection_id="claw_attestation_spike_outside_tier",
+        title="Attestation Spike Outside Tier",
+        description="clawtierbaseline mode=detect: an image digest is attested on a host outside its learned "
+                    "service tiers, or at a rate far above its baseline.",
+        fires_on="`` `claw_tier_baseline_detect` `` rows with `is_anomaly=1`",
+        stages=[Search(ATTESTATIONS), TierAnomaly()],
+        entity_fields=["image_digest", "host", "tier"],
+        severity="medium", risk_score=40, mitre=["T1610", "T1525"],
         context_fields=["tier_status", "spike_score", "reason", "count"],
         interval_minutes=60, cron="5 * * * *",
+        scenarios=["attack-tier-spike-lateral-movement"],
+        quiet_in=["benign-hpa-scale-out", "benign-node-drain", "benign-rollout-promotion"],
         false_positives="A new tier for a service (re-labelled nodes): retrain the baseline."),
     Detection(
-        "claw_nonprod_image_in_prod", "Non-Production Image In Production",
-        "An Allowed image attestation in a production namespace of an image reference that "
-        "claw_image_env marks non-production. Keyed on image_ref, not the digest: the same "
-        "digest promoted under a production reference does not alert.",
-        [Search(["image_attestation"], verdict="Allowed"),
-         Aggregate(["image_digest", "image_ref", "namespace", "host"], nullable=["namespace"],
-                   values=["pod"]),
-         LookupEquals("claw_image_env", "image_ref", "environment", "image_environment", "nonprod")],
-        ["image_digest", "image_ref", "namespace", "host"], "medium", 40, ["T1610", "T1525"],
+        detection_id="claw_nonprod_image_in_prod",
+        title="Non-Production Image In Production",
+        description="An Allowed image attestation in a production namespace of an image reference that "
+                    "claw_image_env marks non-production. Keyed on image_ref, not the digest: the same "
+                    "digest promoted under a production reference does not alert.",
+        fires_on="Allowed `image_attestation` whose `image_ref` is `nonprod` in `claw_image_env` (keyed on the "
+                 "reference, so a digest promoted under a production reference is normal)",
+        stages=[Search(["image_attestation"], verdict="Allowed"),
+                Aggregate(["image_digest", "image_ref", "namespace", "host"], nullable=["namespace"],
+                          values=["pod"]),
+                LookupEquals("claw_image_env", "image_ref", "environment", "image_environment", "nonprod")],
+        entity_fields=["image_digest", "image_ref", "namespace", "host"],
+        severity="medium", risk_score=40, mitre=["T1610", "T1525"],
         context_fields=["pod", "image_environment"],
+        scenarios=["attack-nonprod-image-in-prod"],
+        quiet_in=["benign-ci-build-pods", "benign-dev-debug-sanitizer", "benign-rollout-promotion"],
         false_positives="Debug images deliberately run in production: allowlist the image_ref with an expiry."),
     Detection(
-        "claw_manifest_digest_mismatch", "Manifest Digest Mismatch",
-        "A running container's image manifest digest differs from the digest attested at deployment, "
-        "unless one SBOM / attestation names both digests as its subjects (the per-platform manifest "
-        "of an attested multi-arch index).",
-        [Search(["manifest_digest_mismatch"]),
-         Aggregate(["host", "namespace", "image_ref", "expected_digest", "observed_digest"],
-                   nullable=["namespace", "image_ref"], values=["pod", "image_digest"]),
-         NotSameAttestation("expected_digest", "observed_digest")],
-        ["host", "namespace", "image_ref", "expected_digest", "observed_digest"], "high", 80,
-        ["T1525", "T1195.002"], prod_only=False, context_fields=["pod", "image_digest"],
+        detection_id="claw_manifest_digest_mismatch",
+        title="Manifest Digest Mismatch",
+        description="A running container's image manifest digest differs from the digest attested at deployment, "
+                    "unless one SBOM / attestation names both digests as its subjects (the per-platform manifest "
+                    "of an attested multi-arch index).",
+        fires_on="`manifest_digest_mismatch`, unless one SBOM/attestation names both digests as subjects (a "
+                 "multi-arch index and its platform manifest), looked up in the subjects table "
+                 "`claw_sbom_subjects` (one row per subject and document, so the lookup's `max_matches`, 100 by "
+                 "default in file order, is not filled with library rows)",
+        stages=[Search(["manifest_digest_mismatch"]),
+                Aggregate(["host", "namespace", "image_ref", "expected_digest", "observed_digest"],
+                          nullable=["namespace", "image_ref"], values=["pod", "image_digest"]),
+                NotSameAttestation("expected_digest", "observed_digest")],
+        entity_fields=["host", "namespace", "image_ref", "expected_digest", "observed_digest"],
+        severity="high", risk_score=80, mitre=["T1525", "T1195.002"],
+        prod_only=False, context_fields=["pod", "image_digest"],
+        scenarios=["attack-manifest-digest-mismatch", "benign-multi-arch-image"],
         false_positives="None expected: the runtime already compared attested and running digests."),
     Detection(
-        "claw_library_from_writable_path", "Library From Writable Path",
-        "A library was mapped from /tmp, /var/tmp, /dev/shm, a memfd or a deleted file (also "
-        "through a container's overlay rootfs). JNI libraries that well-known Java loaders extract "
-        "to /tmp are not alerted when a java process loads them.",
-        [Search(["library_load"]),
-         Where(Regex("library_path", WRITABLE_PATH),
-               Not(Regex("library_path", JNI_EXTRACTED), Regex("triggering_process_path", JAVA_PROCESS))),
-         # library_digest is a group-by field, so an allowlist row pinned to a digest never
-         # covers another file at the same path (values() would match any of them).
-         Aggregate(["subject_digest", "library_path", "library_digest", "host", "namespace"],
-                   nullable=["library_digest", "namespace"],
-                   values=["pod", "image_digest", "image_ref", "triggering_process_path"])],
-        ["subject_digest", "library_path", "host"], "high", 64, ["T1574.006", "T1620"],
+        detection_id="claw_library_from_writable_path",
+        title="Library From Writable Path",
+        description="A library was mapped from /tmp, /var/tmp, /dev/shm, a memfd or a deleted file (also "
+                    "through a container's overlay rootfs). JNI libraries that well-known Java loaders extract "
+                    "to /tmp are not alerted when a java process loads them.",
+        fires_on="`library_path` under `/tmp`, `/var/tmp`, `/dev/shm` (also via an overlay `rootfs`), `/memfd:`, "
+                 "`/proc/*/fd/`, `(deleted)`; JNI libraries the known Java loaders extract to `/tmp` are skipped "
+                 "only when a `java` process loads them",
+        stages=[Search(["library_load"]),
+                Where(Regex("library_path", WRITABLE_PATH),
+                      Not(Regex("library_path", JNI_EXTRACTED), Regex("triggering_process_path", JAVA_PROCESS))),
+                # library_digest is a group-by field, so an allowlist row pinned to a digest never
+                # covers another file at the same path (values() would match any of them).
+                Aggregate(["subject_digest", "library_path", "library_digest", "host", "namespace"],
+                          nullable=["library_digest", "namespace"],
+                          values=["pod", "image_digest", "image_ref", "triggering_process_path"])],
+        entity_fields=["subject_digest", "library_path", "host"],
+        severity="high", risk_score=64, mitre=["T1574.006", "T1620"],
         context_fields=["library_digest", "namespace", "pod", "image_digest", "image_ref",
                         "triggering_process_path"],
+        scenarios=["attack-library-from-writable-path-fileless", "benign-jni-libs-extracted-to-tmp"],
+        quiet_in=["benign-ci-build-pods", "benign-dev-debug-sanitizer"],
         false_positives="Runtimes that extract native code to /tmp (JNI beyond the known loaders, "
                         "Python wheels with native extensions unpacked at run time)."),
     Detection(
-        "claw_low_slsa_in_prod", "Low SLSA Level In Production",
-        "An Allowed attestation in production whose provenance proves an SLSA build level below "
-        "`claw_min_slsa_level` (2).",
-        [Search(ATTESTATIONS, verdict="Allowed"),
-         Where(BelowParam("slsa_level", "claw_min_slsa_level")),
-         Aggregate(["subject_digest", "host", "namespace"], nullable=["namespace"],
-                   values=["slsa_level", "subject_name", "pod", "image_digest", "image_ref"])],
-        ["subject_digest", "host", "namespace"], "medium", 35, ["T1195.002"],
+        detection_id="claw_low_slsa_in_prod",
+        title="Low SLSA Level In Production",
+        description="An Allowed attestation in production whose provenance proves an SLSA build level below "
+                    "`claw_min_slsa_level` (2).",
+        fires_on="Allowed attestation with `slsa_level` below `` `claw_min_slsa_level` `` (2)",
+        stages=[Search(ATTESTATIONS, verdict="Allowed"),
+                Where(BelowParam("slsa_level", "claw_min_slsa_level")),
+                Aggregate(["subject_digest", "host", "namespace"], nullable=["namespace"],
+                          values=["slsa_level", "subject_name", "pod", "image_digest", "image_ref"])],
+        entity_fields=["subject_digest", "host", "namespace"],
+        severity="medium", risk_score=35, mitre=["T1195.002"],
         context_fields=["slsa_level", "subject_name", "pod", "image_digest", "image_ref"],
+        scenarios=["attack-low-slsa-in-prod"],
+        quiet_in=["benign-ci-build-pods", "benign-dev-debug-sanitizer"],
         false_positives="Third-party images without provenance admitted by policy exceptions."),
     Detection(
-        "claw_sensor_silent", "Sensor Silent",
-        "An agent whose heartbeats were seen stopped sending them for more than "
-        "`claw_sensor_silent_minutes` (10) minutes by the end of the search window.",
-        [Search(["agent_heartbeat"]), Aggregate(["host", "agent_id"]),
-         SilentSince("claw_sensor_silent_minutes")],
-        ["host", "agent_id"], "medium", 50, ["T1562.001"], prod_only=False,
-        context_fields=["silent_minutes", "lastTime"],
+        detection_id="claw_sensor_silent",
+        title="Sensor Silent",
+        description="An agent whose heartbeats were seen stopped sending them for more than "
+                    "`claw_sensor_silent_minutes` (10) minutes by the end of the search window.",
+        fires_on="an agent with heartbeats in the last 4 h and none for more than "
+                 "`` `claw_sensor_silent_minutes` `` (10) at the end of the window",
+        stages=[Search(["agent_heartbeat"]), Aggregate(["host", "agent_id"]),
+                SilentSince("claw_sensor_silent_minutes")],
+        entity_fields=["host", "agent_id"],
+        severity="medium", risk_score=50, mitre=["T1562.001"],
+        prod_only=False, context_fields=["silent_minutes", "lastTime"],
         cron="*/5 * * * *", interval_minutes=5, lookback_minutes=240, lag_minutes=0, throttle="4h",
+        scenarios=["attack-sensor-silent"],
+        quiet_in=["benign-node-drain"],
         false_positives="Nodes removed by cluster autoscaling or decommissioned hosts."),
     Detection(
-        "claw_denied_then_allowed", "Denied Then Allowed",
-        "The same image repository was Denied and then, within `claw_denied_then_allowed_minutes` "
-        "(30) minutes, Allowed with another digest in the same namespace: a tag swapped to get "
-        "past policy.",
-        [Search(["image_attestation"], verdict=("Allowed", "Denied")),
-         DeniedThenAllowed("claw_denied_then_allowed_minutes"),
-         Aggregate(["namespace", "image_ref", "image_digest"], nullable=["namespace"],
-                   values=["denied_digest", "host", "pod"])],
-        ["namespace", "image_ref", "image_digest"], "high", 72, ["T1525", "T1036"],
+        detection_id="claw_denied_then_allowed",
+        title="Denied Then Allowed",
+        description="The same image repository was Denied and then, within `claw_denied_then_allowed_minutes` "
+                    "(30) minutes, Allowed with another digest in the same namespace: a tag swapped to get "
+                    "past policy.",
+        fires_on="same namespace and repository, Denied then Allowed with another digest within "
+                 "`` `claw_denied_then_allowed_minutes` `` (30); repositories compared normalized by "
+                 "`` `claw_normalize_image_ref(1)` `` (below)",
+        stages=[Search(["image_attestation"], verdict=("Allowed", "Denied")),
+                DeniedThenAllowed("claw_denied_then_allowed_minutes"),
+                Aggregate(["namespace", "image_ref", "image_digest"], nullable=["namespace"],
+                          values=["denied_digest", "host", "pod"])],
+        entity_fields=["namespace", "image_ref", "image_digest"],
+        severity="high", risk_score=72, mitre=["T1525", "T1036"],
         context_fields=["denied_digest", "host", "pod"], lookback_minutes=30,
+        scenarios=["attack-denied-then-allowed-tag-swap"],
+        quiet_in=["benign-rollout-promotion"],
         false_positives="A broken build fixed within minutes under the same tag (fix-forward)."),
 )
 

@@ -3,16 +3,18 @@
 ``python -m claw_ta.detections.generate`` rewrites, in default/savedsearches.conf
 and default/macros.conf, only the block between ``# BEGIN GENERATED:
 claw_ta.detections`` and ``# END GENERATED: claw_ta.detections`` (appended
-when absent); everything outside it is left as is. ``--check`` exits 1 when a
-block differs from what the definitions generate.
+when absent), and in the repository's docs/detections.md the detection tables
+between the Markdown markers of ``docs_table.py`` (skipped where the page is
+absent, as in an installed app); everything outside them is left as is.
+``--check`` exits 1 when a block differs from what the definitions generate.
 """
 import argparse
 import json
 import os
 import sys
 
-from claw_ta import DEFAULT_DIR
-from claw_ta.detections import correlation, definitions as defs
+from claw_ta import APP_DIR, DEFAULT_DIR
+from claw_ta.detections import correlation, definitions as defs, docs_table
 from claw_ta.detections.correlation import DRILL_PREFIX, drill_escape, drill_token
 from claw_ta.detections.allowlist_spl import ALLOWLIST_ROWS, macro_stanzas  # noqa: F401
 
@@ -23,6 +25,7 @@ NOTE = ("# Do not edit this block: it is written by `python -m claw_ta.detection
         "# Tune in local/ (a detection's `<detection_id>_filter` macro, the threshold macros)\n"
         "# or with the claw_allowlist KV store collection (docs/tuning.md).\n")
 ANALYTIC_STORY = "Claw Runtime Supply Chain Integrity"
+DOCS_FILE = os.path.join(os.path.dirname(APP_DIR), "docs", "detections.md")
 OUTPUT_COMMON = ("detection_id", "severity", "environment", "risk_score", "risk_object",
                  "risk_object_type", "claw_alert", "count", "firstTime", "lastTime")
 
@@ -268,49 +271,57 @@ def macros_block():
     return "\n".join(parts) + "\n"
 
 
-def splice(text, block):
+def splice(text, block, begin=BEGIN, end_marker=END):
     """``text`` with its generated block replaced by ``block`` (appended when it has none)."""
-    start = text.find(BEGIN)
+    start = text.find(begin)
     if start < 0:
         if text and not text.endswith("\n"):
             text += "\n"
         return text + ("\n" if text else "") + block
-    end = text.find(END, start)
+    end = text.find(end_marker, start)
     if end < 0:
-        raise ValueError("%s without %s" % (BEGIN, END))
-    end += len(END)
+        raise ValueError("%s without %s" % (begin, end_marker))
+    end += len(end_marker)
     if text[end:end + 1] == "\n":
         end += 1
     return text[:start] + block + text[end:]
 
 
-def current_block(text):
-    start = text.find(BEGIN)
-    end = text.find(END, start)
+def current_block(text, begin=BEGIN, end_marker=END):
+    start = text.find(begin)
+    end = text.find(end_marker, start)
     if start < 0 or end < 0:
         return None
-    return text[start:end + len(END)] + "\n"
+    return text[start:end + len(end_marker)] + "\n"
 
 
 TARGETS = (("savedsearches.conf", savedsearches_block), ("macros.conf", macros_block))
+
+
+def _targets(default_dir, docs_file):
+    """(path, block, begin, end) of every generated block; the docs page only where it exists."""
+    found = [(os.path.join(default_dir, name), make(), BEGIN, END) for name, make in TARGETS]
+    if docs_file and os.path.exists(docs_file):
+        found.append((docs_file, docs_table.docs_block(), docs_table.BEGIN, docs_table.END))
+    return found
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m claw_ta.detections.generate", description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="exit 1 if a generated block is out of date")
     parser.add_argument("--default-dir", default=DEFAULT_DIR, help=argparse.SUPPRESS)
+    parser.add_argument("--docs-file", default=DOCS_FILE, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     stale = []
-    for name, make in TARGETS:
-        path = os.path.join(args.default_dir, name)
+    for path, block, begin, end in _targets(args.default_dir, args.docs_file):
+        name = os.path.basename(path)
         text = open(path, encoding="utf-8").read() if os.path.exists(path) else ""
-        block = make()
-        if current_block(text) == block:
+        if current_block(text, begin, end) == block:
             continue
         stale.append(name)
         if not args.check:
-            with open(path, "w", encoding="utf-8") as handle:
-                handle.write(splice(text, block))
+            with open(path, "w", encoding="utf-8", newline="\n") as handle:
+                handle.write(splice(text, block, begin, end))
     if args.check and stale:
         sys.stderr.write("out of date: %s (run python -m claw_ta.detections.generate)\n" % ", ".join(stale))
         return 1
