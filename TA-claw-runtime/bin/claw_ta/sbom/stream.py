@@ -189,9 +189,11 @@ class Annotator(object):
 
     def _records(self, lines, state, out):
         reader = csv.reader(lines, dialect=CsvDialect)
-        writerow = csv.writer(out, dialect=CsvDialect).writerow
-        write = out.write
-        width, et, a, b, c, d = state.width, state.et, state.a, state.b, state.c, state.d
+        rewritten = io.StringIO()  # the general path's csv.writer output, one row at a time
+        writerow = csv.writer(rewritten, dialect=CsvDialect).writerow
+        parts = []
+        write = parts.append  # one str.join and one out.write per piece, no call per record
+        width, et, et_mv, a, b, c, d = state.width, state.et, state.et_mv, state.a, state.b, state.c, state.d
         mv = state.mv
         fast = state.appended
         spare = state.spare
@@ -208,10 +210,12 @@ class Annotator(object):
             done = end
             exact = len(row) == width
             if exact and fast:
+                if record[-1:] == "\n":  # the record's own text, without its line end
+                    record = record[:-2] if record[-2:-1] == "\r" else record[:-1]
                 if spare:
                     row.append("")  # the spare column missing fields are read from
-                if row[et] != "library_load" and (state.et_mv < 0 or not row[state.et_mv]):
-                    write(record[:-2] + blank if record[-2:] == "\r\n" else record.rstrip("\r\n") + blank)
+                if row[et] != "library_load" and (et_mv < 0 or not row[et_mv]):
+                    write(record + blank)
                     continue
                 if mv is None or not (row[mv[0]] or row[mv[1]] or row[mv[2]] or row[mv[3]] or row[mv[4]]):
                     key = (row[a], row[b], row[c], row[d])
@@ -229,13 +233,17 @@ class Annotator(object):
                             self._cold = cold = hot
                             self._hot = hot = {}
                         hot[key] = suffix
-                    write(record[:-2] + suffix if record[-2:] == "\r\n" else record.rstrip("\r\n") + suffix)
+                    write(record + suffix)
                     continue
             result = state.check_row(row, check)
             if fast and exact:
-                write(record.rstrip("\r\n") + _suffix(result))
+                write(record + _suffix(result))
                 continue
             writerow(state.rewrite(row, result))
+            write(rewritten.getvalue())
+            rewritten.seek(0)
+            rewritten.truncate()
+        out.write("".join(parts))
         return count
 
 
