@@ -44,7 +44,8 @@ from claw_ta.detections import engine  # noqa: E402
 from claw_ta.detections.evaluate import score, total  # noqa: E402
 from claw_ta.detections.sampling import first_sighting_sampler, random_sampler  # noqa: E402
 
-# The replay before the speed work of issue 12 (normalize through a float, every event kept).
+# The replay before its speed work (docs/replay.md, "Speed and memory"): normalize through a
+# float, every event kept.
 BASELINE_COMMIT = "7e0d5d1a4be437e01f3f9dce43a5e7972186c33e"
 # Run in a child process: replays a scenario with the package under argv[1], prints CPU seconds,
 # alert count and peak RSS (KiB).

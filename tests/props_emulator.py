@@ -167,7 +167,7 @@ def hec_event(event, envelope_time, sourcetype="claw:runtime"):
     """
     raw = event if isinstance(event, str) else json.dumps(event, separators=(",", ":"), ensure_ascii=False)
     truncate = int(PROPS[sourcetype].get("TRUNCATE", "10000"))
-    if truncate:  # assumed to apply to HEC events as well (issue 11; checked by tests/live)
+    if truncate:  # assumed to apply to HEC events as well (checked by tests/live)
         raw = raw.encode("utf-8")[:truncate].decode("utf-8", errors="ignore")
     return typing(PROPS[sourcetype], sourcetype, raw, envelope_time)
 

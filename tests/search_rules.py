@@ -1,4 +1,4 @@
-"""How Splunk runs the app's searches, as content rules (issue 11): no risky command in
+"""How Splunk runs the app's searches, as content rules (docs/dashboards.md, content checks): no risky command in
 a dashboard search, no append/join subsearch in a scheduled correlation search.
 
 The lists they use are in tests/spl_lint.py (risky commands, subsearch joins);

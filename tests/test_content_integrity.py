@@ -145,7 +145,7 @@ def test_navigation_lists_existing_views_overview_first():
     assert "search" in views
 
 
-# --- Risky commands and subsearch joins (issue 11) --------------------------------------
+# --- Risky commands and subsearch joins (tests/search_rules.py) --------------------------------------
 
 def test_dashboards_run_no_risky_commands():
     """SPL safeguards flag these commands in searches Splunk Web runs (tests/spl_lint.py

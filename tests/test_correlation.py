@@ -1,4 +1,4 @@
-"""Issue 11, correlation searches: the risk summary and the workload risk rule, the
+"""Correlation searches (docs/detections.md, "Risk" and "Network context"): the risk summary and the workload risk rule, the
 network context rule, the subjects table of the manifest-mismatch suppression,
 normalized image references, and event values in drill-down searches.
 Each test fails on the design it replaces (see the comment of each)."""

@@ -1,4 +1,4 @@
-"""The alert action's local state under faults (issue 10): per destination, write-ahead.
+"""The alert action's local state under faults (docs/policy-feedback.md): per destination, write-ahead.
 
 - two push destinations: a proposal kept for one engine never reaches the other,
   and a key applied by one engine is not deduplicated against the other;

@@ -1,7 +1,7 @@
 """The sample events themselves (tests/data): coverage, delivery shapes, expected values.
 
 The expected field values of every sample are re-derived here from its raw
-text alone, with the rules of the log format and issue 2 (independently of
+text alone, with the rules of docs/log-format.md and docs/fields.md (independently of
 tests/sample_events.py, which wrote them, and of claw_ta.normalize).
 """
 import json

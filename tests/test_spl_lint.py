@@ -173,7 +173,7 @@ def test_sound_dashboard_passes():
     assert app_content.dashboard_problems(xml) == []
 
 
-# --- Macro expansion is literal (issue 11) ------------------------------------------------
+# --- Macro expansion is literal ------------------------------------------------
 
 def test_macro_expansion_is_literal():
     """Splunk pastes a macro's definition where the call was, without padding, and does

@@ -1,4 +1,4 @@
-"""Issue 11 in a real Splunk: what the offline emulators assume about the correlation searches.
+"""The correlation searches in a real Splunk: what the offline emulators assume about the correlation searches.
 
 Skipped unless a Splunk is configured (tests/live/conftest.py, docs/testing.md):
 - `claw_normalize_image_ref(1)` gives what claw_ta.detections.imageref gives;

@@ -1,6 +1,6 @@
 """Offline replay: run the detections of ``definitions.py`` over a scenario directory.
 
-The scenario format is /work/shared/scenario-format.md (``scenario.json``,
+The scenario format is docs/scenario-format.md (``scenario.json``,
 ``events/``, ``sboms/``, ``lookups/``, ``expected.jsonl``). Events are read
 with ``claw_ta.normalize.read_events`` (all four delivery shapes) and streamed
 once: each event goes to the detections whose base search selects it, in the

@@ -1,4 +1,4 @@
-"""A scenario directory (/work/shared/scenario-format.md) as the replay reads it,
+"""A scenario directory (docs/scenario-format.md) as the replay reads it,
 and the tunable macro values the replay uses."""
 import json
 import os
