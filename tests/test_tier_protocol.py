@@ -228,7 +228,7 @@ def test_an_unexpected_failure_mid_chunk_reaches_splunkd(app, splunk_python):
     """A failure while a chunk is processed is answered with an ERROR, not a dead pipe."""
     script = app / "bin" / "clawtierbaseline.py"
     text = script.read_text(encoding="utf-8").replace(
-        "stream.ingest(body, self._aggregator)", "stream.ingest(body, self._aggregator); 1 / 0", 1)
+        "self._aggregator)\n", "self._aggregator); 1 / 0\n", 1)
     assert "1 / 0" in text
     script.write_text(text, encoding="utf-8")
     result = run(app, ["mode=detect"], tiers.aggregate_events(window()), splunk_python)

@@ -41,7 +41,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from splunklib.searchcommands import Configuration, Option, ReportingCommand, dispatch, validators  # noqa: E402
 
-from claw_ta import tiers  # noqa: E402
+from claw_ta import scp, tiers  # noqa: E402
 from claw_ta.tiers import stream  # noqa: E402
 
 
@@ -105,40 +105,26 @@ class ClawTierBaselineCommand(ReportingCommand):
     def _execute_v2(self, ifile, process):
         # SCP v2 record path (claw_ta.tiers.stream): each chunk's CSV goes into the
         # aggregation without per-record dicts; the final chunk's reply is written
-        # as CSV (spilled to a file when large). writer.is_flushed is reset per
-        # chunk so that a failure anywhere reaches splunkd as an inspector ERROR
-        # (splunklib's finish() sends it when the chunk was not answered).
+        # as CSV (spilled to a file when large). claw_ta.scp.execute_chunks marks
+        # the writer unflushed per chunk, so that a failure anywhere reaches
+        # splunkd as an inspector ERROR (splunklib's finish() answers the chunk).
         # The cyclic garbage collector would walk the million pair states over
         # and over as they are created (none of them is in a cycle): off for
         # the run, back on (and collecting) at the end.
         gc.disable()
         try:
-            self._chunks_v2(self._as_binary_stream(ifile))
+            for _metadata, body in scp.execute_chunks(self, ifile):
+                stream.ingest(body.decode("utf-8", "replace"), self._aggregator)
+                out = None
+                if self._finished:
+                    fields, rows = self._results()
+                    out = stream.CsvOut(fields, tiers.MULTIVALUE_FIELDS)
+                    for values in rows:
+                        out.write(values)
+                    self._report_skipped()
+                self._send(out)
         finally:
             gc.enable()
-
-    def _chunks_v2(self, istream):
-        writer = self._record_writer
-        while True:
-            chunk = self._read_chunk(istream)
-            if not chunk:
-                return
-            metadata, body = chunk
-            action = getattr(metadata, "action", None)
-            if action != "execute":
-                raise RuntimeError("Expected execute action, not %s" % action)
-            self._finished = getattr(metadata, "finished", False)
-            writer.is_flushed = False
-            self._metadata.update(metadata)
-            stream.ingest(body, self._aggregator)
-            out = None
-            if self._finished:
-                fields, rows = self._results()
-                out = stream.CsvOut(fields, tiers.MULTIVALUE_FIELDS)
-                for values in rows:
-                    out.write(values)
-                self._report_skipped()
-            self._send(out)
 
     def _send(self, out):
         writer = self._record_writer
