@@ -36,7 +36,7 @@ def test_one_top_level_folder_named_after_the_app(archive):
     assert {n.split("/")[0] for n in names} == {"TA-claw-runtime"}
     for required in ("app.manifest", "default/app.conf", "metadata/default.meta",
                      "bin/splunklib/__init__.py", "bin/claw_ta/__init__.py", "static/appIcon.png",
-                     "README.txt", "LICENSE.txt"):
+                     "README.txt", "README.md", "docs/detections.md", "LICENSE.txt"):
         assert "TA-claw-runtime/" + required in names
 
 
@@ -88,3 +88,48 @@ def test_excluded_files_are_left_out(tmp_path):
         (app / rel).parent.mkdir(parents=True, exist_ok=True)
         (app / rel).write_text("x")
     assert package.iter_app_files(str(app)) == ["bin/x.py", "default/app.conf"]
+
+
+def _markdown_members(path):
+    with tarfile.open(path) as tar:
+        names = {m.name for m in tar.getmembers()}
+        pages = dict((m.name, tar.extractfile(m).read().decode("utf-8"))
+                     for m in tar.getmembers() if m.isfile() and m.name.endswith(".md"))
+    return names, pages
+
+
+def test_the_user_documentation_ships_with_the_app(archive):
+    names, pages = _markdown_members(archive)
+    repo_pages = sorted(f for f in os.listdir(os.path.join(paths.REPO, "docs")) if f.endswith(".md"))
+    assert sorted(n.split("/")[-1] for n in pages if n.startswith("TA-claw-runtime/docs/")) == repo_pages
+    assert "TA-claw-runtime/README.md" in pages
+    with tarfile.open(archive) as tar:
+        readme_txt = tar.extractfile("TA-claw-runtime/README.txt").read().decode("utf-8")
+    # README.txt names only documentation that is in the package
+    for mentioned in re.findall(r"\b(README\.md|docs/)", readme_txt):
+        assert any(n.startswith("TA-claw-runtime/" + mentioned) for n in names), mentioned
+
+
+def test_every_relative_link_in_the_shipped_documentation_resolves_inside_the_tarball(archive):
+    names, pages = _markdown_members(archive)
+    dirs = {n.rstrip("/") for n in names}
+    checked = 0
+    for name, text in pages.items():
+        for target in re.findall(r"\]\(([^)\s]+)\)", text):
+            if re.match(r"^[a-z][a-z0-9+.-]*:", target, re.I) or target.startswith("#"):
+                continue
+            resolved = os.path.normpath(os.path.join(os.path.dirname(name), target.split("#")[0]))
+            assert resolved.startswith("TA-claw-runtime/") and resolved in dirs, "%s: %s" % (name, target)
+            checked += 1
+    assert checked >= 20  # the README's page list and the pages' links back to it
+
+
+def test_links_are_rewritten_for_the_installed_app():
+    shipped = {"README.md": "README.md", "docs/a.md": "docs/a.md"}
+    text = ("[back](../README.md) [spec](../TA-claw-runtime/README/x.spec) [s](../scenarios/attack-x/) "
+            "[web](https://example.com/a.md) [here](#top) [gone](../TA-claw-runtime/local/x.conf)")
+    out = package.shipped_markdown(text, "docs/a.md", shipped, {"README/x.spec"}, "TA-claw-runtime")
+    assert out == ("[back](../README.md) [spec](../README/x.spec) s "
+                   "[web](https://example.com/a.md) [here](#top) gone")
+    assert package.shipped_markdown("[a](docs/a.md#x)", "README.md", shipped, set(), "TA-claw-runtime") \
+        == "[a](docs/a.md#x)"

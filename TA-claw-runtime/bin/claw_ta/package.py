@@ -7,10 +7,19 @@ Splunk Web's "Install app from file" expects, with splunklib (vendored in
 (``claw_ta.lookups.STATE_FILES``) should a working copy hold one. Every entry is owned by root:root with mode
 0755 (folders) or 0644 (files), so no file is world-writable or executable
 outside what Splunk needs.
+
+The user documentation ships too: the repository's ``README.md`` as the app's
+``README.md`` and ``docs/*.md`` as the app's ``docs/`` (``iter_doc_files``).
+Their relative links are rewritten for the installed app (``shipped_markdown``):
+a link into the app folder points at the shipped file, a link to a shipped page
+stays, and a link to anything else in the repository (scenarios, tests) becomes
+its plain text, so every link in the tarball resolves inside it.
 """
 import gzip
 import io
 import os
+import posixpath
+import re
 import tarfile
 
 from claw_ta import APP_DIR, APP_NAME, app_version
@@ -45,6 +54,50 @@ def iter_app_files(app_dir=APP_DIR):
     return found
 
 
+REPO_DIR = os.path.dirname(APP_DIR)
+LINK = re.compile(r"\[([^\]]*)\]\(([^)\s]+)\)")
+
+
+def iter_doc_files(repo_dir=REPO_DIR):
+    """``[(path inside the app, source path)]`` of the user documentation (none outside a checkout)."""
+    found = []
+    readme = os.path.join(repo_dir, "README.md")
+    if os.path.isfile(readme):
+        found.append(("README.md", readme))
+    docs = os.path.join(repo_dir, "docs")
+    if os.path.isdir(docs):
+        for name in sorted(os.listdir(docs)):
+            if name.endswith(".md") and not name.startswith("."):
+                found.append(("docs/" + name, os.path.join(docs, name)))
+    return found
+
+
+def shipped_markdown(text, rel, shipped, app_files, app_folder=os.path.basename(APP_DIR)):
+    """``text`` of the page shipped at ``rel`` (app-relative), its relative links made to resolve in the app.
+
+    ``shipped`` maps repository-relative paths of shipped pages to their app paths;
+    ``app_files`` is the set of app-relative files that ship.
+    """
+    source = next(repo for repo, app in shipped.items() if app == rel)
+
+    def fix(match):
+        label, target = match.group(1), match.group(2)
+        if re.match(r"^[a-z][a-z0-9+.-]*:", target, re.I) or target.startswith("#"):
+            return match.group(0)
+        path, _, anchor = target.partition("#")
+        repo_path = posixpath.normpath(posixpath.join(posixpath.dirname(source), path))
+        if repo_path in shipped:
+            app_path = shipped[repo_path]
+        elif repo_path.startswith(app_folder + "/") and repo_path[len(app_folder) + 1:] in app_files:
+            app_path = repo_path[len(app_folder) + 1:]
+        else:
+            return label  # not in the installed app: keep the words, drop the link
+        new = posixpath.relpath(app_path, posixpath.dirname(rel) or ".")
+        return "[%s](%s%s)" % (label, new, "#" + anchor if anchor else "")
+
+    return LINK.sub(fix, text)
+
+
 def _tarinfo(name, mode, size=0, isdir=False):
     info = tarfile.TarInfo(name)
     info.mode = mode
@@ -62,6 +115,17 @@ def build(output_dir="dist", app_dir=APP_DIR):
     os.makedirs(output_dir, exist_ok=True)
     target = os.path.join(output_dir, "%s-%s.tar.gz" % (APP_NAME, version))
     files = iter_app_files(app_dir)
+    contents = {}
+    docs = dict((app_rel, source) for app_rel, source in iter_doc_files(os.path.dirname(app_dir))
+                if app_rel not in files)
+    shipped = dict((os.path.relpath(source, os.path.dirname(app_dir)).replace(os.sep, "/"), app_rel)
+                   for app_rel, source in docs.items())
+    for app_rel, source in docs.items():
+        with open(source, encoding="utf-8") as handle:
+            text = handle.read()
+        contents[app_rel] = shipped_markdown(text, app_rel, shipped, set(files),
+                                             os.path.basename(app_dir)).encode("utf-8")
+    files = files + sorted(docs)
     dirs = set()
     for rel in files:
         parent = os.path.dirname(rel)
@@ -74,8 +138,11 @@ def build(output_dir="dist", app_dir=APP_DIR):
         for rel in sorted(dirs):
             tar.addfile(_tarinfo(APP_NAME + "/" + rel.replace(os.sep, "/"), 0o755, isdir=True))
         for rel in files:
-            with open(os.path.join(app_dir, rel), "rb") as handle:
-                data = handle.read()
+            if rel in contents:
+                data = contents[rel]
+            else:
+                with open(os.path.join(app_dir, rel), "rb") as handle:
+                    data = handle.read()
             info = _tarinfo(APP_NAME + "/" + rel.replace(os.sep, "/"), 0o644, size=len(data))
             tar.addfile(info, io.BytesIO(data))
     with open(target, "wb") as handle:
