@@ -53,6 +53,8 @@ def test_no_reference_points_outside_the_repository():
                            cwd=paths.REPO, capture_output=True, text=True, check=True).stdout.split()
     found = []
     for rel in files:
+        if rel == "tests/test_docs.py":  # the patterns themselves
+            continue
         if "/splunklib/" in rel or any(fnmatch.fnmatch(rel, p) for p in PENDING) or not rel.endswith((".py", ".md", ".json", ".conf", ".txt", ".spec")):
             continue
         with open(os.path.join(paths.REPO, rel), encoding="utf-8", errors="replace") as handle:
