@@ -47,20 +47,31 @@ def test_the_readme_links_every_docs_page():
     assert {"scenario-format.md", "log-format.md", "tuning.md"} <= {os.path.basename(p) for p in PAGES}
 
 
-def test_no_reference_points_outside_the_repository():
+def _lines():
+    """(repository path, line number, line) of the project's own text files."""
     files = subprocess.run(["git", "ls-files", "README.md", "docs", "schemas", "benchmarks", "tests",
                             "scenarios/*.py", "scenarios/README.md", "TA-claw-runtime"],
                            cwd=paths.REPO, capture_output=True, text=True, check=True).stdout.split()
-    found = []
     for rel in files:
-        if rel == "tests/test_docs.py":  # the patterns themselves
+        if rel == "tests/test_docs.py" or "/splunklib/" in rel:  # the patterns themselves; third-party code
             continue
-        if "/splunklib/" in rel or any(fnmatch.fnmatch(rel, p) for p in PENDING) or not rel.endswith((".py", ".md", ".json", ".conf", ".txt", ".spec")):
+        if not rel.endswith((".py", ".md", ".json", ".conf", ".txt", ".spec", ".html")):
             continue
         with open(os.path.join(paths.REPO, rel), encoding="utf-8", errors="replace") as handle:
             for number, line in enumerate(handle, 1):
-                if OUTSIDE.search(line):
-                    found.append("%s:%d: %s" % (rel, number, line.strip()[:120]))
+                yield rel, number, line
+
+
+def test_no_reference_points_outside_the_repository():
+    found = ["%s:%d: %s" % (rel, number, line.strip()[:120]) for rel, number, line in _lines()
+             if OUTSIDE.search(line) and not any(fnmatch.fnmatch(rel, p) for p in PENDING)]
+    assert found == []
+
+
+def test_every_docs_page_named_in_code_or_conf_exists():
+    found = ["%s:%d: %s" % (rel, number, name) for rel, number, line in _lines()
+             for name in re.findall(r"\bdocs/([a-z0-9-]+\.md)\b", line)
+             if not os.path.exists(os.path.join(DOCS, name))]
     assert found == []
 
 

@@ -125,11 +125,11 @@ def test_every_relative_link_in_the_shipped_documentation_resolves_inside_the_ta
 
 
 def test_links_are_rewritten_for_the_installed_app():
-    shipped = {"README.md": "README.md", "docs/a.md": "docs/a.md"}
+    shipped = {"README.md": "README.md", "docs/tuning.md": "docs/tuning.md"}
     text = ("[back](../README.md) [spec](../TA-claw-runtime/README/x.spec) [s](../scenarios/attack-x/) "
             "[web](https://example.com/a.md) [here](#top) [gone](../TA-claw-runtime/local/x.conf)")
-    out = package.shipped_markdown(text, "docs/a.md", shipped, {"README/x.spec"}, "TA-claw-runtime")
+    out = package.shipped_markdown(text, "docs/tuning.md", shipped, {"README/x.spec"}, "TA-claw-runtime")
     assert out == ("[back](../README.md) [spec](../README/x.spec) s "
                    "[web](https://example.com/a.md) [here](#top) gone")
-    assert package.shipped_markdown("[a](docs/a.md#x)", "README.md", shipped, set(), "TA-claw-runtime") \
-        == "[a](docs/a.md#x)"
+    assert package.shipped_markdown("[a](docs/tuning.md#x)", "README.md", shipped, set(), "TA-claw-runtime") \
+        == "[a](docs/tuning.md#x)"
