@@ -20,11 +20,11 @@ import os
 import sys
 import time as _time
 
-from claw_ta import lookups as lk
+from claw_ta import APP_DIR, lookups as lk
 from claw_ta.detections import correlation, definitions as defs
 from claw_ta.detections.stages import Aggregate, DeniedThenAllowed, Search, TierAnomaly, Where
 from claw_ta.detections.scenario import (Scenario, ScenarioError, read_macro_params,  # noqa: F401
-                                         read_sensor_rule)
+                                         read_sensor_rule, read_tier_trusted_namespaces)
 from claw_ta.normalize import NS, ns_to_time
 
 NO_NAMESPACE = "(none)"
@@ -41,8 +41,9 @@ SUBJECTS_TABLE = "claw_sbom_subjects.csv"  # what NotSameAttestation looks up, i
 class Context(object):
     """What stages see: the window, the tunables, the lookups, the SBOM index, the tier model."""
 
-    def __init__(self, scenario, params, history_attestations):
+    def __init__(self, scenario, params, history_attestations, tier_trusted=frozenset()):
         self.scenario = scenario
+        self.tier_trusted = tier_trusted  # the site's claw_tier_trusted_namespaces
         self.detect_from = scenario.detect_from
         self.detect_to = scenario.detect_to
         self.start = self.detect_from
@@ -129,9 +130,11 @@ class Context(object):
         shipped = lk.read_csv(self.lookup_file("claw_tier_baseline.csv"))
         history = self.history_attestations  # a tiers Aggregator: memory grows with (digest, host) pairs
         history = history.rows() if hasattr(history, "rows") else history
-        baseline = tiers.train_from_events(history, baseline_rows=shipped or None,
-                                           host_tiers=host_tiers, now=self.detect_from)
-        return tiers.detect_from_events(window_events, baseline, host_tiers=host_tiers)
+        trusted = self.tier_trusted
+        baseline = tiers.train_from_events(history, baseline_rows=shipped or None, host_tiers=host_tiers,
+                                           now=self.detect_from, trusted_namespaces=trusted)
+        return tiers.detect_from_events(window_events, baseline, host_tiers=host_tiers,
+                                        trusted_namespaces=trusted)
 
 
 # What a buffered stage reads from each event (besides the Aggregate after it):
@@ -307,13 +310,16 @@ def risk_incidents(results, end):
 class Replay(object):
     """The outcome of replaying one scenario: alerts, all risk-contributing results, statistics."""
 
-    def __init__(self, scenario, params=None, detections=None, sampler=None, sensor=None):
+    def __init__(self, scenario, params=None, detections=None, sampler=None, sensor=None, app_dir=None):
+        # app_dir: the app whose default/ and local/macros.conf hold the site's values
+        app_dir = app_dir or APP_DIR
         self.scenario = scenario
-        self.params = params or read_macro_params()
+        self.params = params or read_macro_params(app_dir)
         self.detections = detections or defs.DETECTIONS
         self.sampler = sampler
         self.stats = {"events": 0, "malformed": 0, "not_sensor": 0, "no_time": 0, "sampled_out": 0}
-        self.sensor = sensor or read_sensor_rule()
+        self.sensor = sensor or read_sensor_rule(app_dir)
+        self.tier_trusted = read_tier_trusted_namespaces(app_dir)
         self.warnings = []
         self._run()
 
@@ -321,7 +327,7 @@ class Replay(object):
         from claw_ta.tiers.aggregate import Aggregator
         scn = self.scenario
         history = Aggregator()  # the tier baseline's training input, aggregated as it streams
-        ctx = Context(scn, self.params, history)
+        ctx = Context(scn, self.params, history, self.tier_trusted)
         runs = [_Run(d, ctx) for d in self.detections]
         routes = {}
         for run in runs:

@@ -2,6 +2,7 @@
 and the tunable macro values the replay uses."""
 import json
 import os
+import re
 
 from claw_ta import APP_DIR
 from claw_ta.detections import definitions as defs
@@ -40,6 +41,32 @@ def read_macro_params(app_dir=APP_DIR):
         except ValueError:
             raise ScenarioError("%s: [%s] definition %r is not a number" % (path, stanza, text))
     return params
+
+
+TIER_TRUSTED_MACRO = "claw_tier_trusted_namespaces"
+_TRUSTED_OPTION = re.compile(r'(?:^|\s)trusted_namespaces\s*=\s*(?:"([^"]*)"|(\S*))')
+
+
+def read_tier_trusted_namespaces(app_dir=APP_DIR):
+    """The site's ``trusted_namespaces`` for the tier baseline (a frozenset; ``*`` trusts all).
+
+    The effective ``claw_tier_trusted_namespaces`` macro (default/ then local/
+    macros.conf), whose definition is the command option
+    ``trusted_namespaces="a,b"`` that `claw_tier_baseline_detect` passes to
+    ``clawtierbaseline``; a definition without the option trusts none.
+    """
+    from claw_ta.tiers import parse_namespaces
+    found = read_macro_definitions(app_dir, (TIER_TRUSTED_MACRO,)).get(TIER_TRUSTED_MACRO)
+    if found is None:
+        return frozenset()
+    path, text = found
+    match = _TRUSTED_OPTION.search(text)
+    if match is None:
+        return frozenset()
+    try:
+        return parse_namespaces(match.group(1) if match.group(1) is not None else match.group(2))
+    except ValueError as error:
+        raise ScenarioError("%s: [%s] %s" % (path, TIER_TRUSTED_MACRO, error))
 
 
 def read_sensor_rule(app_dir=APP_DIR):
