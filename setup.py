@@ -43,6 +43,7 @@ TEST_REQUIRES = [
     "spdx-tools>=0.8",
     "in-toto>=2",
     "cryptography>=41",
+    "splunk-sdk==2.1.1",  # in-process tests read splunklib; the app gets it from app-requirements.txt
 ]
 
 setup(

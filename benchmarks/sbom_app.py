@@ -2,14 +2,24 @@
 
 The commands read their lookup from ``lookups/`` next to their own ``bin/``
 (``claw_ta.LOOKUPS_DIR``, derived from where ``claw_ta`` was imported from,
-symlinks not resolved). Linking ``bin/`` entries into a temporary app gives
+symlinks not resolved). Linking the built app's ``bin/`` entries (the app as it
+ships, splunklib installed: ``built_bin``) into a temporary app gives
 the real code a lookups folder of our choosing without touching the repo's.
 """
 import os
+import sys
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 APP_BIN = os.path.join(REPO, "TA-claw-runtime", "bin")
 SCRIPTS = ("clawsbomcheck.py", "clawsbomindex.py")
+
+
+def built_bin():
+    """``bin/`` of the app as it ships, built once per process (splunklib is not in the source tree)."""
+    if APP_BIN not in sys.path:
+        sys.path.insert(0, APP_BIN)
+    from claw_ta.package import built_app
+    return os.path.join(built_app(), "bin")
 
 
 def make_app(root, lookup_rows=None, lookup_text=None, lookup_name="claw_sbom_libraries.csv", tables=None):
@@ -25,13 +35,13 @@ def make_app(root, lookup_rows=None, lookup_text=None, lookup_name="claw_sbom_li
     lookups = os.path.join(app, "lookups")
     os.makedirs(bin_dir, exist_ok=True)
     os.makedirs(lookups, exist_ok=True)
+    built = built_bin()
     for name in ("claw_ta", "splunklib") + SCRIPTS:
         link = os.path.join(bin_dir, name)
         if not os.path.lexists(link):
-            os.symlink(os.path.join(APP_BIN, name), link)
+            os.symlink(os.path.join(built, name), link)
     path = os.path.join(lookups, lookup_name)
     if lookup_rows is not None:
-        import sys
         sys.path.insert(0, APP_BIN)
         from claw_ta.sbom.index import tables_from_rows
         tables = tables_from_rows(lookup_rows)

@@ -69,13 +69,17 @@ class Fleet(object):
 
 
 def app_copy(root):
-    """A throwaway app layout (script copied, claw_ta/splunklib linked) with its own lookups/."""
+    """A throwaway app layout (script copied, claw_ta/splunklib linked from the built app) with its own lookups/."""
+    import sys
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from sbom_app import built_bin
+    built = built_bin()
     app = os.path.join(str(root), "TA-claw-runtime")
     os.makedirs(os.path.join(app, "bin"), exist_ok=True)
     os.makedirs(os.path.join(app, "lookups"), exist_ok=True)
-    shutil.copy(os.path.join(APP_BIN, "clawtierbaseline.py"), os.path.join(app, "bin"))
+    shutil.copy(os.path.join(built, "clawtierbaseline.py"), os.path.join(app, "bin"))
     for name in ("claw_ta", "splunklib"):
         link = os.path.join(app, "bin", name)
         if not os.path.lexists(link):
-            os.symlink(os.path.join(APP_BIN, name), link)
+            os.symlink(os.path.join(built, name), link)
     return app

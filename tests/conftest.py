@@ -21,6 +21,12 @@ def splunk_python(request):
     return path
 
 
+@pytest.fixture(scope="session")
+def built_app():
+    """The app folder as it ships (built once per test run into a temporary folder)."""
+    return paths.built_app()
+
+
 @pytest.fixture
 def shared_dir():
     """../shared (input contracts, real SBOMs); tests that need it skip where it is absent."""

@@ -14,6 +14,20 @@ SCENARIOS = os.path.join(REPO, "scenarios")
 SHARED = os.environ.get("CLAW_SHARED_DIR") or os.path.join(os.path.dirname(REPO), "shared")
 
 
+def built_app():
+    """The app as it ships (splunklib installed into bin/), built once per test run.
+
+    Tests that run a command script, the alert action or the REST handler run it
+    from here, so they test what ships (splunklib is not in the source tree).
+    """
+    from claw_ta.package import built_app as build
+    return build()
+
+
+def built_bin():
+    return os.path.join(built_app(), "bin")
+
+
 def splunk_pythons():
     """{"3.9": path, "3.13": path}: the interpreters Splunk runs commands with.
 

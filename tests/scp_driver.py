@@ -57,7 +57,6 @@ from tests.scp_csv import (  # noqa: F401  (the driver's public API)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
-APP_BIN = os.path.join(REPO, "TA-claw-runtime", "bin")
 
 
 class ProtocolError(AssertionError):

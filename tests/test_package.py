@@ -62,10 +62,24 @@ def test_only_splunklib_and_claw_ta_are_packages_in_bin(archive):
     assert packages == {"splunklib", "claw_ta"}
 
 
-def test_vendored_splunklib_is_the_pinned_version():
-    import splunklib
-    assert os.path.dirname(splunklib.__file__) == os.path.join(paths.APP_BIN, "splunklib")
-    assert splunklib.__version__ == "2.1.1"
+def test_splunklib_ships_at_the_pinned_version_without_pip_records(archive):
+    with tarfile.open(archive) as tar:
+        names = tar.getnames()
+        init = tar.extractfile("TA-claw-runtime/bin/splunklib/__init__.py").read().decode("utf-8")
+    assert re.search(r"^__version_info__ = \(2, 1, 1\)", init, re.M)
+    assert not [n for n in names if ".dist-info" in n or ".egg-info" in n]
+
+
+def test_third_party_code_is_pinned_not_committed():
+    """splunk-sdk is pinned exactly (clawsbomcheck and claw_ta.scp rely on its internals) and not in git."""
+    with open(os.path.join(paths.REPO, "app-requirements.txt"), encoding="utf-8") as handle:
+        pins = [line.strip() for line in handle if line.strip() and not line.startswith("#")]
+    assert pins == ["splunk-sdk==2.1.1"]
+    tracked = subprocess.run(["git", "ls-files", "TA-claw-runtime/bin"], cwd=paths.REPO,
+                             capture_output=True, text=True)
+    if tracked.returncode != 0:
+        pytest.skip("not a git checkout")
+    assert not [n for n in tracked.stdout.split() if "/splunklib/" in n or ".egg-info" in n]
 
 
 def test_version_is_the_same_everywhere():

@@ -1,4 +1,7 @@
-"""Every module of the app imports and compiles under the Pythons Splunk runs (3.9, 3.13)."""
+"""Every module of the app imports and compiles under the Pythons Splunk runs (3.9, 3.13).
+
+Run against the app as it ships (tests.paths.built_app: splunklib installed into bin/).
+"""
 import os
 import subprocess
 
@@ -20,8 +23,8 @@ print(len(names))
 """
 
 
-def test_every_app_module_imports(splunk_python):
-    proc = subprocess.run([splunk_python, "-c", SCRIPT, paths.APP_BIN], capture_output=True, text=True,
+def test_every_app_module_imports(splunk_python, built_app):
+    proc = subprocess.run([splunk_python, "-c", SCRIPT, os.path.join(built_app, "bin")], capture_output=True, text=True,
                           cwd=paths.REPO, env=dict(os.environ, PYTHONDONTWRITEBYTECODE="1"))
     assert proc.returncode == 0, proc.stderr
     assert int(proc.stdout.strip()) >= 20  # the package's modules, all found

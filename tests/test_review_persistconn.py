@@ -21,7 +21,7 @@ from tests.support import feedback_servers as fs
 from tests.support.feedback_fixtures import pki  # noqa: F401 (fixture)
 
 DRIVER = os.path.join(paths.TESTS, "support", "feedback_appserver.py")
-SCRIPT = os.path.join(paths.APP_BIN, "claw_review.py")
+SCRIPT = os.path.join(paths.built_bin(), "claw_review.py")  # the app as it ships
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ import pytest
 from benchmarks.sbom_app import make_app
 from claw_ta.sbom.index import build_tables
 from tests import scp_driver
-from tests.paths import APP_BIN, DATA, REPO
+from tests.paths import DATA, REPO
 
 PASSTHROUGH = os.path.join(REPO, "tests", "support", "passthrough.py")
 csv.field_size_limit(2 ** 31 - 1)  # the driver reads back our oversized field (300,000 chars)
@@ -91,8 +91,6 @@ def test_output_csv_is_splunklib_compatible(app, tmp_path):
     """Parse the raw body with splunklib's own reader: header order stable, status columns appended."""
     from claw_ta.sbom.matcher import SbomIndex
     from claw_ta.sbom.stream import Sink, annotate
-    import sys
-    sys.path.insert(0, APP_BIN)
     from splunklib.searchcommands.search_command import SearchCommand
 
     body = scp_driver.records_to_csv(events()).decode("utf-8")
@@ -182,7 +180,7 @@ def test_a_failing_chunk_reaches_splunkd_as_an_error(app, splunk_python, tmp_pat
     splunklib's own loop marks the record writer unflushed before each chunk and its
     finish() then answers with the ERROR (splunk-sdk-python,
     splunklib/searchcommands/search_command.py, _execute_v2 and _process_protocol_v2;
-    vendored in TA-claw-runtime/bin/splunklib)."""
+    splunk-sdk 2.1.1, pinned in app-requirements.txt)."""
     hook = tmp_path / "hook"
     hook.mkdir()
     (hook / "sitecustomize.py").write_text(

@@ -138,8 +138,8 @@ def test_a_command_that_reports_its_error_is_not_a_protocol_error(probe):
         scp_driver.assert_error_reported(result, "something else")
 
 
-def test_splunklib_passthrough_speaks_the_dialect(splunk_python):
-    """The vendored splunklib reads what the driver sends and echoes `_chunked_idx`."""
+def test_splunklib_passthrough_speaks_the_dialect(splunk_python, built_app):
+    """The splunklib the app ships (from the built app) reads what the driver sends and echoes `_chunked_idx`."""
     records = [{"a": "x,y", "b": ["1", "2"], "_raw": 'line\n"two"'}, {"a": "ü"}]
     result = scp_driver.run(PASSTHROUGH, [], [records, [], records[:1], []], python=splunk_python,
                             dispatch_exists=False)
@@ -151,7 +151,6 @@ def test_splunklib_passthrough_speaks_the_dialect(splunk_python):
 
 
 def test_records_to_csv_is_read_back_by_splunklib():
-    sys.path.insert(0, scp_driver.APP_BIN)
     from splunklib.searchcommands.search_command import SearchCommand
     records = [{"a": "1", "b": ["x", "y$"], "c": 'q"uote'}, {"a": "", "c": "line\nbreak"}]
     text = scp_driver.records_to_csv(records, chunked_idx=True).decode()

@@ -49,13 +49,13 @@ def window():
 
 
 @pytest.fixture
-def app(tmp_path):
+def app(tmp_path, built_app):
     root = tmp_path / "TA-claw-runtime"
     (root / "bin").mkdir(parents=True)
     (root / "lookups").mkdir()
-    shutil.copy(os.path.join(paths.APP_BIN, "clawtierbaseline.py"), str(root / "bin"))
+    shutil.copy(os.path.join(built_app, "bin", "clawtierbaseline.py"), str(root / "bin"))
     for name in ("claw_ta", "splunklib"):
-        os.symlink(os.path.join(paths.APP_BIN, name), str(root / "bin" / name))
+        os.symlink(os.path.join(built_app, "bin", name), str(root / "bin" / name))
     (root / "default").symlink_to(paths.APP_DEFAULT)
     return root
 

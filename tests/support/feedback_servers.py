@@ -28,7 +28,7 @@ import urllib.parse
 
 from tests import paths
 
-SCRIPT = os.path.join(paths.APP_BIN, "claw_policy_feedback.py")
+SCRIPT = os.path.join(paths.built_bin(), "claw_policy_feedback.py")  # the app as it ships
 SESSION_KEY = "SESSIONKEY-7f3a9c-do-not-log"
 TOKEN = "TOKEN-4d2b8e1f-secret-bearer"
 

@@ -1,13 +1,13 @@
 """A plain splunklib StreamingCommand that passes records through unchanged.
 
 The baseline the benchmarks compare the add-on's commands against: the same
-vendored splunklib, the same protocol, no work per record.
+splunklib the app ships, the same protocol, no work per record.
 """
 import os
 import sys
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
-                                "..", "..", "TA-claw-runtime", "bin"))
+# splunklib from the built app (tests.paths.built_app sets CLAW_BUILT_APP for its children)
+sys.path.insert(0, os.path.join(os.environ["CLAW_BUILT_APP"], "bin"))
 
 from splunklib.searchcommands import Configuration, StreamingCommand, dispatch  # noqa: E402
 

@@ -1,8 +1,11 @@
 """``claw-ta package``: build the installable add-on archive.
 
 The archive holds one top-level folder, ``TA-claw-runtime/``, exactly as
-Splunk Web's "Install app from file" expects, with splunklib (vendored in
-``bin/splunklib``) inside. Left out: dotfiles, ``local/``, ``*.egg-info`` (left by ``pip install -e``), ``local.meta``,
+Splunk Web's "Install app from file" expects. The third-party code the commands
+import (splunklib) is not kept in git: the pinned requirements in
+``app-requirements.txt`` are installed into the package's ``bin/`` at build time
+(``pip install --no-deps --target``, as splunk-app-examples and UCC do); only
+their import packages are kept, not pip's ``*.dist-info`` records. Left out: dotfiles, ``local/``, ``*.egg-info`` (left by ``pip install -e``), ``local.meta``,
 ``*.pyc`` and ``__pycache__``, and the site and generated lookup tables
 (``claw_ta.lookups.STATE_FILES``) should a working copy hold one. Every entry is owned by root:root with mode
 0755 (folders) or 0644 (files), so no file is world-writable or executable
@@ -20,7 +23,11 @@ import io
 import os
 import posixpath
 import re
+import shutil
+import subprocess
+import sys
 import tarfile
+import tempfile
 
 from claw_ta import APP_DIR, APP_NAME, app_version
 from claw_ta.lookups import STATE_FILES
@@ -55,6 +62,45 @@ def iter_app_files(app_dir=APP_DIR):
 
 
 REPO_DIR = os.path.dirname(APP_DIR)
+REQUIREMENTS = os.path.join(REPO_DIR, "app-requirements.txt")
+_INSTALLED = {}  # requirements text -> folder holding them installed, once per process
+
+
+def third_party_dir(requirements=REQUIREMENTS):
+    """A folder holding the pinned third-party import packages (pip, once per process)."""
+    with open(requirements, encoding="utf-8") as handle:
+        text = handle.read()
+    if text not in _INSTALLED or not os.path.isdir(_INSTALLED[text]):
+        target = tempfile.mkdtemp(prefix="claw-ta-requirements-")
+        proc = subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-compile",
+                               "--disable-pip-version-check", "--target", target, "-r", requirements],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True)
+        if proc.returncode != 0:
+            shutil.rmtree(target, ignore_errors=True)
+            raise RuntimeError("pip could not install %s:\n%s" % (requirements, proc.stderr.strip()))
+        _INSTALLED[text] = target
+    return _INSTALLED[text]
+
+
+def install_third_party(bin_dir, requirements=REQUIREMENTS):
+    """Copy the pinned import packages into ``bin_dir`` (pip's dist-info and scripts left out); their names."""
+    source = third_party_dir(requirements)
+    names = []
+    for name in sorted(os.listdir(source)):
+        path = os.path.join(source, name)
+        if name.endswith((".dist-info", ".egg-info")) or name in ("bin", "__pycache__") or name.startswith("."):
+            continue
+        target = os.path.join(bin_dir, name)
+        if os.path.isdir(target):
+            shutil.rmtree(target)
+        if os.path.isdir(path):
+            shutil.copytree(path, target, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+        else:
+            shutil.copy2(path, target)
+        names.append(name)
+    return names
+
+
 LINK = re.compile(r"\[([^\]]*)\]\(([^)\s]+)\)")
 
 
@@ -109,13 +155,17 @@ def _tarinfo(name, mode, size=0, isdir=False):
     return info
 
 
-def build(output_dir="dist", app_dir=APP_DIR):
-    """Write ``<output_dir>/TA-claw-runtime-<version>.tar.gz``; return its path."""
-    version = app_version()
-    os.makedirs(output_dir, exist_ok=True)
-    target = os.path.join(output_dir, "%s-%s.tar.gz" % (APP_NAME, version))
+def stage(root, app_dir=APP_DIR, requirements=REQUIREMENTS):
+    """Lay the app out as it ships under ``root/TA-claw-runtime``; return that folder.
+
+    The app's own files, the user documentation (links rewritten) and the pinned
+    third-party packages: exactly the tarball's contents, runnable in place.
+    """
     files = iter_app_files(app_dir)
-    contents = {}
+    target = os.path.join(root, APP_NAME)
+    for rel in files:
+        os.makedirs(os.path.dirname(os.path.join(target, rel)), exist_ok=True)
+        shutil.copyfile(os.path.join(app_dir, rel), os.path.join(target, rel))
     docs = dict((app_rel, source) for app_rel, source in iter_doc_files(os.path.dirname(app_dir))
                 if app_rel not in files)
     shipped = dict((os.path.relpath(source, os.path.dirname(app_dir)).replace(os.sep, "/"), app_rel)
@@ -123,28 +173,47 @@ def build(output_dir="dist", app_dir=APP_DIR):
     for app_rel, source in docs.items():
         with open(source, encoding="utf-8") as handle:
             text = handle.read()
-        contents[app_rel] = shipped_markdown(text, app_rel, shipped, set(files),
-                                             os.path.basename(app_dir)).encode("utf-8")
-    files = files + sorted(docs)
-    dirs = set()
-    for rel in files:
-        parent = os.path.dirname(rel)
-        while parent:
-            dirs.add(parent)
-            parent = os.path.dirname(parent)
-    raw = io.BytesIO()
-    with tarfile.open(fileobj=raw, mode="w", format=tarfile.PAX_FORMAT) as tar:
-        tar.addfile(_tarinfo(APP_NAME, 0o755, isdir=True))
-        for rel in sorted(dirs):
-            tar.addfile(_tarinfo(APP_NAME + "/" + rel.replace(os.sep, "/"), 0o755, isdir=True))
+        os.makedirs(os.path.dirname(os.path.join(target, app_rel)), exist_ok=True)
+        with open(os.path.join(target, app_rel), "w", encoding="utf-8", newline="") as handle:
+            handle.write(shipped_markdown(text, app_rel, shipped, set(files), os.path.basename(app_dir)))
+    os.makedirs(os.path.join(target, "bin"), exist_ok=True)
+    install_third_party(os.path.join(target, "bin"), requirements)
+    return target
+
+
+def built_app():
+    """The app staged once per process (and its children, through ``CLAW_BUILT_APP``): what tests run."""
+    path = os.environ.get("CLAW_BUILT_APP")
+    if not path or not os.path.isdir(os.path.join(path, "bin")):
+        path = stage(tempfile.mkdtemp(prefix="claw-ta-built-"))
+        os.environ["CLAW_BUILT_APP"] = path
+    return path
+
+
+def build(output_dir="dist", app_dir=APP_DIR):
+    """Write ``<output_dir>/TA-claw-runtime-<version>.tar.gz``; return its path."""
+    version = app_version()
+    os.makedirs(output_dir, exist_ok=True)
+    target = os.path.join(output_dir, "%s-%s.tar.gz" % (APP_NAME, version))
+    with tempfile.TemporaryDirectory() as root:
+        staged = stage(root, app_dir)
+        files = iter_app_files(staged)
+        dirs = set()
         for rel in files:
-            if rel in contents:
-                data = contents[rel]
-            else:
-                with open(os.path.join(app_dir, rel), "rb") as handle:
+            parent = os.path.dirname(rel)
+            while parent:
+                dirs.add(parent)
+                parent = os.path.dirname(parent)
+        raw = io.BytesIO()
+        with tarfile.open(fileobj=raw, mode="w", format=tarfile.PAX_FORMAT) as tar:
+            tar.addfile(_tarinfo(APP_NAME, 0o755, isdir=True))
+            for rel in sorted(dirs):
+                tar.addfile(_tarinfo(APP_NAME + "/" + rel.replace(os.sep, "/"), 0o755, isdir=True))
+            for rel in files:
+                with open(os.path.join(staged, rel), "rb") as handle:
                     data = handle.read()
-            info = _tarinfo(APP_NAME + "/" + rel.replace(os.sep, "/"), 0o644, size=len(data))
-            tar.addfile(info, io.BytesIO(data))
+                info = _tarinfo(APP_NAME + "/" + rel.replace(os.sep, "/"), 0o644, size=len(data))
+                tar.addfile(info, io.BytesIO(data))
     with open(target, "wb") as handle:
         with gzip.GzipFile(fileobj=handle, mode="wb", mtime=0, filename="") as gz:
             gz.write(raw.getvalue())
