@@ -1,8 +1,10 @@
 """A document's library list, as the matcher asks it: is this SHA-256 listed, this path, this package?
 
 :class:`Libraries` holds a list in memory (the replay, a table read whole);
-:class:`MappedLibraries` searches it in place, in the sorted table's mmap
-(claw_ta.sbom.sortedcsv), so nothing is parsed per row.
+:class:`MappedLibraries` searches it in place: a copy of its lines from the
+sorted table's mmap (claw_ta.sbom.sortedcsv), so nothing is parsed per row
+and a lookup is one ``bytes.find`` (``mmap.find`` is a byte-by-byte loop
+before Python 3.10).
 """
 import csv
 import re
@@ -56,17 +58,19 @@ class Libraries(object):
 
 
 class MappedLibraries(object):
-    """One library list read in place: its lines in the sorted table's mmap, searched with find().
+    """One library list read in place: its lines (copied out of the sorted table's mmap), searched
+    with find().
 
     A hit is confirmed on its own line (the searched text must be that column),
     so a digest inside a purl or a path inside a name never counts.
     """
-    __slots__ = ("map", "start", "end", "_packages", "_malformed")
+    __slots__ = ("map", "start", "end", "_packages", "_malformed", "_origin")
 
     def __init__(self, mapped, start, end, malformed):
-        self.map, self.start, self.end = mapped, start, end
+        self.map, self.start, self.end = mapped[start:end], 0, end - start
+        self._origin = start
         self._packages = None
-        self._malformed = malformed  # set of (start of list, row) found malformed: counted once
+        self._malformed = malformed  # set of (start of list in the file, row) found malformed: counted once
 
     def _hits(self, text, commas_before):
         """Positions after ``,<text>,`` where it is the column after ``commas_before`` commas."""
@@ -107,7 +111,7 @@ class MappedLibraries(object):
             comma = data.find(b",", after, self.end)
             digest = data[after:comma if comma >= 0 else self.end]
             if digest and not SHA256_LABEL.match(digest.decode("ascii", "replace")):
-                self._malformed.add((self.start, after))  # refused, as a table read whole refuses it
+                self._malformed.add((self._origin, after))  # refused, as a table read whole refuses it
                 continue
             found = found or bool(digest)
         return found

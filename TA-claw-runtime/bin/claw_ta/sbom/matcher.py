@@ -31,6 +31,9 @@ from claw_ta.sbom.sortedcsv import SortedTable
 STATUS_FIELDS = ("sbom_status", "sbom_match", "sbom_ref", "sbom_reason")
 EMPTY = ("", "", "", "")
 CACHE_SIZE = 50000       # verdicts per generation (two generations are kept: hot keys survive)
+# Bytes of library lists held (their lines, copied from the table): beyond this the lists, and the
+# sets of documents that hold them, are dropped and read again from the table when needed.
+LIST_BYTES = 64 << 20
 _RANK = {"unlisted": 0, "unverifiable": 1, "no_sbom": 2, "listed": 3}
 _EVIDENCE = ("files_sha256", "files_path", "packages", "none")
 NO_SBOM = ("no_sbom", "", "", "no SBOM or in-toto link lists this binary or its image")
@@ -48,7 +51,8 @@ class SbomIndex(object):
         self._subjects_table = subjects
         self._libraries_table = libraries
         self._subjects = {}   # hex -> [(evidence, sbom_id, ref, platform hexes)]
-        self._libraries = {}  # sbom_id -> Libraries / MappedLibraries
+        self._libraries = {}  # sbom_id -> Libraries / MappedLibraries (LIST_BYTES at most)
+        self._list_bytes = 0
         self._pools = {}      # (subject hex, image hex) -> [(evidence, first ref, sources)]
         self._digests = {}    # digest string -> ("sha256:<hex>" or None, algorithm note)
         self._paths = {}      # path string -> normalized path or ""
@@ -57,6 +61,7 @@ class SbomIndex(object):
         self._hot = {}
         self._cold = {}
         self._rejected = 0
+        self._refused = {}    # sbom_id -> library rows refused (counted once, whatever is reloaded)
         self._malformed = set()
 
     # --- building -------------------------------------------------------------
@@ -94,7 +99,7 @@ class SbomIndex(object):
     @property
     def rejected(self):
         """Index rows refused as malformed so far (a digest that is not SHA-256, ...)."""
-        return self._rejected + len(self._malformed) + sum(
+        return self._rejected + sum(self._refused.values()) + len(self._malformed) + sum(
             getattr(t, "rejected", 0) for t in (self._subjects_table, self._libraries_table))
 
     def release(self):
@@ -141,12 +146,26 @@ class SbomIndex(object):
             table = self._libraries_table
             span = table.span(sbom_id) if sbom_id and hasattr(table, "span") else None
             if span is not None:
-                found = self._libraries[sbom_id] = MappedLibraries(*(span + (self._malformed,)))
-                return found
-            rows = table.rows(sbom_id) if sbom_id and table is not None else ()
-            found = self._libraries[sbom_id] = Libraries()
-            self._rejected += found.load(rows)
+                found = MappedLibraries(*(span + (self._malformed,)))
+                size = found.end
+            else:
+                found = Libraries()
+                refused = found.load(table.rows(sbom_id) if sbom_id and table is not None else ())
+                if refused:
+                    self._refused[sbom_id] = refused
+                size = 0  # a table held in memory: no copy
+            if self._list_bytes + size > LIST_BYTES:
+                self._drop_lists()
+            self._list_bytes += size
+            self._libraries[sbom_id] = found
         return found
+
+    def _drop_lists(self):
+        """Forget the lists read so far and every set of documents that holds them (memory bound)."""
+        self._libraries.clear()
+        self._pools.clear()
+        self._by_strings.clear()
+        self._list_bytes = 0
 
     def _sources(self, hexdigest):
         return [(evidence, self._library_list(sbom_id), ref)
