@@ -117,10 +117,13 @@ class ClawTierBaselineCommand(ReportingCommand):
                 stream.ingest(body.decode("utf-8", "replace"), self._aggregator)
                 out = None
                 if self._finished:
-                    fields, rows = self._results()
+                    fields, rows = self._results(labels=True)
                     out = stream.CsvOut(fields, tiers.MULTIVALUE_FIELDS)
-                    for values in rows:
-                        out.write(values)
+                    if self.mode == "detect":  # rows of iter_detect_labels: encoded once per distinct text
+                        out.write_lines(stream.detect_lines(rows))
+                    else:
+                        for values in rows:
+                            out.write(values)
                     self._report_skipped()
                 self._send(out)
         finally:
@@ -144,8 +147,11 @@ class ClawTierBaselineCommand(ReportingCommand):
         writer._chunk_count += 1
         writer.is_flushed = True
 
-    def _results(self):
-        """(field names, iterator of value lists) for the whole input; warnings in self._report."""
+    def _results(self, labels=False):
+        """(field names, iterator of value lists) for the whole input; warnings in self._report.
+
+        ``labels``: detect rows as :func:`claw_ta.tiers.model.iter_detect_labels` gives them.
+        """
         self._report = report = dict(self._aggregator.report)
         try:
             host_tiers = tiers.load_host_tiers(self._host_tiers_path, report)
@@ -167,7 +173,8 @@ class ClawTierBaselineCommand(ReportingCommand):
                                     trusted_namespaces=p["trusted_namespaces"])
             fields = tiers.BASELINE_FIELDS
             return fields, ([row.get(name) for name in fields] for row in rows)
-        return tiers.DETECT_FIELDS, tiers.iter_detect(
+        detect = tiers.model.iter_detect_labels if labels else tiers.iter_detect
+        return tiers.DETECT_FIELDS, detect(
             self._aggregator.pairs, rows, host_tiers, min_count=p["min_count"], min_score=p["min_score"],
             unknown_tier_anomaly=p["unknown_tier_anomaly"], report=report,
             trusted_namespaces=p["trusted_namespaces"])

@@ -213,58 +213,88 @@ def detect(pairs, baseline_rows, host_tiers=None, min_count=5, min_score=3.0,
 
 def iter_detect(pairs, baseline_rows, host_tiers=None, min_count=5, min_score=3.0,
                 unknown_tier_anomaly=False, report=None, trusted_namespaces=()):
-    """The values of :data:`DETECT_FIELDS` per pair, sorted by (digest, host), one digest parsed at a time."""
+    """The values of :data:`DETECT_FIELDS` per pair, sorted by (digest, host), one digest parsed at a time.
+
+    The multivalue fields (:data:`MULTIVALUE_FIELDS`) are sorted lists or None.
+    """
+    listed = {None: None}  # labels -> sorted list (shared: the output rows do not change it)
+    for values in iter_detect_labels(pairs, baseline_rows, host_tiers, min_count, min_score,
+                                     unknown_tier_anomaly, report, trusted_namespaces):
+        digest, host, namespaces, tiers, source, pod_tiers, known = values[:7]
+        out = []
+        for labels in (namespaces, tiers, pod_tiers, known):
+            found = listed.get(labels, listed)
+            if found is listed:
+                found = listed[labels] = sorted(labels) if labels else None
+            out.append(found)
+        yield (digest, host, out[0], out[1], source, out[2], out[3]) + values[7:]
+
+
+def iter_detect_labels(pairs, baseline_rows, host_tiers=None, min_count=5, min_score=3.0,
+                       unknown_tier_anomaly=False, report=None, trusted_namespaces=()):
+    """:func:`iter_detect` with the multivalue fields as the labels' shared frozenset or tuple (or None).
+
+    What the command's CSV path reads (``claw_ta.tiers.stream.detect_lines``):
+    one hashable, shared object per distinct label set, so that its cells are
+    made once.
+    """
     table = baseline_rows if isinstance(baseline_rows, BaselineTable) else BaselineTable(baseline_rows, report)
     resolver = TierResolver(host_tiers, pairs, table, trusted_namespaces)
+    resolve = resolver.resolve
     groups = by_digest(pairs)
-    listed = {}  # frozenset or tuple of labels -> sorted list (shared: the output rows do not change it)
     lowered = {}  # host -> host.lower()
-
-    def as_list(labels):
-        if not labels:
-            return None
-        found = listed.get(labels)
-        if found is None:
-            found = listed[labels] = sorted(labels)
-        return found
+    reasons = {}  # (status, tiers, source, known tiers) -> reason text (a few per tier set)
+    new_why = "no baseline for this digest (a rollout): never an anomaly on its own"
+    unknown_why = "host tier unknown (no lookup row, no trusted pod labels, no history)"
+    below = "; below threshold (count %d vs min_count %d, score %.2f vs min_score %.2f)"
+    sqrt = math.sqrt
     for digest in sorted(groups):
         row = table.get(digest) if digest in table else None
         if row is not None:
             mid, mad = row.rate_stats()
-            known_tiers = row.tiers
-            known_set = frozenset(known_tiers)
+            known_tiers = row.tiers or None
+            known_set = frozenset(known_tiers or ())
+            hosts = row.hosts
         for host in sorted(groups[digest]):
             state = pairs[(digest, host)]
             count, hours = state.count, state.hours
-            tiers, source = resolver.resolve(host, state)
-            expected = score = 0.0
+            tiers, source = resolve(host, state)
             if row is None:
-                status, known_tiers = NEW_DIGEST, ()
-                why = "no baseline for this digest (a rollout): never an anomaly on its own"
+                status, known, expected, score, why = NEW_DIGEST, None, 0.0, 0.0, new_why
             else:
+                known = known_tiers
                 low = lowered.get(host)
                 if low is None:
                     low = lowered[host] = host.lower()
-                entry = row.hosts.get(low)
+                entry = hosts.get(low)
                 if entry is not None:
-                    status, expected = IN_TIER, entry.rate * hours
-                    why = "host ran this digest before (%.3g events/h)" % entry.rate
+                    rate = entry.count / entry.hours if entry.hours > 0 else 0.0
+                    status, expected = IN_TIER, rate * hours
+                    why = "host ran this digest before (%.3g events/h)" % rate
                 elif not tiers:
-                    status = UNKNOWN_HOST_TIER
-                    why = "host tier unknown (no lookup row, no trusted pod labels, no history)"
-                elif not known_set.isdisjoint(tiers):
-                    status, expected = IN_TIER, mid * hours
-                    why = "host tier %s (%s) is a normal tier of this digest" % ("+".join(tiers), source)
+                    status, expected, why = UNKNOWN_HOST_TIER, 0.0, unknown_why
                 else:
-                    status = OUTSIDE_TIER
-                    why = "host tier %s (%s) is not a normal tier of this digest (%s)" % (
-                        "+".join(tiers), source, "+".join(known_tiers) or "none")
-                score = spike_score(count, expected, mad, hours)
-            flagged = status == OUTSIDE_TIER or (unknown_tier_anomaly and status == UNKNOWN_HOST_TIER)
+                    status = OUTSIDE_TIER if known_set.isdisjoint(tiers) else IN_TIER
+                    expected = 0.0 if status is OUTSIDE_TIER else mid * hours
+                    key = (status, tiers, source, known_tiers)
+                    why = reasons.get(key)
+                    if why is None:
+                        why = reasons[key] = _reason(status, tiers, source, known_tiers)
+                # spike_score(), inlined
+                sigma = MAD_TO_SIGMA * mad * hours
+                root = sqrt(expected) if expected > 0.0 else 0.0
+                score = (count - expected) / max(1.0, root, sigma)
+            flagged = status is OUTSIDE_TIER or (unknown_tier_anomaly and status is UNKNOWN_HOST_TIER)
             anomaly = flagged and count >= min_count and score >= min_score
             if flagged and not anomaly:
-                why += "; below threshold (count %d vs min_count %d, score %.2f vs min_score %.2f)" % (
-                    count, min_count, score, min_score)
-            yield (digest, host, as_list(state.namespaces), as_list(tiers), source, as_list(state.tiers),
-                   as_list(known_tiers), status, count, hours, round(expected, 2), round(score, 2),
+                why += below % (count, min_count, score, min_score)
+            yield (digest, host, state.namespaces or None, tiers or None, source, state.tiers or None,
+                   known, status, count, hours, round(expected, 2), round(score, 2),
                    1 if anomaly else 0, state.first, state.last, why)
+
+
+def _reason(status, tiers, source, known_tiers):
+    if status == IN_TIER:
+        return "host tier %s (%s) is a normal tier of this digest" % ("+".join(tiers), source)
+    return "host tier %s (%s) is not a normal tier of this digest (%s)" % (
+        "+".join(tiers), source, "+".join(known_tiers or ()) or "none")

@@ -23,6 +23,7 @@ its own):
 """
 import csv
 import io
+import itertools
 import operator
 import os
 import re
@@ -144,6 +145,15 @@ class CsvOut(object):
         if self.rows & 4095 == 0:
             self._flush()
 
+    def write_lines(self, lines):
+        """Rows already encoded as CSV lines (``\\r\\n``-terminated, twins included: :func:`detect_lines`)."""
+        self._flush()  # the header and any row written before
+        chunk = list(itertools.islice(lines, 4096))
+        while chunk:
+            self._file.write("".join(chunk).encode("utf-8"))
+            self.rows += len(chunk)
+            chunk = list(itertools.islice(lines, 4096))
+
     def _list(self, value):
         key = tuple(value)
         found = self._lists.get(key)
@@ -166,3 +176,70 @@ class CsvOut(object):
         length = self._file.tell()
         self._file.seek(0)
         return length, self._file
+
+
+# A cell csv.writer writes unchanged (QUOTE_MINIMAL, "\r\n" lines): no delimiter,
+# quote, line break or NUL, no space at either end. Anything else is encoded by
+# csv.writer itself (csv_cell), so the two paths cannot disagree.
+_PLAIN = re.compile(r'[^\s,"\x00](?:[^,"\r\n\x00]*[^\s,"\x00])?\Z')
+
+
+def csv_cell(text, _buffer=io.StringIO()):
+    """``text`` as csv.writer writes it in a row of :class:`CsvOut` (quoted when it must be)."""
+    if _PLAIN.match(text) or not text:
+        return text
+    _buffer.seek(0)
+    _buffer.truncate()
+    csv.writer(_buffer, lineterminator="\r\n").writerow((text, ""))
+    return _buffer.getvalue()[:-3]  # the cell, without ",\r\n" (the empty second cell)
+
+
+class _Labels(dict):
+    """label collection -> (plain cell, ``__mv_`` cell); bounded."""
+
+    def __missing__(self, labels):
+        pair = _label_cells(labels)
+        if len(self) < 100000:
+            self[labels] = pair
+        return pair
+
+
+class _Cells(dict):
+    """text -> CSV cell, for texts that repeat (digests, hosts, reasons); bounded."""
+
+    def __missing__(self, text):
+        cell = csv_cell(text)
+        if len(self) < 200000:
+            self[text] = cell
+        return cell
+
+
+def _label_cells(labels):
+    """(plain cell, ``__mv_`` cell) of a label collection, as CsvOut.write writes a sorted list."""
+    if not labels:
+        return "", ""
+    values = sorted(labels)
+    if len(values) == 1:
+        return csv_cell(str(values[0])), ""
+    return (csv_cell("\n".join(str(v) for v in values)),
+            csv_cell(";".join("$" + str(v).replace("$", "$$") + "$" for v in values)))
+
+
+def detect_lines(rows):
+    """CSV lines of ``claw_ta.tiers.model.iter_detect_labels`` rows, byte for byte what
+    ``CsvOut(DETECT_FIELDS, MULTIVALUE_FIELDS).write`` writes for the same rows of ``iter_detect``.
+
+    The texts that repeat (digests, hosts, label sets, reasons) are encoded
+    once; the numbers are ``str()``-ed as csv.writer does.
+    """
+    cells, labels, plain = _Cells(), _Labels(), _PLAIN.match
+    line = ",".join(["%s"] * 20) + "\r\n"
+    for (digest, host, namespaces, tiers, source, pod_tiers, known, status, count, hours, expected, score,
+         anomaly, first, last, why) in rows:
+        ns, ns_mv = labels[namespaces]
+        tier, tier_mv = labels[tiers]
+        pod, pod_mv = labels[pod_tiers]
+        base, base_mv = labels[known]
+        yield line % (cells[digest], cells[host], ns, tier, cells[source], pod, base, status, count, hours,
+                      expected, score, anomaly, "" if first is None else first, "" if last is None else last,
+                      why if plain(why) else cells[why], ns_mv, tier_mv, pod_mv, base_mv)
