@@ -1,12 +1,14 @@
 """The command's per-document list cache (lines copied out of the sorted table, searched with
-bytes.find, dropped past LIST_BYTES) decides exactly as the lists read whole into sets (the
-replay's path), on randomized documents, hostile paths and multivalue loads."""
+bytes.find, parsed into sets after SETS_AFTER lookups, dropped past LIST_BYTES) decides exactly
+as the lists read whole into sets (the replay's path), on randomized documents, hostile paths and
+multivalue loads, in either mode and across the switch."""
+import csv
 import hashlib
 import random
 
 import pytest
 
-from claw_ta.sbom import matcher
+from claw_ta.sbom import liblists, matcher
 from claw_ta.sbom.index import Tables
 from claw_ta.sbom.matcher import SbomIndex
 from claw_ta.sbom.model import Entry, SbomDocument
@@ -29,6 +31,8 @@ def documents(rnd, count):
             digest = rnd.choice((sha("lib%d" % i), sha("lib%d" % i).upper(), ""))
             name = rnd.choice(("", "libssl3", "sha256:" + sha("lib%d" % i), "zlib1g"))
             entries.append(Entry(path, digest, name))
+            if path and rnd.random() < 0.2:  # the same path again, with another or no SHA-256
+                entries.append(Entry(path, rnd.choice(("", sha("other%d" % i))), ""))
         subject = sha("subject%d" % s)
         docs.append(SbomDocument("cyclonedx", "urn:%d" % s, [subject], entries,
                                  subject_kinds={subject: "manifest"}))
@@ -36,19 +40,41 @@ def documents(rnd, count):
     return docs, subjects
 
 
-@pytest.mark.parametrize("seed", range(4))
-def test_list_cache_and_sets_decide_alike(tmp_path, monkeypatch, seed):
+def hand_edit(path, eager_path):
+    """Rows a hand-edited table may hold, after each list's own (the file stays sorted by key): the
+    list's first path again without a SHA-256, a malformed digest. Writes the same rows with the key
+    column second to ``eager_path`` (read whole into memory)."""
+    with open(path, newline="") as handle:
+        rows = list(csv.reader(handle))
+    edited = [rows[0]]
+    for n, row in enumerate(rows[1:], 1):
+        edited.append(row)
+        if n == len(rows) - 1 or rows[n + 1][0] != row[0]:
+            first = next(r for r in rows[1:] if r[0] == row[0])
+            edited.append([row[0], first[1], "", "", "", ""])
+            edited.append([row[0], "/usr/lib/bad%d.so" % n, "sha256:abc", "", "", ""])
+    for target, order in ((path, range(6)), (eager_path, (1, 0, 2, 3, 4, 5))):
+        with open(target, "w", newline="") as handle:
+            csv.writer(handle, lineterminator="\n").writerows([r[i] for i in order] for r in edited)
+    return eager_path
+
+
+@pytest.mark.parametrize("sets_after", [1, 5, 10 ** 9])
+@pytest.mark.parametrize("seed", range(3))
+def test_list_cache_and_sets_decide_alike(tmp_path, monkeypatch, seed, sets_after):
     rnd = random.Random(seed)
+    monkeypatch.setattr(liblists, "SETS_AFTER", sets_after)
     docs, subjects = documents(rnd, 40)
     tables = Tables()
     for doc in docs:
         tables.add(doc)
     s_path, l_path = str(tmp_path / "s.csv"), str(tmp_path / "l.csv")
     tables.write(s_path, l_path)
-    monkeypatch.setattr(matcher, "LIST_BYTES", 600)  # lists dropped and read again many times
+    eager = hand_edit(l_path, str(tmp_path / "eager.csv"))
+    monkeypatch.setattr(matcher, "LIST_BYTES", 600 if sets_after != 5 else 10 ** 9)  # lists dropped and read again many times
     in_place = SbomIndex.load(s_path, l_path)
-    in_memory = SbomIndex.from_documents(docs)
-    assert in_place.eager_reasons == []
+    in_memory = SbomIndex.load(s_path, eager)
+    assert in_place.eager_reasons == [] and in_memory.eager_reasons  # read whole: Libraries sets
     dropped = []
     drop = in_place._drop_lists
     monkeypatch.setattr(in_place, "_drop_lists", lambda: dropped.append(1) or drop())
@@ -62,4 +88,7 @@ def test_list_cache_and_sets_decide_alike(tmp_path, monkeypatch, seed):
             paths, digests = paths[0], digests[0]
         args = ("library_load", "", subject, paths, digests)
         assert in_place.check_values(*args) == in_memory.check_values(*args), args
-    assert dropped  # the bound was reached: reloaded lists decide the same
+    # the bound was reached: reloaded lists decide the same (with 5: every list switched to sets)
+    assert bool(dropped) == (sets_after != 5)
+    if sets_after == 5:
+        assert all(lib._digests is not None for lib in in_place._libraries.values() if lib._lookups >= 5)

@@ -12,6 +12,7 @@ import re
 from claw_ta.sbom.paths import normalize_digest, normalize_path, package_key
 
 SHA256_LABEL = re.compile(r"^sha256:[0-9a-f]{64}$")
+SETS_AFTER = 24  # lookups of one list searched in place before it is parsed into sets
 
 
 class Libraries(object):
@@ -62,15 +63,20 @@ class MappedLibraries(object):
     with find().
 
     A hit is confirmed on its own line (the searched text must be that column),
-    so a digest inside a purl or a path inside a name never counts.
+    so a digest inside a purl or a path inside a name never counts. A list
+    asked more than SETS_AFTER times is parsed once into sets by the same
+    rules (a column's exact text), so a hot document costs a hash lookup.
     """
-    __slots__ = ("map", "start", "end", "_packages", "_malformed", "_origin")
+    __slots__ = ("map", "start", "end", "_packages", "_malformed", "_origin", "_lookups", "_digests",
+                 "_paths", "_bad")
 
     def __init__(self, mapped, start, end, malformed):
         self.map, self.start, self.end = mapped[start:end], 0, end - start
         self._origin = start
         self._packages = None
-        self._malformed = malformed  # set of (start of list in the file, row) found malformed: counted once
+        self._malformed = malformed  # set of (start of list in the file, start of row) found malformed
+        self._lookups = 0
+        self._digests = self._paths = self._bad = None
 
     def _hits(self, text, commas_before):
         """Positions after ``,<text>,`` where it is the column after ``commas_before`` commas."""
@@ -91,6 +97,14 @@ class MappedLibraries(object):
             pos = data.find(pattern, pos + 1, end)
 
     def has_digest(self, label):
+        if self._digests is None:
+            self._lookups += 1
+            if self._lookups < SETS_AFTER:
+                return self._find_digest(label)
+            self._to_sets()
+        return label in self._digests
+
+    def _find_digest(self, label):
         # The common case inline (no generator): the digest column of an unquoted line.
         pattern = ("," + label + ",").encode("ascii")
         data, start, end = self.map, self.start, self.end
@@ -105,16 +119,46 @@ class MappedLibraries(object):
         return False
 
     def path_sha256(self, npath):
+        """None: path not listed; True: listed with a SHA-256; False: listed without one."""
+        if self._paths is None:
+            self._lookups += 1
+            if self._lookups < SETS_AFTER:
+                return self._find_path(npath)
+            self._to_sets()
+        if self._bad and npath in self._bad:
+            self._malformed.update(self._bad[npath])
+        return self._paths.get(npath)
+
+    def _find_path(self, npath):
         found = None
         data = self.map
         for after in self._hits(npath, 0):  # sbom_id,<path>,digest
             comma = data.find(b",", after, self.end)
             digest = data[after:comma if comma >= 0 else self.end]
             if digest and not SHA256_LABEL.match(digest.decode("ascii", "replace")):
-                self._malformed.add((self._origin, after))  # refused, as a table read whole refuses it
+                # refused, as a table read whole refuses it
+                self._malformed.add((self._origin, data.rfind(b"\n", 0, after) + 1))
                 continue
             found = found or bool(digest)
         return found
+
+    def _to_sets(self):
+        """The columns _find_digest and _find_path compare, as a set and dicts (same answers)."""
+        digests, paths, bad = set(), {}, {}
+        line_start = 0
+        for line in self.map.split(b"\n"):
+            text = line.decode("utf-8", "surrogateescape")
+            row = next(csv.reader([text]), []) if '"' in text else text.split(",")
+            if len(row) > 3:
+                digests.add(row[2])
+            if len(row) > 2:
+                path, digest = row[1], row[2]
+                if digest and not SHA256_LABEL.match(digest):
+                    bad.setdefault(path, []).append((self._origin, line_start))
+                else:
+                    paths[path] = paths.get(path, False) or bool(digest)
+            line_start += len(line) + 1
+        self._digests, self._paths, self._bad = digests, paths, bad
 
     @property
     def packages(self):
