@@ -49,9 +49,28 @@ def _value(row, plain, mv):
     return None
 
 
+def _reads_nul():
+    try:
+        return next(csv.reader(["a\0b"])) == ["a\0b"]
+    except csv.Error:  # Python before 3.11: "line contains NUL"
+        return False
+
+
+_NUL_OK = _reads_nul()
+_NUL_STAND_IN = "\ue000"  # a private-use character
+
+
+def _reader(text):
+    """csv.reader over a chunk body; a NUL in a field reads as itself on every Python."""
+    if _NUL_OK or "\0" not in text:
+        return csv.reader(io.StringIO(text, newline=""))
+    rows = csv.reader(io.StringIO(text.replace("\0", _NUL_STAND_IN), newline=""))
+    return ([cell.replace(_NUL_STAND_IN, "\0") for cell in row] for row in rows)
+
+
 def ingest(text, aggregator):
     """Adds the rows of one chunk body (str) to ``aggregator``; returns how many were read."""
-    reader = csv.reader(io.StringIO(text, newline=""))
+    reader = _reader(text)
     header = next(reader, None)
     if not header:
         return 0
