@@ -184,6 +184,13 @@ def _csv_field(value):
     return value
 
 
+def canonical_path(path):
+    """True when ``normalize_path(path) == path`` is certain without running it (no regex): an
+    event path as the loader usually reports it."""
+    return (bool(path) and _looks_normal(path) and path[-1] != "/"
+            and not path.startswith(("/dev/shm/", "/var/snap/")))
+
+
 def _looks_normal(path):
     """A path as the builder writes it (absolute, normalized, merged /usr): no regex needed."""
     return (path[0] == "/" and "//" not in path and "/." not in path and "\\" not in path

@@ -24,7 +24,7 @@ A multivalue path/digest: every value is checked, the worst verdict wins.
 """
 from claw_ta.sbom.paths import (digest_algorithm, in_library_dirs, is_unmatchable, normalize_digest,
                                 normalize_path, soname_keys, VDSO_NAMES)
-from claw_ta.sbom.liblists import SHA256_LABEL as _SUBJECT_LABEL, Libraries, MappedLibraries
+from claw_ta.sbom.liblists import SHA256_LABEL as _SUBJECT_LABEL, Libraries, MappedLibraries, canonical_path
 from claw_ta.sbom.schema import LIBRARY_COLUMNS, LIBRARY_KEY, SUBJECT_COLUMNS, SUBJECT_KEY
 from claw_ta.sbom.sortedcsv import SortedTable
 
@@ -203,7 +203,7 @@ class SbomIndex(object):
     def _path(self, value):
         found = self._paths.get(value)
         if found is None:
-            found = _remember(self._paths, value, normalize_path(value))
+            found = _remember(self._paths, value, value if canonical_path(value) else normalize_path(value))
         return found
 
     def _hex(self, value):
