@@ -1,4 +1,11 @@
-"""Installs the add-on's shared package (``claw_ta``) and the ``claw-ta`` command.
+"""Installs the app's runtime package and the offline tools, with the ``claw-ta`` command.
+
+- ``claw_ta`` from TA-claw-runtime/bin/claw_ta: what Splunk runs (it ships in the app);
+- ``claw_ta_tools`` from tools/claw_ta_tools: the CLI, replay, evaluation, conf and
+  scenario generators, packaging and the Splunk emulators (never shipped).
+
+Build metadata (``*.egg-info``) goes to the build backend's temporary folder
+(pyproject.toml selects the PEP 517/660 backend), never into the app's bin/.
 
 The version is read from TA-claw-runtime/default/app.conf, the one place it is set.
 """
@@ -9,6 +16,7 @@ from setuptools import setup
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 APP_BIN = os.path.join("TA-claw-runtime", "bin")
+TOOLS = "tools"
 
 
 def read_version():
@@ -23,9 +31,9 @@ def read_version():
     raise RuntimeError("no [launcher] version in app.conf")
 
 
-def find_packages(root):
+def find_packages(root, top):
     found = []
-    for dirpath, dirnames, filenames in os.walk(os.path.join(HERE, root, "claw_ta")):
+    for dirpath, dirnames, filenames in os.walk(os.path.join(HERE, root, top)):
         dirnames[:] = [d for d in dirnames if d != "__pycache__"]
         if "__init__.py" in filenames:
             found.append(os.path.relpath(dirpath, os.path.join(HERE, root)).replace(os.sep, "."))
@@ -51,9 +59,9 @@ setup(
     version=read_version(),
     description="Splunk add-on for Claw runtime attestation logs: shared logic and the claw-ta CLI",
     python_requires=">=3.9",
-    package_dir={"": APP_BIN},
-    packages=find_packages(APP_BIN),
+    package_dir={"claw_ta": os.path.join(APP_BIN, "claw_ta"), "claw_ta_tools": os.path.join(TOOLS, "claw_ta_tools")},
+    packages=find_packages(APP_BIN, "claw_ta") + find_packages(TOOLS, "claw_ta_tools"),
     install_requires=[],
     extras_require={"test": TEST_REQUIRES},
-    entry_points={"console_scripts": ["claw-ta = claw_ta.cli:main"]},
+    entry_points={"console_scripts": ["claw-ta = claw_ta_tools.cli:main"]},
 )

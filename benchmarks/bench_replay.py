@@ -3,7 +3,7 @@
     .venv/bin/python benchmarks/bench_replay.py                    # 200k events (a few minutes)
     .venv/bin/python benchmarks/bench_replay.py --events 1000000
     .venv/bin/python benchmarks/bench_replay.py --memory 3000000   # peak RSS at 3M events
-    PYTHONPATH=TA-claw-runtime/bin python3.9 benchmarks/bench_replay.py   # another interpreter
+    PYTHONPATH=TA-claw-runtime/bin:tools python3.9 benchmarks/bench_replay.py   # another interpreter
 
 1. Speed: ``claw-ta replay`` (all detections) over a generated scenario of
    --events raw events (90% library loads over a fleet of pods, heartbeats,
@@ -38,21 +38,26 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
 APP_BIN = os.path.join(REPO, "TA-claw-runtime", "bin")
-sys.path.insert(0, APP_BIN)
+TOOLS = os.path.join(REPO, "tools")
+sys.path[:0] = [APP_BIN, TOOLS]
 
-from claw_ta.detections import engine  # noqa: E402
-from claw_ta.detections.evaluate import score, total  # noqa: E402
-from claw_ta.detections.sampling import first_sighting_sampler, random_sampler  # noqa: E402
+from claw_ta_tools.detections import engine  # noqa: E402
+from claw_ta_tools.detections.evaluate import score, total  # noqa: E402
+from claw_ta_tools.detections.sampling import first_sighting_sampler, random_sampler  # noqa: E402
 
 # The replay before its speed work (docs/replay.md, "Speed and memory"): normalize through a
 # float, every event kept.
 BASELINE_COMMIT = "7e0d5d1a4be437e01f3f9dce43a5e7972186c33e"
-# Run in a child process: replays a scenario with the package under argv[1], prints CPU seconds,
-# alert count and peak RSS (KiB).
+# Run in a child process: replays a scenario with the packages under argv[1] (os.pathsep-separated),
+# prints CPU seconds, alert count and peak RSS (KiB). The replay engine sat in the app's
+# claw_ta.detections before the tools moved out of the app (the baseline commit's layout).
 CHILD = """
-import resource, sys, time
-sys.path.insert(0, sys.argv[1])
-from claw_ta.detections import engine
+import os, resource, sys, time
+sys.path[:0] = sys.argv[1].split(os.pathsep)
+try:
+    from claw_ta.detections import engine
+except ImportError:
+    from claw_ta_tools.detections import engine
 started = time.process_time()
 result = engine.replay(sys.argv[2])
 print("%.6f %d %d" % (time.process_time() - started, len(result.alerts),
@@ -184,7 +189,7 @@ def memory(counts):
     for count in counts:
         with tempfile.TemporaryDirectory() as root:
             path = make_scenario(root, count)
-            seconds, alerts, rss = child_replay(APP_BIN, path)
+            seconds, alerts, rss = child_replay(APP_BIN + os.pathsep + TOOLS, path)
             print("memory: %d events: peak RSS %.0f MiB (%.0f bytes/event), %.1f s CPU, %d alerts"
                   " (target at 3M events: < 400 MB)" % (count, rss, rss * 1048576.0 / count, seconds, alerts))
 

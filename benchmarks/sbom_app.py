@@ -11,14 +11,16 @@ import sys
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 APP_BIN = os.path.join(REPO, "TA-claw-runtime", "bin")
+TOOLS = os.path.join(REPO, "tools")
 SCRIPTS = ("clawsbomcheck.py", "clawsbomindex.py")
 
 
 def built_bin():
     """``bin/`` of the app as it ships, built once per process (splunklib is not in the source tree)."""
-    if APP_BIN not in sys.path:
-        sys.path.insert(0, APP_BIN)
-    from claw_ta.package import built_app
+    for path in (APP_BIN, TOOLS):
+        if path not in sys.path:
+            sys.path.insert(0, path)
+    from claw_ta_tools.package import built_app
     return os.path.join(built_app(), "bin")
 
 

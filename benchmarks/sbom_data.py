@@ -2,7 +2,7 @@
 
 Deterministic (seeded). Image SBOMs list files with SHA-256 from a shared pool
 of libraries (as images share base layers). Chunks come in two shapes:
-``narrow`` (6 fields) and ``wide`` (events normalized with ``claw_ta.normalize``
+``narrow`` (6 fields) and ``wide`` (events normalized with ``claw_ta_tools.normalize``
 plus the fields splunkd sends, padded to 60 fields), each field with its
 ``__mv_`` twin column, a share of library loads, and a number of distinct
 subjects per chunk.
@@ -16,9 +16,10 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
 sys.path.insert(0, os.path.join(REPO, "TA-claw-runtime", "bin"))
+sys.path.insert(0, os.path.join(REPO, "tools"))
 sys.path.insert(0, REPO)
 
-from claw_ta.normalize import normalize  # noqa: E402
+from claw_ta_tools.normalize import normalize  # noqa: E402
 from claw_ta.sbom.index import Tables  # noqa: E402
 from claw_ta.sbom.model import Entry, SbomDocument  # noqa: E402
 from tests.scp_driver import field_order, records_to_csv  # noqa: E402

@@ -224,14 +224,14 @@ class AppContent(object):
 
 
 def _normalize_fields():
-    """The normalized and CIM fields claw_ta.normalize (the Python twin of props.conf) promises."""
-    from claw_ta import normalize
+    """The normalized and CIM fields claw_ta_tools.normalize (the Python twin of props.conf) promises."""
+    from claw_ta_tools import normalize
     return set(normalize.NORMALIZED_FIELDS) | set(normalize.CIM_FIELDS)
 
 
 def _risk_summary_fields():
     """The fields of the risk summary events every detection collects (`claw_risk_collect`)."""
-    from claw_ta.detections import correlation
+    from claw_ta_tools.detections import correlation
     return set(correlation.summary_fields())
 
 

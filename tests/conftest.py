@@ -6,7 +6,7 @@ import pytest
 
 from tests import paths
 
-sys.path.insert(0, paths.APP_BIN)  # claw_ta, importable without installing too
+sys.path[:0] = [paths.APP_BIN, paths.TOOLS]  # claw_ta and claw_ta_tools, importable without installing too
 
 SPLUNK_PYTHONS = paths.splunk_pythons()
 

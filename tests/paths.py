@@ -8,10 +8,18 @@ APP = os.path.join(REPO, "TA-claw-runtime")
 APP_BIN = os.path.join(APP, "bin")
 APP_DEFAULT = os.path.join(APP, "default")
 APP_LOOKUPS = os.path.join(APP, "lookups")
+TOOLS = os.path.join(REPO, "tools")  # claw_ta_tools: the CLI, generators, emulators (not shipped)
 DATA = os.path.join(TESTS, "data")
 SCENARIOS = os.path.join(REPO, "scenarios")
 # ../shared beside the clone (the input contracts and real SBOMs); may be absent.
 SHARED = os.environ.get("CLAW_SHARED_DIR") or os.path.join(os.path.dirname(REPO), "shared")
+
+
+def source_env(**extra):
+    """os.environ with the runtime package and the tools importable from the source tree."""
+    env = dict(os.environ, **extra)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (APP_BIN, TOOLS, env.get("PYTHONPATH")) if p)
+    return env
 
 
 def built_app():
@@ -20,7 +28,7 @@ def built_app():
     Tests that run a command script, the alert action or the REST handler run it
     from here, so they test what ships (splunklib is not in the source tree).
     """
-    from claw_ta.package import built_app as build
+    from claw_ta_tools.package import built_app as build
     return build()
 
 

@@ -55,7 +55,7 @@ def make_scenario(root, name, events, lookups=None, sboms=None, expected=None,
 
 
 def alerts_of(path, **kwargs):
-    from claw_ta.detections import engine
+    from claw_ta_tools.detections import engine
     return engine.replay(path, **kwargs).alerts
 
 

@@ -126,7 +126,7 @@ HEC_WRAPPER_KEYS = ("kubernetes", "stream", "logtag", "log")
 def claw_text(sample):
     """The claw line a sample carries, as text (None for a Merge_Log On record).
 
-    Read straight from the delivery shape, independently of claw_ta.normalize:
+    Read straight from the delivery shape, independently of claw_ta_tools.normalize:
     CRI prefixes removed and partials joined, ``log`` / ``MESSAGE`` unwrapped.
     """
     if sample.shape in ("raw", "journald"):

@@ -1,4 +1,4 @@
-"""Allowlist rows are scoped: claw_ta.allowlist rules and the replay's matching (claw_ta.lookups.Allowlist).
+"""Allowlist rows are scoped: claw_ta.allowlist rules and the replay's matching (claw_ta_tools.lookups.Allowlist).
 
 The workload is the attacker: it chooses its pod names, paths, image references
 and library files, and may try to get a row written or matched that covers it.
@@ -8,7 +8,7 @@ import calendar
 import pytest
 
 from claw_ta import allowlist as al
-from claw_ta import lookups as lk
+from claw_ta_tools import lookups as lk
 
 D1 = "sha256:" + "a" * 64
 D2 = "sha256:" + "b" * 64
@@ -143,7 +143,7 @@ def test_case_insensitive_like_the_search_clause():
 
 def test_replay_a_trojan_written_over_an_allowlisted_path_still_alerts(tmp_path):
     """End to end: the writable-path detection groups by library_digest, so the pin holds."""
-    from claw_ta.detections import engine
+    from claw_ta_tools.detections import engine
     from tests.replay_support import D_LIB, lib, make_scenario
     trojan = "sha256:" + "e" * 64
     events = [lib("12:01:00", "/tmp/libvendor-1.so"), lib("12:02:00", "/tmp/libvendor-1.so", library_digest=trojan)]

@@ -1,4 +1,4 @@
-"""The allowlist rules in SPL equal the Python ones (claw_ta.detections.allowlist_spl vs claw_ta.allowlist).
+"""The allowlist rules in SPL equal the Python ones (claw_ta_tools.detections.allowlist_spl vs claw_ta.allowlist).
 
 The ``where`` and ``case`` expressions of the generated macros are run with the
 test eval interpreter (tests/spl_eval.py: ``match`` is PCRE, as Splunk's
@@ -11,8 +11,8 @@ import re
 import pytest
 
 from claw_ta import allowlist as al
-from claw_ta.detections import allowlist_spl as spl
-from claw_ta.detections import generate
+from claw_ta_tools.detections import allowlist_spl as spl
+from claw_ta_tools.detections import generate
 
 from . import conf, paths
 from .spl_eval import compile_expression

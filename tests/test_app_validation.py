@@ -36,7 +36,7 @@ def test_slim_validate_has_no_errors():
 def appinspect_report(tmp_path_factory):
     out = tmp_path_factory.mktemp("appinspect")
     sys.path.insert(0, paths.APP_BIN)
-    from claw_ta import package
+    from claw_ta_tools import package
     archive = package.build(str(out))
     report = str(out / "report.json")
     subprocess.run([tool("splunk-appinspect"), "inspect", archive, "--mode", "precert",

@@ -6,7 +6,8 @@ import re
 
 import pytest
 
-from claw_ta.detections import correlation, definitions as defs, engine, generate, imageref
+from claw_ta.detections import definitions as defs, imageref
+from claw_ta_tools.detections import correlation, engine, generate
 from claw_ta.detections.stages import DeniedThenAllowed, NotSameAttestation
 from tests import app_content, search_rules, spl_eval, spl_lint
 from tests.replay_support import IMG, IMG2, ev, lib, make_scenario

@@ -13,7 +13,7 @@ import pytest
 
 from claw_ta.detections import definitions as defs
 from claw_ta.detections.detection import Detection
-from claw_ta.detections.scenario import Scenario
+from claw_ta_tools.detections.scenario import Scenario
 from tests import paths
 
 FOLDERS = sorted(os.path.basename(os.path.dirname(d)) for d in glob.glob(os.path.join(paths.SCENARIOS, "*", "")))

@@ -4,7 +4,7 @@ import os
 import re
 
 from claw_ta.detections import definitions as defs
-from claw_ta.detections import docs_table, generate
+from claw_ta_tools.detections import docs_table, generate
 from tests import conf, paths
 
 SAVED = os.path.join(paths.APP_DEFAULT, "savedsearches.conf")
@@ -18,9 +18,9 @@ def _read(path):
 
 def test_conf_blocks_equal_what_the_definitions_generate():
     assert generate.current_block(_read(SAVED)) == generate.savedsearches_block(), \
-        "savedsearches.conf is stale: run python -m claw_ta.detections.generate"
+        "savedsearches.conf is stale: run python -m claw_ta_tools.detections.generate"
     assert generate.current_block(_read(MACROS)) == generate.macros_block(), \
-        "macros.conf is stale: run python -m claw_ta.detections.generate"
+        "macros.conf is stale: run python -m claw_ta_tools.detections.generate"
     assert generate.main(["--check"]) == 0
 
 
@@ -103,7 +103,7 @@ def test_threshold_macros_and_risk_and_network_searches():
 
 
 def test_the_replay_reads_the_effective_threshold_from_local_macros(tmp_path):
-    from claw_ta.detections.engine import read_macro_params
+    from claw_ta_tools.detections.engine import read_macro_params
     (tmp_path / "default").mkdir()
     (tmp_path / "local").mkdir()
     (tmp_path / "default" / "macros.conf").write_text("[claw_min_slsa_level]\ndefinition = 2\n")
@@ -114,7 +114,7 @@ def test_the_replay_reads_the_effective_threshold_from_local_macros(tmp_path):
 
 def test_transforms_define_the_lookups_the_replay_emulates():
     transforms = conf.parse(os.path.join(paths.APP_DEFAULT, "transforms.conf"))
-    from claw_ta.detections.engine import LOOKUPS
+    from claw_ta_tools.detections.engine import LOOKUPS
     for name, (filename, key, default) in LOOKUPS.items():
         # site rows: KV store; shipped defaults: <name>_default.csv (docs/tuning.md)
         site, shipped = transforms[name], transforms[name + "_default"]

@@ -7,7 +7,7 @@ import os
 import re
 import subprocess
 
-from claw_ta.detections import docs_table, generate
+from claw_ta_tools.detections import docs_table, generate
 from tests import paths
 
 DOCS = os.path.join(paths.REPO, "docs")
@@ -79,5 +79,5 @@ def test_the_detection_tables_are_generated_from_the_definitions():
     with open(os.path.join(DOCS, "detections.md"), encoding="utf-8") as handle:
         text = handle.read()
     block = generate.current_block(text, docs_table.BEGIN, docs_table.END)
-    assert block == docs_table.docs_block(), "docs/detections.md is stale: run python -m claw_ta.detections.generate"
+    assert block == docs_table.docs_block(), "docs/detections.md is stale: run python -m claw_ta_tools.detections.generate"
     assert generate.main(["--check"]) == 0

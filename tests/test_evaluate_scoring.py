@@ -3,7 +3,7 @@ import json
 import subprocess
 import sys
 
-from claw_ta.detections.evaluate import matches, score, total
+from claw_ta_tools.detections.evaluate import matches, score, total
 from tests import paths
 from tests.replay_support import IMG, ev, lib, make_scenario
 
@@ -44,7 +44,7 @@ def test_benign_scenario_and_totals():
 
 
 def _cli(*args):
-    return subprocess.run([sys.executable, "-m", "claw_ta.cli", "evaluate"] + list(args), cwd=paths.APP_BIN,
+    return subprocess.run([sys.executable, "-m", "claw_ta_tools.cli", "evaluate"] + list(args), cwd=paths.REPO, env=paths.source_env(),
                           capture_output=True, text=True, timeout=120)
 
 

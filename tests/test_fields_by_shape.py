@@ -3,7 +3,7 @@
 For each sample event (tests/data/samples, every event type in every shape):
 props.conf as Splunk applies it (tests.props_emulator) must give the field
 values the sample says it must produce, and so must the replay's Python
-normalization (claw_ta.normalize); and the two must agree on every
+normalization (claw_ta_tools.normalize); and the two must agree on every
 normalized and CIM field, present or absent.
 """
 import io
@@ -11,7 +11,7 @@ import json
 
 import pytest
 
-from claw_ta import normalize
+from claw_ta_tools import normalize
 from tests import props_emulator as pe
 from tests.samples import HEC_SHAPES, load_samples
 

@@ -1,7 +1,7 @@
-"""claw_ta.lookups: Splunk WILDCARD matching, first-row-wins lookups, site tables over shipped defaults."""
+"""claw_ta_tools.lookups: Splunk WILDCARD matching, first-row-wins lookups, site tables over shipped defaults."""
 import os
 
-from claw_ta import lookups as lk
+from claw_ta_tools import lookups as lk
 
 
 def test_wildcard_star_matches_any_run_and_the_rest_is_literal():
@@ -48,7 +48,7 @@ def test_site_rows_come_before_the_shipped_defaults_and_an_override_replaces_bot
 
 
 def test_no_site_or_generated_table_is_shipped():
-    from claw_ta import package
+    from claw_ta_tools import package
     shipped = {os.path.basename(p) for p in package.iter_app_files() if p.startswith("lookups" + os.sep)}
     assert not shipped & set(lk.STATE_FILES)
     assert {"claw_namespace_env_default.csv", "claw_image_env_default.csv"} <= shipped

@@ -2,6 +2,7 @@
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tarfile
@@ -11,7 +12,8 @@ import pytest
 from tests import conf, paths
 
 sys.path.insert(0, paths.APP_BIN)
-from claw_ta import app_version, package  # noqa: E402
+from claw_ta import app_version
+from claw_ta_tools import package  # noqa: E402
 
 COMPILED = (".so", ".pyd", ".dll", ".dylib", ".exe", ".o", ".a", ".class", ".jar")
 
@@ -19,8 +21,8 @@ COMPILED = (".so", ".pyd", ".dll", ".dylib", ".exe", ".o", ".a", ".class", ".jar
 @pytest.fixture(scope="module")
 def archive(tmp_path_factory):
     out = tmp_path_factory.mktemp("dist")
-    proc = subprocess.run([sys.executable, "-m", "claw_ta.cli", "package", "--output", str(out)],
-                          cwd=paths.APP_BIN, capture_output=True, text=True, check=True)
+    proc = subprocess.run([sys.executable, "-m", "claw_ta_tools.cli", "package", "--output", str(out)],
+                          cwd=paths.REPO, env=paths.source_env(), capture_output=True, text=True, check=True)
     path = proc.stdout.strip().splitlines()[-1]
     assert path == os.path.join(str(out), "TA-claw-runtime-%s.tar.gz" % app_version())
     return path
@@ -147,3 +149,27 @@ def test_links_are_rewritten_for_the_installed_app():
                    "[web](https://example.com/a.md) [here](#top) gone")
     assert package.shipped_markdown("[a](docs/tuning.md#x)", "README.md", shipped, set(), "TA-claw-runtime") \
         == "[a](docs/tuning.md#x)"
+
+
+def test_an_editable_install_writes_nothing_into_the_app(tmp_path):
+    """`pip install -e .` builds through PEP 660 (pyproject.toml); its *.egg-info must not land in
+    TA-claw-runtime/bin (it did while setup.py mapped the root package folder to bin/)."""
+    src = tmp_path / "src"
+    for rel in ("setup.py", "pyproject.toml", "TA-claw-runtime/default/app.conf"):
+        (src / rel).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(os.path.join(paths.REPO, rel), str(src / rel))
+    for rel in ("TA-claw-runtime/bin/claw_ta", "tools/claw_ta_tools"):
+        shutil.copytree(os.path.join(paths.REPO, rel), str(src / rel),
+                        ignore=shutil.ignore_patterns("__pycache__"))
+    (tmp_path / "wheel").mkdir()
+    code = ("import sys; from setuptools import build_meta as b\n"  # the hooks pip calls, in its order
+            "b.prepare_metadata_for_build_editable(sys.argv[1]); b.build_editable(sys.argv[1])")
+    proc = subprocess.run([sys.executable, "-c", code, str(tmp_path / "wheel")], cwd=str(src),
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    # pip without a pyproject.toml (or an older pip) runs setup.py's egg_info in the source tree
+    legacy = subprocess.run([sys.executable, "setup.py", "-q", "egg_info"], cwd=str(src), capture_output=True, text=True)
+    assert legacy.returncode == 0, legacy.stderr[-3000:]
+    written = [os.path.relpath(os.path.join(root, d), str(src)) for root, dirs, _ in os.walk(str(src))
+               for d in dirs if d.endswith(".egg-info")]
+    assert not [w for w in written if w.startswith(("TA-claw-runtime", "tools"))], written

@@ -206,7 +206,7 @@ def test_policy_feedback_log_lines_break_and_parse():
 
 
 def test_replay_reads_the_sensor_identity_from_scenario_cri_file_names():
-    from claw_ta.normalize import normalize
+    from claw_ta_tools.normalize import normalize
     source = "scenario/events/payments-api-7d9f_payments_claw-runtime-%s.cri.log" % CONTAINER
     fields = normalize(json.loads(claw_line("n")), source=source)
     assert (fields["sensor_namespace"], fields["sensor_pod"]) == ("payments", "payments-api-7d9f")
@@ -250,7 +250,7 @@ def test_an_event_tier_survives_the_tier_alias():
     record = json.loads(claw_line("n", tier="backend"))
     record["kubernetes"] = {"labels": {"tier": "frontend"}}
     assert pe.search_time(json.dumps(record))["tier"] == "backend"
-    from claw_ta.normalize import normalize
+    from claw_ta_tools.normalize import normalize
     assert normalize(record)["tier"] == "backend"
     del record["tier"]
     assert pe.search_time(json.dumps(record))["tier"] == normalize(record)["tier"] == "frontend"

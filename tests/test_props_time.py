@@ -16,7 +16,7 @@ import json
 
 import pytest
 
-from claw_ta import normalize
+from claw_ta_tools import normalize
 from tests import props_emulator as pe
 from tests.test_props_index_time import claw_line, cri
 

@@ -83,7 +83,7 @@ def test_low_slsa_uses_the_threshold_macro(tmp_path):
     def low(alerts):
         return sorted(a["subject_digest"] for a in alerts if a["detection_id"] == "claw_low_slsa_in_prod")
     assert low(alerts_of(path)) == [IMG]
-    from claw_ta.detections.engine import read_macro_params
+    from claw_ta_tools.detections.engine import read_macro_params
     params = read_macro_params()
     params["claw_min_slsa_level"] = 3
     assert low(alerts_of(path, params=params)) == [IMG, IMG2]
@@ -155,7 +155,7 @@ def test_allowlist_override_suppresses_and_expired_rows_do_not(tmp_path):
 
 
 def test_risk_incident_needs_two_detections_on_one_entity(tmp_path):
-    from claw_ta.detections import engine
+    from claw_ta_tools.detections import engine
     events = [lib("12:01:00", "/dev/shm/x.so", namespace="dev-a", pod="dbg-1"),
               _attest("12:02:00", "Allowed", IMG, "r/p/api:1", namespace="dev-a", slsa_level=0, k8s_pod="dbg-1"),
               lib("12:03:00", "/dev/shm/y.so", namespace="payments", pod="api-9")]

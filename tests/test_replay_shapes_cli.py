@@ -42,7 +42,7 @@ def test_every_delivery_shape_gives_the_same_alerts(tmp_path):
 
 
 def test_malformed_lines_unknown_types_and_huge_fields_are_skipped_not_fatal(tmp_path):
-    from claw_ta.detections import engine
+    from claw_ta_tools.detections import engine
     bad = ("not json\n[1,2]\n" + json.dumps(ev("12:03:00", "brand_new_type")) + "\n"
            + json.dumps({"event_type": "library_load", "library_path": "/tmp/x.so"}) + "\n"  # no time
            + json.dumps(lib("12:04:00", "/tmp/" + "A" * 100000 + ".so")) + "\n")
@@ -54,7 +54,7 @@ def test_malformed_lines_unknown_types_and_huge_fields_are_skipped_not_fatal(tmp
 
 
 def _cli(*args):
-    return subprocess.run([sys.executable, "-m", "claw_ta.cli"] + list(args), cwd=paths.APP_BIN,
+    return subprocess.run([sys.executable, "-m", "claw_ta_tools.cli"] + list(args), cwd=paths.REPO, env=paths.source_env(),
                           capture_output=True, text=True, timeout=120)
 
 
@@ -89,8 +89,8 @@ def test_cli_sample_argument_is_checked(tmp_path):
 
 
 def test_first_sighting_sampling_keeps_one_off_loads_random_sampling_may_not(tmp_path):
-    from claw_ta.detections import engine
-    from claw_ta.detections.sampling import first_sighting_sampler, random_sampler
+    from claw_ta_tools.detections import engine
+    from claw_ta_tools.detections.sampling import first_sighting_sampler, random_sampler
     events = [lib("12:%02d:%02d" % (m, s), "/usr/lib/libc.so.6") for m in range(10) for s in range(0, 60, 2)]
     events.append(lib("12:30:00", "/dev/shm/injected.so"))
     path = make_scenario(tmp_path, "s", events)

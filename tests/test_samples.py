@@ -2,7 +2,7 @@
 
 The expected field values of every sample are re-derived here from its raw
 text alone, with the rules of docs/log-format.md and docs/fields.md (independently of
-tests/sample_events.py, which wrote them, and of claw_ta.normalize).
+tests/sample_events.py, which wrote them, and of claw_ta_tools.normalize).
 """
 import json
 import os

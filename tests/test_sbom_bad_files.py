@@ -9,7 +9,8 @@ import pytest
 
 from claw_ta.sbom import model
 from claw_ta.sbom.index import build_rows
-from tests.paths import APP_BIN, DATA
+from tests import paths
+from tests.paths import DATA
 
 GOOD = os.path.join(DATA, "sbom", "orders-nested.cdx.xml")
 
@@ -139,8 +140,8 @@ def test_missing_path_is_reported(tmp_path):
 # --- the CLI ------------------------------------------------------------------------
 
 def cli(*args):
-    env = dict(os.environ, PYTHONPATH=APP_BIN)
-    return subprocess.run([sys.executable, "-m", "claw_ta.cli", "sbom-index"] + list(args),
+    env = paths.source_env()
+    return subprocess.run([sys.executable, "-m", "claw_ta_tools.cli", "sbom-index"] + list(args),
                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, universal_newlines=True)
 
 

@@ -1,6 +1,6 @@
 """The bundled replay scenarios (scenarios/): generated reproducibly, complete, and scored 1.0.
 
-`claw-ta evaluate` runs as a subprocess (``python -m claw_ta.cli``), exactly as
+`claw-ta evaluate` runs as a subprocess (``python -m claw_ta_tools.cli``), exactly as
 a user runs it; the coverage checks read the detection ids from the single
 source of truth (``claw_ta.detections.definitions``).
 """
@@ -14,7 +14,7 @@ import sys
 from tests import paths
 
 SCENARIO_DIRS = sorted(glob.glob(os.path.join(paths.SCENARIOS, "*", "")))
-GENERATOR = os.path.join(paths.SCENARIOS, "generate.py")
+GENERATOR = "claw_ta_tools.scenarios.generate"  # run as `python -m` with tools/ on the path
 RISK_ID = "claw_workload_risk"
 
 # Families of false positives named by the detections issue -> the benign scenario that models each.
@@ -32,14 +32,11 @@ BENIGN_FAMILIES = {
 
 
 def _env():
-    env = dict(os.environ)
-    env["PYTHONPATH"] = paths.APP_BIN + os.pathsep + env.get("PYTHONPATH", "")
-    env["PYTHONDONTWRITEBYTECODE"] = "1"
-    return env
+    return paths.source_env(PYTHONDONTWRITEBYTECODE="1")
 
 
 def _claw_ta(*args):
-    return subprocess.run([sys.executable, "-m", "claw_ta.cli"] + list(args), cwd=paths.REPO, env=_env(),
+    return subprocess.run([sys.executable, "-m", "claw_ta_tools.cli"] + list(args), cwd=paths.REPO, env=_env(),
                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True, timeout=600)
 
 
@@ -72,13 +69,14 @@ def test_scenarios_exist_and_are_only_scenarios():
 
 
 def _check_regeneration(python):
-    proc = subprocess.run([python, "-B", GENERATOR, "--check"], cwd=paths.REPO,
+    proc = subprocess.run([python, "-B", "-m", GENERATOR, "--check"], cwd=paths.REPO,
+                          env=dict(os.environ, PYTHONPATH=paths.TOOLS),  # standard library only: no claw_ta
                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True, timeout=300)
     assert proc.returncode == 0, "regenerating differs:\n%s%s" % (proc.stdout[-3000:], proc.stderr[-3000:])
 
 
 def test_generator_regenerates_identical_files():
-    """generate.py --check: what the generator makes equals what is committed, byte for byte."""
+    """claw_ta_tools.scenarios.generate --check: what the generator makes equals what is committed, byte for byte."""
     _check_regeneration(sys.executable)
 
 
@@ -89,13 +87,7 @@ def test_generator_output_does_not_depend_on_the_python_version(splunk_python):
 
 def test_check_detects_a_changed_file(tmp_path):
     """The --check mode can fail: a scenario file edited by hand is reported."""
-    saved = sys.dont_write_bytecode, list(sys.path)
-    sys.dont_write_bytecode = True
-    sys.path.insert(0, paths.SCENARIOS)
-    try:
-        import generate
-    finally:
-        sys.dont_write_bytecode, sys.path[:] = saved
+    from claw_ta_tools.scenarios import generate
     root = str(tmp_path)
     scenarios = generate.write(root)
     assert generate.check(root) == []

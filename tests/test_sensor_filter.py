@@ -4,7 +4,7 @@ A workload can print claw-shaped JSON lines. The shipped inputs (inputs.conf
 monitor path, the Fluent Bit tail Path) read only the sensor pod's log files,
 and every search and the replay keep only events whose writer (the
 `kubernetes` object or the CRI file name; a journal record's _SYSTEMD_UNIT)
-is the configured sensor: `claw_runtime_sensor` (macros.conf), claw_ta.sensor.
+is the configured sensor: `claw_runtime_sensor` (macros.conf), claw_ta_tools.sensor.
 Splunk search semantics relied on (OR binds before the implicit AND, `*`
 wildcards, `field=*` means the field exists):
 https://help.splunk.com/en/splunk-enterprise/spl-search-reference/9.4/search-commands/search
@@ -16,9 +16,9 @@ import re
 
 import pytest
 
-from claw_ta.detections import engine
-from claw_ta.detections.scenario import read_sensor_rule
-from claw_ta.sensor import SensorRule
+from claw_ta_tools.detections import engine
+from claw_ta_tools.detections.scenario import read_sensor_rule
+from claw_ta_tools.sensor import SensorRule
 from tests import conf, paths
 from tests.replay_support import ev, make_scenario
 

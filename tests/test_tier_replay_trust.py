@@ -17,8 +17,8 @@ import shutil
 import pytest
 
 from claw_ta import APP_DIR
-from claw_ta.detections import engine
-from claw_ta.detections.scenario import ScenarioError, read_tier_trusted_namespaces
+from claw_ta_tools.detections import engine
+from claw_ta_tools.detections.scenario import ScenarioError, read_tier_trusted_namespaces
 
 WEB, API = "sha256:" + "a" * 64, "sha256:" + "b" * 64
 DETECT_FROM = "2026-11-20T12:00:00Z"

@@ -31,9 +31,9 @@ import tarfile
 
 import pytest
 
-from claw_ta import lookups as lk
-from claw_ta import package
-from claw_ta.lookups import DS_EXCLUDE_FROM_UPDATE
+from claw_ta_tools import lookups as lk
+from claw_ta_tools import package
+from claw_ta_tools.lookups import DS_EXCLUDE_FROM_UPDATE
 
 from . import conf, paths
 

@@ -12,7 +12,7 @@ import urllib.parse
 import urllib.request
 import uuid
 
-from claw_ta.normalize import parse_time
+from claw_ta_tools.normalize import parse_time
 from tests.samples import claw_event
 
 REQUIRED = ("SPLUNK_HOST", "SPLUNK_PASSWORD", "SPLUNK_HEC_TOKEN")

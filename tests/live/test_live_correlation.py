@@ -15,7 +15,8 @@ import uuid
 
 import pytest
 
-from claw_ta.detections import correlation, imageref
+from claw_ta.detections import imageref
+from claw_ta_tools.detections import correlation
 
 REFS = ["registry.example.com:443/shop/cart:2.0", "REGISTRY.Example.com/shop/cart:1", "nginx", "NGINX:1.27",
         "index.docker.io/library/nginx", "localhost:5000/a/b:c", "Foo/bar", "registry.example.com:5000/x"]

@@ -16,7 +16,7 @@ import uuid
 
 import pytest
 
-from claw_ta.normalize import parse_time
+from claw_ta_tools.normalize import parse_time
 
 STAMP = "2026-11-20T14:03:08.123456789Z"
 WHOLE = "2026-11-20T14:03:09Z"

@@ -9,10 +9,10 @@ import sys
 
 # (name, module, help). Modules are imported only when their subcommand runs.
 SUBCOMMANDS = (
-    ("package", "claw_ta.package", "build dist/TA-claw-runtime-<version>.tar.gz"),
-    ("sbom-index", "claw_ta.sbom.cli", "index SBOMs / in-toto links into claw_sbom_libraries.csv"),
-    ("replay", "claw_ta.detections.replay_cli", "replay the detections over a scenario directory"),
-    ("evaluate", "claw_ta.detections.evaluate_cli", "score replayed alerts against expected.jsonl"),
+    ("package", "claw_ta_tools.package", "build dist/TA-claw-runtime-<version>.tar.gz"),
+    ("sbom-index", "claw_ta_tools.sbom_index", "index SBOMs / in-toto links into claw_sbom_libraries.csv"),
+    ("replay", "claw_ta_tools.detections.replay_cli", "replay the detections over a scenario directory"),
+    ("evaluate", "claw_ta_tools.detections.evaluate_cli", "score replayed alerts against expected.jsonl"),
 )
 
 

@@ -7,7 +7,7 @@ import (splunklib) is not kept in git: the pinned requirements in
 (``pip install --no-deps --target``, as splunk-app-examples and UCC do); only
 their import packages are kept, not pip's ``*.dist-info`` records. Left out: dotfiles, ``local/``, ``*.egg-info`` (left by ``pip install -e``), ``local.meta``,
 ``*.pyc`` and ``__pycache__``, and the site and generated lookup tables
-(``claw_ta.lookups.STATE_FILES``) should a working copy hold one. Every entry is owned by root:root with mode
+(``claw_ta_tools.lookups.STATE_FILES``) should a working copy hold one. Every entry is owned by root:root with mode
 0755 (folders) or 0644 (files), so no file is world-writable or executable
 outside what Splunk needs.
 
@@ -30,7 +30,8 @@ import tarfile
 import tempfile
 
 from claw_ta import APP_DIR, APP_NAME, app_version
-from claw_ta.lookups import STATE_FILES
+from claw_ta_tools import REPO_DIR
+from claw_ta_tools.lookups import STATE_FILES
 
 EXCLUDED_DIRS = {"__pycache__", "local"}
 EXCLUDED_SUFFIXES = (".pyc", ".pyo", ".swp", "~")
@@ -61,7 +62,6 @@ def iter_app_files(app_dir=APP_DIR):
     return found
 
 
-REPO_DIR = os.path.dirname(APP_DIR)
 REQUIREMENTS = os.path.join(REPO_DIR, "app-requirements.txt")
 _INSTALLED = {}  # requirements text -> folder holding them installed, once per process
 

@@ -4,7 +4,7 @@ A workload can write claw-shaped JSON lines to its own stdout; a log pipeline
 that collects more than the sensor's pods would index them as claw events
 (forged heartbeats, library loads). Every delivery shape that names the pod
 that wrote a line (Fluent Bit's ``kubernetes`` object, the CRI file name:
-``sensor_namespace`` / ``sensor_pod`` in claw_ta.normalize) must name the
+``sensor_namespace`` / ``sensor_pod`` in claw_ta_tools.normalize) must name the
 sensor's namespace and pod name pattern; a journal record (``_SYSTEMD_UNIT``,
 set by journald, not by the writer) must come from the sensor's unit.
 

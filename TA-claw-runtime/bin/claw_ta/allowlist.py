@@ -22,7 +22,7 @@ or a pattern with ``*``) only while it is **valid and in force**:
   forever: the row is ignored and reported.
 
 The generated SPL (macro ``claw_allowlist_rows(1)``, written from
-``claw_ta.detections.allowlist_spl``) applies the same rules; the
+``claw_ta_tools.detections.allowlist_spl``) applies the same rules; the
 ``claw_allowlist_invalid`` macro lists the rows it ignores, with the reason.
 """
 import calendar

@@ -1,12 +1,12 @@
 """The detection tables of docs/detections.md, written from ``definitions.py``.
 
-``python -m claw_ta.detections.generate`` puts them between the Markdown
+``python -m claw_ta_tools.detections.generate`` puts them between the Markdown
 markers below (the same run that writes the conf blocks), so the page and the
 saved searches cannot drift apart (tests/test_docs.py, ``--check``).
 """
 from claw_ta.detections import definitions as defs
 
-BEGIN = "<!-- BEGIN GENERATED: claw_ta.detections (python -m claw_ta.detections.generate) -->"
+BEGIN = "<!-- BEGIN GENERATED: claw_ta.detections (python -m claw_ta_tools.detections.generate) -->"
 END = "<!-- END GENERATED: claw_ta.detections -->"
 SCENARIO_LINK = "[`%s`](../scenarios/%s/)"
 

@@ -2,7 +2,7 @@
 
 The scenario format is docs/scenario-format.md (``scenario.json``,
 ``events/``, ``sboms/``, ``lookups/``, ``expected.jsonl``). Events are read
-with ``claw_ta.normalize.read_events`` (all four delivery shapes) and streamed
+with ``claw_ta_tools.normalize.read_events`` (all four delivery shapes) and streamed
 once: each event goes to the detections whose base search selects it, in the
 detection's time range ``[detect_from - lookback, detect_to)``; the stages up
 to the first aggregation work event by event, so memory holds aggregates,
@@ -20,12 +20,14 @@ import os
 import sys
 import time as _time
 
-from claw_ta import APP_DIR, lookups as lk
-from claw_ta.detections import correlation, definitions as defs
+from claw_ta import APP_DIR
+from claw_ta_tools import lookups as lk
+from claw_ta.detections import definitions as defs
+from claw_ta_tools.detections import correlation
 from claw_ta.detections.stages import Aggregate, DeniedThenAllowed, Search, TierAnomaly, Where
-from claw_ta.detections.scenario import (Scenario, ScenarioError, read_macro_params,  # noqa: F401
+from claw_ta_tools.detections.scenario import (Scenario, ScenarioError, read_macro_params,  # noqa: F401
                                          read_sensor_rule, read_tier_trusted_namespaces)
-from claw_ta.normalize import NS, ns_to_time
+from claw_ta_tools.normalize import NS, ns_to_time
 
 NO_NAMESPACE = "(none)"
 # Site table -> (replay stand-in file, key field, default): the site rows (KV store
@@ -293,7 +295,7 @@ def throttle(detection, rows):
 def risk_incidents(results, end):
     """claw_workload_risk at ``end``, as the saved search computes it: the results as
     `claw_risk_collect` writes them to the risk summary, then the rule over the
-    summary events of the 24 hours before ``end`` (claw_ta.detections.correlation)."""
+    summary events of the 24 hours before ``end`` (claw_ta_tools.detections.correlation)."""
     rule = defs.RISK_INCIDENT
     events = correlation.collect_events(results, end)
     incidents = []

@@ -10,9 +10,9 @@ Exits 1 when the total precision or recall is below ``--min-precision`` /
 import json
 import sys
 
-from claw_ta.detections import engine
-from claw_ta.detections.evaluate import score, total
-from claw_ta.detections.sampling import add_sampling_arguments, sampler_from_args
+from claw_ta_tools.detections import engine
+from claw_ta_tools.detections.evaluate import score, total
+from claw_ta_tools.detections.sampling import add_sampling_arguments, sampler_from_args
 
 
 def _ratio(text):

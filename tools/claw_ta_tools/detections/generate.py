@@ -1,11 +1,11 @@
 """Generate the detections' saved searches and macros from ``definitions.py``.
 
-``python -m claw_ta.detections.generate`` rewrites, in default/savedsearches.conf
+``python -m claw_ta_tools.detections.generate`` rewrites, in default/savedsearches.conf
 and default/macros.conf, only the block between ``# BEGIN GENERATED:
 claw_ta.detections`` and ``# END GENERATED: claw_ta.detections`` (appended
 when absent), and in the repository's docs/detections.md the detection tables
 between the Markdown markers of ``docs_table.py`` (skipped where the page is
-absent, as in an installed app); everything outside them is left as is.
+absent); everything outside them is left as is.
 ``--check`` exits 1 when a block differs from what the definitions generate.
 """
 import argparse
@@ -13,19 +13,21 @@ import json
 import os
 import sys
 
-from claw_ta import APP_DIR, DEFAULT_DIR
-from claw_ta.detections import correlation, definitions as defs, docs_table
-from claw_ta.detections.correlation import DRILL_PREFIX, drill_escape, drill_token
-from claw_ta.detections.allowlist_spl import ALLOWLIST_ROWS, macro_stanzas  # noqa: F401
+from claw_ta import DEFAULT_DIR
+from claw_ta_tools import DOCS_DIR
+from claw_ta.detections import definitions as defs
+from claw_ta_tools.detections import correlation, docs_table
+from claw_ta_tools.detections.correlation import DRILL_PREFIX, drill_escape, drill_token
+from claw_ta_tools.detections.allowlist_spl import ALLOWLIST_ROWS, macro_stanzas  # noqa: F401
 
 BEGIN = "# BEGIN GENERATED: claw_ta.detections"
 END = "# END GENERATED: claw_ta.detections"
-NOTE = ("# Do not edit this block: it is written by `python -m claw_ta.detections.generate`\n"
+NOTE = ("# Do not edit this block: it is written by `python -m claw_ta_tools.detections.generate`\n"
         "# from bin/claw_ta/detections/definitions.py (the replay runs the same definitions).\n"
         "# Tune in local/ (a detection's `<detection_id>_filter` macro, the threshold macros)\n"
         "# or with the claw_allowlist KV store collection (docs/tuning.md).\n")
 ANALYTIC_STORY = "Claw Runtime Supply Chain Integrity"
-DOCS_FILE = os.path.join(os.path.dirname(APP_DIR), "docs", "detections.md")
+DOCS_FILE = os.path.join(DOCS_DIR, "detections.md")
 OUTPUT_COMMON = ("detection_id", "severity", "environment", "risk_score", "risk_object",
                  "risk_object_type", "claw_alert", "count", "firstTime", "lastTime")
 
@@ -72,7 +74,7 @@ def tail_segments(detection):
         drill_escape(drilldown_fields(detection)),
         "fields %s claw_risk_system claw_risk_other %s" % (
             fields, " ".join(DRILL_PREFIX + f for f in drilldown_fields(detection))),
-        # Every result, every environment, to the risk summary (claw_ta.detections.correlation).
+        # Every result, every environment, to the risk summary (claw_ta_tools.detections.correlation).
         "`claw_risk_collect`",
     ]
 
@@ -307,7 +309,7 @@ def _targets(default_dir, docs_file):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m claw_ta.detections.generate", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m claw_ta_tools.detections.generate", description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="exit 1 if a generated block is out of date")
     parser.add_argument("--default-dir", default=DEFAULT_DIR, help=argparse.SUPPRESS)
     parser.add_argument("--docs-file", default=DOCS_FILE, help=argparse.SUPPRESS)
@@ -323,7 +325,7 @@ def main(argv=None):
             with open(path, "w", encoding="utf-8", newline="\n") as handle:
                 handle.write(splice(text, block, begin, end))
     if args.check and stale:
-        sys.stderr.write("out of date: %s (run python -m claw_ta.detections.generate)\n" % ", ".join(stale))
+        sys.stderr.write("out of date: %s (run python -m claw_ta_tools.detections.generate)\n" % ", ".join(stale))
         return 1
     for name in stale:
         sys.stdout.write("wrote %s\n" % name)

@@ -8,8 +8,8 @@ incidents. Warnings (malformed events, unreadable SBOMs) go to stderr.
 import json
 import sys
 
-from claw_ta.detections import engine
-from claw_ta.detections.sampling import add_sampling_arguments, sampler_from_args
+from claw_ta_tools.detections import engine
+from claw_ta_tools.detections.sampling import add_sampling_arguments, sampler_from_args
 
 
 def add_arguments(parser):

@@ -6,8 +6,8 @@ import re
 
 from claw_ta import APP_DIR
 from claw_ta.detections import definitions as defs
-from claw_ta.normalize import parse_time_ns, ns_to_time, read_events
-from claw_ta.sensor import MACROS as SENSOR_MACROS, SensorRule
+from claw_ta_tools.normalize import parse_time_ns, ns_to_time, read_events
+from claw_ta_tools.sensor import MACROS as SENSOR_MACROS, SensorRule
 
 
 class ScenarioError(ValueError):
@@ -70,7 +70,7 @@ def read_tier_trusted_namespaces(app_dir=APP_DIR):
 
 
 def read_sensor_rule(app_dir=APP_DIR):
-    """The `claw_runtime_sensor` rule with the site's values (claw_ta.sensor)."""
+    """The `claw_runtime_sensor` rule with the site's values (claw_ta_tools.sensor)."""
     found = read_macro_definitions(app_dir, SENSOR_MACROS)
     return SensorRule.from_macros(dict((k, text) for k, (_, text) in found.items()))
 

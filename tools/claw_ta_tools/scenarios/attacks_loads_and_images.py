@@ -1,7 +1,7 @@
 """Attack scenarios: each one must raise exactly the alerts in its expected.jsonl."""
-from genfleet import DEBIAN12, ENVOY, JAMMY, MIN, NGINX, NS, PYTHON311, REG, TEMURIN17, Image, Lib, Scenario
-from genlib import Workload, digest
-from gensboms import cyclonedx_json, cyclonedx_xml
+from claw_ta_tools.scenarios.fleet import DEBIAN12, ENVOY, JAMMY, MIN, NGINX, NS, PYTHON311, REG, TEMURIN17, Image, Lib, Scenario
+from claw_ta_tools.scenarios.simulation import Workload, digest
+from claw_ta_tools.scenarios.sboms import cyclonedx_json, cyclonedx_xml
 
 PAYMENTS = Image(REG + "/payments/api", "1.4.0", "/usr/local/bin/gunicorn", DEBIAN12 + PYTHON311)
 LEDGER = Image(REG + "/payments/ledger", "3.2.1", "/opt/java/openjdk/bin/java", JAMMY + TEMURIN17)

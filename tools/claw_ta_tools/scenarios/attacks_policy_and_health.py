@@ -1,8 +1,8 @@
 """Attack scenarios, continued: SLSA, sensor health, tag swaps, allowlist expiry."""
-from genfleet import DEBIAN12, MIN, PYTHON311, REG, Image, Lib, Scenario
-from genlib import Workload, digest, dumps, libset
-from gensboms import cyclonedx_json, intoto_link, spdx_json
-from scen_attack import CART, PAYMENTS, pods
+from claw_ta_tools.scenarios.fleet import DEBIAN12, MIN, PYTHON311, REG, Image, Lib, Scenario
+from claw_ta_tools.scenarios.simulation import Workload, digest, dumps, libset
+from claw_ta_tools.scenarios.sboms import cyclonedx_json, intoto_link, spdx_json
+from claw_ta_tools.scenarios.attacks_loads_and_images import CART, PAYMENTS, pods
 
 POSTGRES = libset("postgresql-16-rhel9", [
     ("/usr/lib64/ld-linux-x86-64.so.2", "glibc", "2.34-100.el9_4.4"),

@@ -1,10 +1,10 @@
 """Benign scenarios, continued: dev namespaces, scaling and scheduling, rollouts, CI, multi-arch."""
 import json
 
-from genfleet import DEBIAN12, HOUR, MIN, NS, REG, Image, Lib, Scenario
-from genlib import Workload, digest
-from gensboms import cyclonedx_json, cyclonedx_xml
-from scen_attack import LEDGER, PAYMENTS, WEB, pods
+from claw_ta_tools.scenarios.fleet import DEBIAN12, HOUR, MIN, NS, REG, Image, Lib, Scenario
+from claw_ta_tools.scenarios.simulation import Workload, digest
+from claw_ta_tools.scenarios.sboms import cyclonedx_json, cyclonedx_xml
+from claw_ta_tools.scenarios.attacks_loads_and_images import LEDGER, PAYMENTS, WEB, pods
 
 TIERS = {"frontend": ["prod-fe-0%d" % i for i in (1, 2, 3, 4)],
          "backend": ["prod-be-0%d" % i for i in (1, 2, 3, 4)]}

@@ -1,9 +1,9 @@
 """Benign scenarios of the families that cause false positives in practice (no alert, or only the
 true attack of a mixed scenario)."""
-from genfleet import DEBIAN12, ENVOY, HOUR, JAMMY, MIN, NS, REG, TEMURIN17, Image, Lib, Scenario
-from genlib import Workload, digest, libset
-from gensboms import cyclonedx_json, cyclonedx_xml, spdx_json
-from scen_attack import LEDGER, PAYMENTS, PROXY, WEB, pods
+from claw_ta_tools.scenarios.fleet import DEBIAN12, ENVOY, HOUR, JAMMY, MIN, NS, REG, TEMURIN17, Image, Lib, Scenario
+from claw_ta_tools.scenarios.simulation import Workload, digest, libset
+from claw_ta_tools.scenarios.sboms import cyclonedx_json, cyclonedx_xml, spdx_json
+from claw_ta_tools.scenarios.attacks_loads_and_images import LEDGER, PAYMENTS, PROXY, WEB, pods
 
 IPTABLES = libset("istio-proxyv2-1.23.2", [
     ("/usr/lib/x86_64-linux-gnu/libxtables.so.12.4.0", "libxtables12", "1.8.7-1ubuntu5.2"),

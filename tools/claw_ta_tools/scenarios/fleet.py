@@ -1,7 +1,7 @@
 """The simulated fleet: base images and their libraries, images, and the Scenario container."""
 import json
 
-from genlib import HOUR, MIN, NS, Lib, Sim, digest, dumps, epoch_ns, libset, rfc3339
+from claw_ta_tools.scenarios.simulation import HOUR, MIN, NS, Lib, Sim, digest, dumps, epoch_ns, libset, rfc3339
 
 DEBIAN12 = libset("debian-12", [
     ("/usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2", "libc6", "2.36-9+deb12u7"),

@@ -11,7 +11,7 @@ import hashlib
 import json
 from xml.sax.saxutils import escape, quoteattr
 
-from genlib import hexdigest
+from claw_ta_tools.scenarios.simulation import hexdigest
 
 CREATED = "2026-11-18T09:14:02Z"
 

@@ -1,0 +1,1 @@
+"""Offline replay of the detections, evaluation against expected alerts, and the conf generator."""
