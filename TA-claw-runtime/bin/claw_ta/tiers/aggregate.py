@@ -330,11 +330,19 @@ class Aggregator(object):
             return
         key = (digest, host)
         state = self.pairs.get(key)
-        if state is None and tier_value is None and namespace_value is None:
-            key = self._shared(digest, host)
-            state = self.pairs[key] = PairState()
-        else:
-            state = self._state(key, tier_value, namespace_value)
+        if state is None:  # a new pair (stats rows are one per pair): no merging
+            names = self._names
+            state = self.pairs[(names.setdefault(digest, digest), names.setdefault(host, host))] = PairState()
+            if tier_value is not None:
+                tiers, ignored = self._label_set(tier_value)
+                if ignored:
+                    self._count(TIER_IGNORED, ignored)
+                state.tiers = tiers or None
+            if namespace_value is not None:
+                state.namespaces = self._label_set(namespace_value)[0] or None
+            state.count, state.first, state.last, state.extra_hours = count, first, last, hours
+            return
+        state = self._state(key, tier_value, namespace_value)
         state.count += count
         if state.first is None:
             state.first, state.last = first, last

@@ -123,14 +123,32 @@ class DigestBaseline(object):
             raise ValueError("no image_digest")
         hosts, bad = {}, 0
         cache = {} if cache is None else cache
+        new = object.__new__
         for item in (row.get("hosts") or "").split(";"):
             if not item:
                 continue
-            entry = _host_entry(item, cache)
-            if entry is None or entry[0] in hosts:
+            # host|tiers|count|hours|last_seen (one entry per host of the digest: inlined)
+            parts = item.split("|")
+            if len(parts) != 5:
                 bad += 1
                 continue
-            hosts[entry[0]] = entry[1]
+            try:
+                count, hours, last_seen = float(parts[2]), float(parts[3]), float(parts[4])
+            except ValueError:
+                bad += 1
+                continue
+            if not (0.0 <= count <= 1e15 and 0.0 <= hours <= 1e9 and 0.0 <= last_seen <= 4102444800.0):
+                bad += 1  # nan, inf, negative, out of range
+                continue
+            host = cache.get(parts[0])
+            tiers = cache.get(("t", parts[1]))
+            if host is None or tiers is None:
+                host, tiers = _host_and_tiers(parts[0], parts[1], cache)
+            if not host or len(host) > 256 or host in hosts:
+                bad += 1
+                continue
+            entry = hosts[host] = new(HostEntry)
+            entry.tiers, entry.count, entry.hours, entry.last_seen = tiers, count, hours, last_seen
         if not hosts:
             raise ValueError("no valid host entry")
         if bad and report is not None:
@@ -159,23 +177,6 @@ def _host_and_tiers(host_text, tiers_text, cache):
     if tiers is None:
         tiers = cache[("t", tiers_text)] = tuple(sorted({_dec(t) for t in tiers_text.split(",") if t}))
     return host, tiers
-
-
-def _host_entry(item, cache):
-    """(lowercased host, HostEntry) from ``host|tiers|count|hours|last_seen``, or None if bad."""
-    parts = item.split("|")
-    if len(parts) != 5:
-        return None
-    try:
-        count, hours, last_seen = float(parts[2]), float(parts[3]), float(parts[4])
-    except ValueError:
-        return None
-    if not (0.0 <= count <= 1e15 and 0.0 <= hours <= 1e9 and 0.0 <= last_seen <= 4102444800.0):
-        return None  # nan, inf, negative, out of range
-    host, tiers = _host_and_tiers(parts[0], parts[1], cache)
-    if not host or len(host) > 256:
-        return None
-    return host, HostEntry(tiers, count, hours, last_seen)
 
 
 class BaselineTable(object):
