@@ -94,24 +94,26 @@ def test_list_cache_and_sets_decide_alike(tmp_path, monkeypatch, seed, sets_afte
         assert all(lib._digests is not None for lib in in_place._libraries.values() if lib._lookups >= 5)
 
 
-def test_canonical_path_only_where_normalization_changes_nothing():
+def test_quick_normal_only_where_it_agrees_with_normalize_path():
     """The matcher's shortcut (no regex for a path already in canonical form) must never skip a
     change normalize_path would make: random paths built from the pieces each rule looks at."""
-    from claw_ta.sbom.liblists import canonical_path
+    from claw_ta.sbom.liblists import canonical_path, quick_normal
     from claw_ta.sbom.paths import normalize_path
     pieces = ["usr", "lib", "lib64", "bin", "sbin", "var", "snap", "microk8s", "common", "run",
               "containerd", "io.containerd.runtime.v2.task", "k8s.io", "rootfs", "proc", "1",
               "self", "fd", "dev", "shm", "docker", "overlay2", "merged", ".", "..", "", " x", "x ",
               "a\tb", "memfd:x", "x (deleted)", "libc.musl-x86_64.so.1", "[anon", "a\\b", "é", "libz.so.1"]
     rnd = random.Random(5)
-    fast = 0
+    fast = merged = 0
     for _ in range(20000):
         path = "/".join(rnd.choice(pieces) for _ in range(rnd.randint(1, 7)))
         path = rnd.choice(("/", "", "//", "./")) + path + rnd.choice(("", "", "/"))
         if canonical_path(path):
             fast += 1
             assert normalize_path(path) == path, path
+        assert quick_normal(path) in (None, normalize_path(path)), path
+        merged += quick_normal(path) not in (None, path)
     for path in HOSTILE + ("/var/snap/microk8s/common/run/containerd/io.containerd.runtime.v2.task/k8s.io/"
                            "abc/rootfs/usr/lib/x.so", "/dev/shm/x.so", "/usr/lib/"):
         assert not canonical_path(path) or normalize_path(path) == path, path
-    assert fast > 1000 and canonical_path("/usr/lib/x86_64-linux-gnu/libssl.so.3")
+    assert fast > 1000 and merged > 100 and canonical_path("/usr/lib/x86_64-linux-gnu/libssl.so.3")

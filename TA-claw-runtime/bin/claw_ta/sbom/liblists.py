@@ -191,6 +191,16 @@ def canonical_path(path):
             and not path.startswith(("/dev/shm/", "/var/snap/")))
 
 
+def quick_normal(path):
+    """``normalize_path(path)`` for the usual spellings (already canonical, or ``/lib/...`` of a
+    merged /usr), found without a regex; None when it takes normalize_path to tell."""
+    if canonical_path(path):
+        return path
+    if path.startswith(_MERGED) and canonical_path("/usr" + path):
+        return "/usr" + path
+    return None
+
+
 def _looks_normal(path):
     """A path as the builder writes it (absolute, normalized, merged /usr): no regex needed."""
     return (path[0] == "/" and "//" not in path and "/." not in path and "\\" not in path
@@ -198,4 +208,5 @@ def _looks_normal(path):
             and ":" not in path and "(deleted)" not in path and "libc.musl-" not in path)
 
 
-_UNMERGED = ("/lib/", "/lib32/", "/lib64/", "/libx32/", "/bin/", "/sbin/", "/var/lib/", "/run/", "/proc/")
+_MERGED = ("/lib/", "/lib32/", "/lib64/", "/libx32/", "/bin/", "/sbin/")
+_UNMERGED = _MERGED + ("/var/lib/", "/run/", "/proc/")

@@ -24,7 +24,7 @@ A multivalue path/digest: every value is checked, the worst verdict wins.
 """
 from claw_ta.sbom.paths import (digest_algorithm, in_library_dirs, is_unmatchable, normalize_digest,
                                 normalize_path, soname_keys, VDSO_NAMES)
-from claw_ta.sbom.liblists import SHA256_LABEL as _SUBJECT_LABEL, Libraries, MappedLibraries, canonical_path
+from claw_ta.sbom.liblists import SHA256_LABEL as _SUBJECT_LABEL, Libraries, MappedLibraries, quick_normal
 from claw_ta.sbom.schema import LIBRARY_COLUMNS, LIBRARY_KEY, SUBJECT_COLUMNS, SUBJECT_KEY
 from claw_ta.sbom.sortedcsv import SortedTable
 
@@ -203,7 +203,7 @@ class SbomIndex(object):
     def _path(self, value):
         found = self._paths.get(value)
         if found is None:
-            found = _remember(self._paths, value, value if canonical_path(value) else normalize_path(value))
+            found = _remember(self._paths, value, quick_normal(value) or normalize_path(value))
         return found
 
     def _hex(self, value):
@@ -265,8 +265,11 @@ class SbomIndex(object):
                 return NO_SBOM
             ref = next(p[1] for p in pools if p[2])
             return ("listed", "", ref, "kernel vDSO: not a file, implicitly allowed")
-        raw, note = self._digest(digest) if digest else (None, "")
-        npath = self._path(path) if path else ""
+        # the per-string caches read inline: a miss of the verdict cache is mostly these lookups
+        raw, note = (self._digests.get(digest) or self._digest(digest)) if digest else (None, "")
+        npath = self._paths.get(path) if path else ""
+        if npath is None:
+            npath = self._path(path)
         if len(pools) == 1:
             return _verdict(pools[0], path, npath, raw, note)
         results = [_verdict(pool, path, npath, raw, note) for pool in pools]
