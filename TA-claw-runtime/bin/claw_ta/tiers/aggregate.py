@@ -333,13 +333,16 @@ class Aggregator(object):
         if state is None:  # a new pair (stats rows are one per pair): no merging
             names = self._names
             state = self.pairs[(names.setdefault(digest, digest), names.setdefault(host, host))] = PairState()
+            known = self._labels  # _label_set()'s cache, read first (a call less per label)
             if tier_value is not None:
-                tiers, ignored = self._label_set(tier_value)
+                hit = known.get(tier_value) if tier_value.__class__ is str else None
+                tiers, ignored = hit or self._label_set(tier_value)
                 if ignored:
                     self._count(TIER_IGNORED, ignored)
                 state.tiers = tiers or None
             if namespace_value is not None:
-                state.namespaces = self._label_set(namespace_value)[0] or None
+                hit = known.get(namespace_value) if namespace_value.__class__ is str else None
+                state.namespaces = (hit or self._label_set(namespace_value))[0] or None
             state.count, state.first, state.last, state.extra_hours = count, first, last, hours
             return
         state = self._state(key, tier_value, namespace_value)

@@ -85,18 +85,20 @@ def ingest(text, aggregator):
     if fast:
         # a multivalue in one of these (stats never makes one) sends the row the slow way
         twins = [pos["__mv_" + name] for name in _SCALARS if "__mv_" + name in pos]
-        any_twin = operator.itemgetter(*twins) if len(twins) > 1 else (lambda row: row[twins[0]]) if twins \
+        some_twins = operator.itemgetter(*twins) if len(twins) > 1 else (lambda row: row[twins[0]]) if twins \
             else (lambda row: "")
+        no_twins = ("",) * len(twins) if len(twins) > 1 else ""
         t, t_mv = pos.get(aggregator.tier_field, width), pos.get("__mv_" + aggregator.tier_field, width)
         n, n_mv = pos.get("namespace", width), pos.get("__mv_namespace", width)
         add_stats, count_bad = aggregator.add_stats, aggregator.count_malformed
-        padding = ["", ""]
+        padding = ["", ""] if width in (t, t_mv, n, n_mv) else None
         for row in reader:
             rows += 1
-            if len(row) != width or any(any_twin(row)):
+            if len(row) != width or some_twins(row) != no_twins:
                 aggregator.add_record({name: _value(row, p, m) for name, (p, m) in zip(names, columns)})
                 continue
-            row.extend(padding)  # index `width` is an absent column: ""
+            if padding:
+                row.extend(padding)  # index `width` is an absent column: ""
             tier = decode_mv(row[t_mv]) if row[t_mv] else row[t]
             namespace = decode_mv(row[n_mv]) if row[n_mv] else row[n]
             try:
