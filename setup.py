@@ -9,8 +9,8 @@ Build metadata (``*.egg-info``) goes to the build backend's temporary folder
 
 The version is read from TA-claw-runtime/default/app.conf, the one place it is set.
 """
+import importlib.util
 import os
-import re
 
 from setuptools import setup
 
@@ -20,15 +20,19 @@ TOOLS = "tools"
 
 
 def read_version():
-    section = None
-    with open(os.path.join(HERE, "TA-claw-runtime", "default", "app.conf"), encoding="utf-8") as f:
-        for line in f:
-            line = line.strip()
-            if line.startswith("["):
-                section = line.strip("[]")
-            elif section == "launcher" and re.match(r"version\s*=", line):
-                return line.split("=", 1)[1].strip()
-    raise RuntimeError("no [launcher] version in app.conf")
+    """``[launcher] version`` of default/app.conf, through the project's one conf reader.
+
+    claw_ta/conffile.py is loaded by path: installing must not import the package it installs.
+    """
+    path = os.path.join(HERE, APP_BIN, "claw_ta", "conffile.py")
+    spec = importlib.util.spec_from_file_location("_claw_ta_conffile", path)
+    conffile = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(conffile)
+    app = conffile.parse(os.path.join(HERE, "TA-claw-runtime", "default", "app.conf"))
+    version = app.get("launcher", {}).get("version")
+    if not version:
+        raise RuntimeError("no [launcher] version in app.conf")
+    return version
 
 
 def find_packages(root, top):

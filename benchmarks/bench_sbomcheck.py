@@ -31,12 +31,14 @@ import tempfile
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
 sys.path.insert(0, REPO)
+sys.path.insert(0, os.path.join(REPO, "TA-claw-runtime", "bin"))
+sys.path.insert(0, os.path.join(REPO, "tools"))
 
 from benchmarks import sbom_app, sbom_data  # noqa: E402
-from tests.paths import splunk_pythons  # noqa: E402
+from claw_ta_tools.emulators import PASSTHROUGH  # noqa: E402
+from claw_ta_tools.emulators.interpreters import splunk_pythons  # noqa: E402
 
 LIMITS = os.path.join(HERE, "sbom_limits.py")
-PASSTHROUGH = os.path.join(REPO, "tests", "support", "passthrough.py")
 BUILD_PROBE = r"""
 import json, sys, time
 sys.path.insert(0, sys.argv[1]); sys.path.insert(0, sys.argv[2])

@@ -2,10 +2,10 @@
 
 Feeds N aggregated rows (what the `claw_tier_aggregate` stats emits: one row
 per image digest and host, with tier and namespace labels) through the real
-protocol (tests/scp_driver.py: splunkd's CSV dialect, 50,000-row chunks,
+protocol (tools/claw_ta_tools/emulators/scp_driver.py: splunkd's CSV dialect, 50,000-row chunks,
 header-only final chunk) to, measured in the same run:
 
-- the splunklib pass-through command (tests/support/passthrough.py), the limit
+- the splunklib pass-through command (claw_ta_tools.emulators.PASSTHROUGH), the limit
   a Python command is compared against;
 - `clawtierbaseline mode=train` with no baseline yet, then `mode=detect`
   against the baseline that train produced (every pair is scored).
@@ -30,13 +30,14 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
 sys.path.insert(0, REPO)
 sys.path.insert(0, os.path.join(REPO, "TA-claw-runtime", "bin"))
+sys.path.insert(0, os.path.join(REPO, "tools"))
 sys.path.insert(0, HERE)
 
 from claw_ta import tiers  # noqa: E402
-from tests import paths, scp_driver  # noqa: E402
+from claw_ta_tools.emulators import PASSTHROUGH, scp_driver  # noqa: E402
+from claw_ta_tools.emulators.interpreters import splunk_pythons  # noqa: E402
 from tier_fleet import NAMESPACES, Fleet, app_copy  # noqa: E402
 
-PASSTHROUGH = os.path.join(REPO, "tests", "support", "passthrough.py")
 NOW = "now=%d" % (1794528000 + 7 * 86400)
 
 
@@ -115,7 +116,7 @@ def main():
                         help="interpreter(s) for the commands (default: Splunk's 3.9 and 3.13)")
     parser.add_argument("--repeat", type=int, default=2, help="runs per measurement (best time is kept)")
     args = parser.parse_args()
-    pythons = args.python or list(paths.splunk_pythons().values()) or [sys.executable]
+    pythons = args.python or list(splunk_pythons().values()) or [sys.executable]
     for python in pythons:
         report(python, sorted(args.rows), args.repeat)
 

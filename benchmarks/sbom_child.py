@@ -13,8 +13,8 @@ import sys
 import tempfile
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from tests.scp_driver import encode_chunk, read_chunk, searchinfo  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tools"))
+from claw_ta_tools.emulators.scp_driver import encode_chunk, read_chunk, searchinfo  # noqa: E402
 
 
 def main(argv):

@@ -22,7 +22,7 @@ sys.path.insert(0, REPO)
 from claw_ta_tools.normalize import normalize  # noqa: E402
 from claw_ta.sbom.index import Tables  # noqa: E402
 from claw_ta.sbom.model import Entry, SbomDocument  # noqa: E402
-from tests.scp_driver import field_order, records_to_csv  # noqa: E402
+from claw_ta_tools.emulators.scp_driver import field_order, records_to_csv  # noqa: E402
 
 DIRS = ("/usr/lib/x86_64-linux-gnu", "/lib/x86_64-linux-gnu", "/usr/lib64", "/lib", "/usr/local/lib")
 

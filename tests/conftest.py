@@ -1,12 +1,9 @@
 """Shared fixtures: the Splunk Python interpreters, the app, ../shared."""
 import os
-import sys
 
 import pytest
 
-from tests import paths
-
-sys.path[:0] = [paths.APP_BIN, paths.TOOLS]  # claw_ta and claw_ta_tools, importable without installing too
+from tests import paths  # also puts claw_ta and claw_ta_tools on sys.path
 
 SPLUNK_PYTHONS = paths.splunk_pythons()
 

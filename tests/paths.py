@@ -1,6 +1,6 @@
-"""Where things are, for tests and benchmarks."""
-import glob
+"""Where things are, for tests; importing it makes claw_ta and claw_ta_tools importable from the source tree."""
 import os
+import sys
 
 TESTS = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(TESTS)
@@ -9,6 +9,9 @@ APP_BIN = os.path.join(APP, "bin")
 APP_DEFAULT = os.path.join(APP, "default")
 APP_LOOKUPS = os.path.join(APP, "lookups")
 TOOLS = os.path.join(REPO, "tools")  # claw_ta_tools: the CLI, generators, emulators (not shipped)
+sys.path[:0] = [p for p in (APP_BIN, TOOLS) if p not in sys.path]
+
+from claw_ta_tools.emulators.interpreters import splunk_pythons  # noqa: E402,F401  (paths.splunk_pythons)
 DATA = os.path.join(TESTS, "data")
 SCENARIOS = os.path.join(REPO, "scenarios")
 # ../shared beside the clone (the input contracts and real SBOMs); may be absent.
@@ -34,21 +37,3 @@ def built_app():
 
 def built_bin():
     return os.path.join(built_app(), "bin")
-
-
-def splunk_pythons():
-    """{"3.9": path, "3.13": path}: the interpreters Splunk runs commands with.
-
-    Taken from CLAW_PY39 / CLAW_PY313 if set, else from pyenv's versions folder.
-    A version that is not installed is left out (its tests skip, saying so).
-    """
-    found = {}
-    root = os.environ.get("PYENV_ROOT") or os.path.expanduser("~/.pyenv")
-    for label, env in (("3.9", "CLAW_PY39"), ("3.13", "CLAW_PY313")):
-        path = os.environ.get(env)
-        if not path:
-            candidates = sorted(glob.glob(os.path.join(root, "versions", label + ".*", "bin", "python" + label)))
-            path = candidates[-1] if candidates else None
-        if path and os.path.exists(path):
-            found[label] = path
-    return found

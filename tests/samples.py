@@ -14,13 +14,13 @@ plus the fields it must produce in ``<cim_fields>`` and ``<other_mappings>``).
 the ``raw``, ``cri`` and ``journald`` shapes (CRI partials joined by ``\\n``),
 the HEC ``event`` object serialized as JSON for the other shapes.
 """
-import configparser
 import json
 import os
 import re
 import xml.etree.ElementTree as ET
 from collections import namedtuple
 
+from claw_ta import conffile
 from tests import paths
 
 CONF = os.path.join(paths.DATA, "pytest-splunk-addon-data.conf")
@@ -48,11 +48,7 @@ Sample = namedtuple("Sample", [
 
 def read_conf(path=CONF):
     """{sample file name: {key: value}} of pytest-splunk-addon-data.conf."""
-    parser = configparser.RawConfigParser(strict=True, interpolation=None)
-    parser.optionxform = str
-    with open(path, encoding="utf-8") as f:
-        parser.read_file(f)
-    return {name: dict(parser.items(name)) for name in parser.sections()}
+    return dict((name, dict(keys)) for name, keys in conffile.parse(path).items() if name != "default")
 
 
 def shape_of(file_name):

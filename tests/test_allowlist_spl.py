@@ -1,7 +1,7 @@
 """The allowlist rules in SPL equal the Python ones (claw_ta_tools.detections.allowlist_spl vs claw_ta.allowlist).
 
 The ``where`` and ``case`` expressions of the generated macros are run with the
-test eval interpreter (tests/spl_eval.py: ``match`` is PCRE, as Splunk's
+test eval interpreter (tools/claw_ta_tools/emulators/spl_eval.py: ``match`` is PCRE, as Splunk's
 ``match()``: https://help.splunk.com/en/splunk-enterprise/spl-search-reference/9.4/evaluation-functions/conditional-and-comparison-functions)
 on the same rows ``validate_row`` judges, attacker rows included.
 """
@@ -11,11 +11,11 @@ import re
 import pytest
 
 from claw_ta import allowlist as al
+from claw_ta import conffile as conf
 from claw_ta_tools.detections import allowlist_spl as spl
 from claw_ta_tools.detections import generate
-
-from . import conf, paths
-from .spl_eval import compile_expression
+from claw_ta_tools.emulators.spl_eval import compile_expression
+from tests import paths
 
 D1 = "sha256:" + "a" * 64
 ROWS = [

@@ -1,8 +1,8 @@
 """Integrity of the shipped searches: every saved search and dashboard query.
 
 Each check lists every offending search in its failure message. The checker
-functions are in tests/app_content.py (inventory, ``check_search``) and
-tests/spl_lint.py + tests/spl_fields.py (SPL reading, field tracking and
+functions are in tools/claw_ta_tools/emulators/app_content.py (inventory, ``check_search``) and
+tools/claw_ta_tools/emulators/spl_lint.py + tools/claw_ta_tools/emulators/spl_fields.py (SPL reading, field tracking and
 slow-pattern lint); tests/test_spl_lint.py
 shows that each of them catches deliberately broken SPL.
 """
@@ -12,7 +12,8 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from tests import app_content, paths, search_rules, spl_lint
+from claw_ta_tools.emulators import app_content, search_rules, spl_lint
+from tests import paths
 
 CONTENT = app_content.AppContent()
 RESULTS = [(search, app_content.check_search(search.spl, CONTENT)) for search in CONTENT.searches]
@@ -145,10 +146,10 @@ def test_navigation_lists_existing_views_overview_first():
     assert "search" in views
 
 
-# --- Risky commands and subsearch joins (tests/search_rules.py) --------------------------------------
+# --- Risky commands and subsearch joins (tools/claw_ta_tools/emulators/search_rules.py) --------------------------------------
 
 def test_dashboards_run_no_risky_commands():
-    """SPL safeguards flag these commands in searches Splunk Web runs (tests/spl_lint.py
+    """SPL safeguards flag these commands in searches Splunk Web runs (tools/claw_ta_tools/emulators/spl_lint.py
     cites the list); a dashboard search may use one only when named, with a reason, in
     search_rules.RISKY_IN_DASHBOARD_EXEMPT."""
     problems = search_rules.dashboard_risky_problems(CONTENT.searches, CONTENT)

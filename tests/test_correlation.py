@@ -9,7 +9,7 @@ import pytest
 from claw_ta.detections import definitions as defs, imageref
 from claw_ta_tools.detections import correlation, engine, generate
 from claw_ta.detections.stages import DeniedThenAllowed, NotSameAttestation
-from tests import app_content, search_rules, spl_eval, spl_lint
+from claw_ta_tools.emulators import app_content, search_rules, spl_eval, spl_lint
 from tests.replay_support import IMG, IMG2, ev, lib, make_scenario
 
 CONTENT = app_content.AppContent()

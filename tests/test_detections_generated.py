@@ -5,7 +5,8 @@ import re
 
 from claw_ta.detections import definitions as defs
 from claw_ta_tools.detections import docs_table, generate
-from tests import conf, paths
+from claw_ta import conffile as conf
+from tests import paths
 
 SAVED = os.path.join(paths.APP_DEFAULT, "savedsearches.conf")
 MACROS = os.path.join(paths.APP_DEFAULT, "macros.conf")

@@ -5,7 +5,8 @@ import os
 from html.parser import HTMLParser
 
 from claw_ta.feedback import action, splunkd
-from tests import conf, paths
+from claw_ta import conffile as conf
+from tests import paths
 
 README = os.path.join(paths.APP, "README")
 FORM = os.path.join(paths.APP_DEFAULT, "data", "ui", "alerts", "claw_policy_feedback.html")

@@ -1,7 +1,7 @@
 """Every delivery shape gives the same normalized, CIM-mapped fields.
 
 For each sample event (tests/data/samples, every event type in every shape):
-props.conf as Splunk applies it (tests.props_emulator) must give the field
+props.conf as Splunk applies it (claw_ta_tools.emulators.props_emulator) must give the field
 values the sample says it must produce, and so must the replay's Python
 normalization (claw_ta_tools.normalize); and the two must agree on every
 normalized and CIM field, present or absent.
@@ -12,7 +12,7 @@ import json
 import pytest
 
 from claw_ta_tools import normalize
-from tests import props_emulator as pe
+from claw_ta_tools.emulators import props_emulator as pe
 from tests.samples import HEC_SHAPES, load_samples
 
 SAMPLES = load_samples()

@@ -9,7 +9,8 @@ import tarfile
 
 import pytest
 
-from tests import conf, paths
+from claw_ta import conffile as conf
+from tests import paths
 
 sys.path.insert(0, paths.APP_BIN)
 from claw_ta import app_version

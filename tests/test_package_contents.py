@@ -25,7 +25,7 @@ import tarfile
 import pytest
 
 from claw_ta_tools import package
-from tests import conf
+from claw_ta import conffile as conf
 
 SPLUNK_CONF_FILES = {
     "alert_actions", "app", "authorize", "collections", "commands", "eventtypes", "inputs", "macros",

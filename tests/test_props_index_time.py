@@ -3,7 +3,7 @@ import json
 
 import pytest
 
-from tests import props_emulator as pe
+from claw_ta_tools.emulators import props_emulator as pe
 
 DIGEST = "sha256:" + "a" * 64
 CONTAINER = "c" * 64

@@ -17,7 +17,7 @@ import json
 import pytest
 
 from claw_ta_tools import normalize
-from tests import props_emulator as pe
+from claw_ta_tools.emulators import props_emulator as pe
 from tests.test_props_index_time import claw_line, cri
 
 READ_TIME = 1795190000.25  # when Fluent Bit read the line: never the event's time

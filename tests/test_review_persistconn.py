@@ -15,7 +15,8 @@ import subprocess
 
 import pytest
 
-from tests import conf, paths
+from claw_ta import conffile as conf
+from tests import paths
 from tests.support import feedback_review as fr
 from tests.support import feedback_servers as fs
 from tests.support.feedback_fixtures import pki  # noqa: F401 (fixture)

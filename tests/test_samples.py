@@ -11,7 +11,8 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from tests import conf, sample_events
+from claw_ta import conffile as conf
+from tests import sample_events
 from tests.samples import (CONF, HEC_SHAPES, SAMPLES_DIR, SHAPES, claw_event, claw_text,
                            load_samples, read_conf)
 

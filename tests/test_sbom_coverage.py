@@ -19,7 +19,7 @@ import pytest
 
 from claw_ta.sbom.index import build_tables
 from claw_ta.sbom.matcher import SbomIndex
-from tests import app_content
+from claw_ta_tools.emulators import app_content
 from tests.paths import REPO
 
 DOCS = os.path.join(REPO, "docs", "sbom.md")

@@ -9,10 +9,9 @@ import pytest
 
 from benchmarks.sbom_app import make_app
 from claw_ta.sbom.index import build_tables
-from tests import scp_driver
+from claw_ta_tools.emulators import PASSTHROUGH, scp_driver
 from tests.paths import DATA, REPO
 
-PASSTHROUGH = os.path.join(REPO, "tests", "support", "passthrough.py")
 csv.field_size_limit(2 ** 31 - 1)  # the driver reads back our oversized field (300,000 chars)
 
 

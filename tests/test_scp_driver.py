@@ -1,4 +1,4 @@
-"""tests/scp_driver.py speaks splunkd's SCP v2 dialect, and catches commands that die silently.
+"""tools/claw_ta_tools/emulators/scp_driver.py speaks splunkd's SCP v2 dialect, and catches commands that die silently.
 
 What splunkd sends is checked against recorded traffic (see the driver's
 docstring): the splunk-sdk-python recording kept in tests/data/scp_recordings
@@ -15,10 +15,9 @@ from urllib.parse import unquote
 
 import pytest
 
-from tests import scp_driver
+from claw_ta_tools.emulators import PASSTHROUGH, scp_driver
 from tests.paths import DATA, REPO
 
-PASSTHROUGH = os.path.join(REPO, "tests", "support", "passthrough.py")
 RECORDING = os.path.join(DATA, "scp_recordings", "splunk-sdk-python_sum.reduce.input")
 
 # A command written against the protocol alone. MODE (env) picks a misbehaviour.

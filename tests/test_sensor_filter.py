@@ -19,7 +19,8 @@ import pytest
 from claw_ta_tools.detections import engine
 from claw_ta_tools.detections.scenario import read_sensor_rule
 from claw_ta_tools.sensor import SensorRule
-from tests import conf, paths
+from claw_ta import conffile as conf
+from tests import paths
 from tests.replay_support import ev, make_scenario
 
 MACROS = conf.app_conf("macros")

@@ -5,8 +5,8 @@ import copy
 
 import pytest
 
-from tests import app_content, search_rules, spl_fields, spl_lint
-from tests.app_content import Search, check_search
+from claw_ta_tools.emulators import app_content, search_rules, spl_fields, spl_lint
+from claw_ta_tools.emulators.app_content import Search, check_search
 
 CONTENT = app_content.AppContent()
 BASE = "`claw_runtime_index` event_type=library_load"
@@ -200,7 +200,7 @@ def _search(origin, name, spl, conf=None):
     (BASE + " | stats count by host", []),
 ])
 def test_risky_commands_are_found(spl, risky):
-    """The list of "Commands that trigger SPL safeguards" (see tests/spl_lint.py)."""
+    """The list of "Commands that trigger SPL safeguards" (see tools/claw_ta_tools/emulators/spl_lint.py)."""
     assert spl_lint.risky_commands(spl_lint.split_pipeline(spl)) == risky
 
 

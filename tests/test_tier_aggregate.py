@@ -149,7 +149,7 @@ def test_namespaces_are_carried_for_the_alerts_environment_lookup():
 
 def test_the_fast_csv_path_aggregates_what_the_dict_path_does():
     from claw_ta.tiers import stream
-    from tests import scp_driver
+    from claw_ta_tools.emulators import scp_driver
     rows = aggregate_events(random_events(2000, seed=9))
     rows += [{"image_digest": D1, "host": "multi", "count": 3, "first_time": T0, "last_time": T0 + 1, "hours": 1,
               "tier": ["a", "b$"], "namespace": ["x", "y"]},

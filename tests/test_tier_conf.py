@@ -3,7 +3,8 @@ import os
 import re
 
 from claw_ta import tiers
-from tests import conf, paths
+from claw_ta import conffile as conf
+from tests import paths
 
 
 def stanzas(name):

@@ -1,4 +1,4 @@
-"""| clawtierbaseline through the real protocol (tests/scp_driver.py), Python 3.9 and 3.13.
+"""| clawtierbaseline through the real protocol (tools/claw_ta_tools/emulators/scp_driver.py), Python 3.9 and 3.13.
 
 Each test runs the command from a throwaway copy of the app (script copied,
 claw_ta and splunklib linked) so that its lookups/ folder can hold test data:
@@ -11,7 +11,8 @@ import shutil
 import pytest
 
 from claw_ta import tiers
-from tests import paths, scp_driver
+from claw_ta_tools.emulators import scp_driver
+from tests import paths
 
 DAY, HOUR = 86400.0, 3600.0
 T0 = 1794528000.0

@@ -35,7 +35,8 @@ from claw_ta_tools import lookups as lk
 from claw_ta_tools import package
 from claw_ta_tools.lookups import DS_EXCLUDE_FROM_UPDATE
 
-from . import conf, paths
+from claw_ta import conffile as conf
+from tests import paths
 
 APP = "TA-claw-runtime"
 SITE_FILES = {

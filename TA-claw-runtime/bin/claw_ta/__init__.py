@@ -1,11 +1,13 @@
-"""Shared, splunklib-free logic of TA-claw-runtime.
+"""The runtime package of TA-claw-runtime: what the app's scripts import.
 
-Everything the search commands, the alert action and the ``claw-ta`` CLI have
-in common lives here, so that the offline replay runs the same code Splunk
-runs. Nothing in this package imports splunklib or any third-party module.
+The search commands, the alert action and the REST handler in ``bin/`` import
+it; it ships in the app, and nothing else of the repository's Python does. The
+offline tools (``claw_ta_tools`` under ``tools/``: the ``claw-ta`` CLI, replay,
+evaluation, generators, emulators) import it too, so that the replay runs the
+same detection definitions and SBOM code Splunk runs. Nothing in this package
+imports splunklib or any third-party module.
 """
 import os
-import re
 
 APP_NAME = "TA-claw-runtime"
 BIN_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -14,14 +16,10 @@ LOOKUPS_DIR = os.path.join(APP_DIR, "lookups")
 DEFAULT_DIR = os.path.join(APP_DIR, "default")
 
 
-def app_version():
+def app_version(app_dir=APP_DIR):
     """The add-on version: ``[launcher] version`` in default/app.conf (the one place it is set)."""
-    section = None
-    with open(os.path.join(DEFAULT_DIR, "app.conf"), encoding="utf-8") as handle:
-        for line in handle:
-            line = line.strip()
-            if line.startswith("["):
-                section = line.strip("[]")
-            elif section == "launcher" and re.match(r"version\s*=", line):
-                return line.split("=", 1)[1].strip()
-    raise RuntimeError("no [launcher] version in default/app.conf")
+    from claw_ta.conffile import app_conf
+    version = app_conf("app", app_dir).get("launcher", {}).get("version")
+    if not version:
+        raise RuntimeError("no [launcher] version in %s" % os.path.join(app_dir, "default", "app.conf"))
+    return version

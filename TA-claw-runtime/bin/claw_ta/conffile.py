@@ -1,12 +1,16 @@
-"""Reading Splunk .conf files the way Splunk does (for tests).
+"""Splunk .conf files read the way Splunk reads them: the project's one conf reader.
 
 Stanzas in brackets, ``key = value`` lines, ``#`` comment lines, values
-continued with a trailing backslash. Keys are kept in file order.
+continued with a trailing backslash (the next line joined after a newline);
+keys before the first stanza belong to ``default``. Keys are kept in file order.
+https://docs.splunk.com/Documentation/Splunk/latest/Admin/Howtoeditaconfigurationfile
+
+Used by the app (``claw_ta.app_version``), setup.py (loads this file by path),
+the offline tools (the replay's macro values, ``claw_ta_tools``) and the tests.
+Standard library only, importing nothing from ``claw_ta``.
 """
 import os
 from collections import OrderedDict
-
-from tests import paths
 
 
 def parse(path):
@@ -38,6 +42,8 @@ def parse(path):
     return stanzas
 
 
-def app_conf(name):
-    """A default/<name>.conf of the app, parsed."""
-    return parse(os.path.join(paths.APP_DEFAULT, name + ".conf"))
+def app_conf(name, app_dir=None):
+    """default/<name>.conf of the app (this package's app unless ``app_dir``), parsed."""
+    if app_dir is None:
+        from claw_ta import APP_DIR as app_dir
+    return parse(os.path.join(app_dir, "default", name + ".conf"))

@@ -4,7 +4,7 @@ import json
 import os
 import re
 
-from claw_ta import APP_DIR
+from claw_ta import APP_DIR, conffile
 from claw_ta.detections import definitions as defs
 from claw_ta_tools.normalize import parse_time_ns, ns_to_time, read_events
 from claw_ta_tools.sensor import MACROS as SENSOR_MACROS, SensorRule
@@ -21,14 +21,9 @@ def read_macro_definitions(app_dir=APP_DIR, names=None):
         path = os.path.join(app_dir, folder, "macros.conf")
         if not os.path.exists(path):
             continue
-        stanza = None
-        with open(path, encoding="utf-8") as handle:
-            for line in handle:
-                line = line.strip()
-                if line.startswith("[") and line.endswith("]"):
-                    stanza = line[1:-1]
-                elif (names is None or stanza in names) and line.startswith("definition") and "=" in line:
-                    found[stanza] = (path, line.split("=", 1)[1].strip())
+        for stanza, keys in conffile.parse(path).items():
+            if (names is None or stanza in names) and "definition" in keys:
+                found[stanza] = (path, keys["definition"])
     return found
 
 

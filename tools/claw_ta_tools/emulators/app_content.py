@@ -1,6 +1,6 @@
 """What the app ships, as the content integrity tests need it.
 
-Reads default/*.conf (``tests.conf``), lookups/ and dashboards; holds the explicit
+Reads default/*.conf (``claw_ta.conffile``), lookups/ and dashboards; holds the explicit
 lists of what Splunk/CIM provide and what the add-on's commands output.
 """
 import csv
@@ -10,8 +10,9 @@ import re
 import xml.etree.ElementTree as ET
 from collections import namedtuple
 
-from tests import conf, paths
-from tests import spl_fields, spl_lint
+from claw_ta import APP_DIR, DEFAULT_DIR, LOOKUPS_DIR
+from claw_ta import conffile as conf
+from claw_ta_tools.emulators import spl_fields, spl_lint
 
 # Built-in SPL commands (Splunk Search Reference, 9.x). A command not here and
 # not in commands.conf is reported as unknown.
@@ -115,7 +116,7 @@ def _macros():
 def _lookup_columns(transforms):
     """{lookup definition or file name: [columns]} from lookups/ files."""
     columns = {}
-    for path in glob.glob(os.path.join(paths.APP_LOOKUPS, "*.csv")):
+    for path in glob.glob(os.path.join(LOOKUPS_DIR, "*.csv")):
         with open(path, encoding="utf-8", newline="") as handle:
             header = next(csv.reader(handle), [])
         columns[os.path.basename(path)] = header
@@ -158,7 +159,7 @@ def _props_fields(props, transforms, lookup_columns):
 
 
 def dashboard_files():
-    return sorted(glob.glob(os.path.join(paths.APP_DEFAULT, "data", "ui", "views", "*.xml")))
+    return sorted(glob.glob(os.path.join(DEFAULT_DIR, "data", "ui", "views", "*.xml")))
 
 
 def _dashboard_searches():
@@ -175,7 +176,7 @@ def _dashboard_searches():
             for query in search.findall("query"):
                 label = labelled.get(id(query)) or "search %r" % search.get("id", "#%d" % index)
                 if (query.text or "").strip():
-                    found.append(Search(os.path.relpath(path, paths.APP), label, query.text, {}))
+                    found.append(Search(os.path.relpath(path, APP_DIR), label, query.text, {}))
     return found
 
 
@@ -192,7 +193,7 @@ class AppContent(object):
         self.tags = set()
         for stanza, keys in self._conf("tags").items():
             self.tags |= {tag for tag, state in keys.items() if state.strip() == "enabled"}
-        self.lookup_files = set(os.listdir(paths.APP_LOOKUPS)) if os.path.isdir(paths.APP_LOOKUPS) else set()
+        self.lookup_files = set(os.listdir(LOOKUPS_DIR)) if os.path.isdir(LOOKUPS_DIR) else set()
         self.lookup_columns = _lookup_columns(self.transforms)
         # A file a definition names counts even when not shipped: outputlookup creates it
         # (site and generated tables are never shipped, docs/tuning.md).
@@ -213,7 +214,7 @@ class AppContent(object):
         self.searches += _dashboard_searches()
 
     def _conf(self, name):
-        path = os.path.join(paths.APP_DEFAULT, name + ".conf")
+        path = os.path.join(DEFAULT_DIR, name + ".conf")
         return conf.parse(path) if os.path.exists(path) else {}
 
     def _stanzas(self, name):

@@ -6,7 +6,7 @@ splunklib the app ships, the same protocol, no work per record.
 import os
 import sys
 
-# splunklib from the built app (tests.paths.built_app sets CLAW_BUILT_APP for its children)
+# splunklib from the built app (claw_ta_tools.package.built_app sets CLAW_BUILT_APP for its children)
 sys.path.insert(0, os.path.join(os.environ["CLAW_BUILT_APP"], "bin"))
 
 from splunklib.searchcommands import Configuration, StreamingCommand, dispatch  # noqa: E402

@@ -6,7 +6,7 @@ are translated): index time (LINE_BREAKER over raw chunks with
 LINE_BREAKER_LOOKBEHIND, TRUNCATE in bytes, TIME_PREFIX/TIME_FORMAT with
 failures reported, SEDCMD, TRANSFORMS: sourcetype renames and INGEST_EVAL; the
 HEC event endpoint) and search time (KV_MODE=json,
-EXTRACT ... in <field>, FIELDALIAS, EVAL through ``tests.spl_eval``, automatic
+EXTRACT ... in <field>, FIELDALIAS, EVAL through ``claw_ta_tools.emulators.spl_eval``, automatic
 CSV LOOKUPs). The settings are read from the conf files, never restated here.
 """
 import csv
@@ -14,7 +14,9 @@ import json
 import os
 import re
 
-from tests import conf, paths, spl_eval
+from claw_ta import conffile as conf
+from claw_ta_tools.emulators import spl_eval
+from claw_ta import LOOKUPS_DIR
 
 PROPS = conf.app_conf("props")
 TRANSFORMS = conf.app_conf("transforms")
@@ -192,7 +194,7 @@ def flatten_json(obj, prefix="", out=None):
 
 
 def _lookup_rows(name):
-    with open(os.path.join(paths.APP_LOOKUPS, TRANSFORMS[name]["filename"]), encoding="utf-8") as handle:
+    with open(os.path.join(LOOKUPS_DIR, TRANSFORMS[name]["filename"]), encoding="utf-8") as handle:
         return list(csv.DictReader(handle))
 
 

@@ -1,9 +1,9 @@
-"""splunkd's CSV dialect for SCP v2 chunk bodies (see tests/scp_driver.py, which re-exports these).
+"""splunkd's CSV dialect for SCP v2 chunk bodies (see tools/claw_ta_tools/emulators/scp_driver.py, which re-exports these).
 
 Plain columns first, then one ``__mv_<field>`` twin per column; lines end
 with ``\\n``; a value (or column name) with a character outside
 ``[A-Za-z0-9]`` is quoted, an empty one is not; ``_chunked_idx`` is the last
-plain column when splunkd sends it. Sources: the docstring of tests/scp_driver.py.
+plain column when splunkd sends it. Sources: the docstring of tools/claw_ta_tools/emulators/scp_driver.py.
 """
 import csv
 import io

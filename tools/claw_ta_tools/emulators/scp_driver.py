@@ -40,7 +40,7 @@ or exits non-zero without having sent an ``inspector`` ERROR/FATAL message
 fails the test with :class:`ProtocolError`: in Splunk the user would see only
 "external search command exited unexpectedly".
 
-Used by the protocol tests (``tests/``) and by the benchmarks.
+Used by the protocol tests (``tests/``) and by the benchmarks (``benchmarks/``).
 """
 import json
 import os
@@ -52,11 +52,9 @@ import threading
 import time
 from urllib.parse import quote
 
-from tests.scp_csv import (  # noqa: F401  (the driver's public API)
+from claw_ta_tools.emulators.scp_csv import (  # noqa: F401  (the driver's public API)
     CHUNKED_IDX, csv_to_records, field_order, header_line, quote_value, records_to_csv)
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-REPO = os.path.dirname(HERE)
 
 
 class ProtocolError(AssertionError):

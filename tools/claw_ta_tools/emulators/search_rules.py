@@ -1,14 +1,14 @@
 """How Splunk runs the app's searches, as content rules (docs/dashboards.md, content checks): no risky command in
 a dashboard search, no append/join subsearch in a scheduled correlation search.
 
-The lists they use are in tests/spl_lint.py (risky commands, subsearch joins);
+The lists they use are in tools/claw_ta_tools/emulators/spl_lint.py (risky commands, subsearch joins);
 tests/test_content_integrity.py applies the rules to the shipped content and
 tests/test_spl_lint.py feeds them broken content.
 """
 import os
 
-from tests import spl_lint
-from tests.app_content import is_detection
+from claw_ta_tools.emulators import spl_lint
+from claw_ta_tools.emulators.app_content import is_detection
 
 
 # Dashboard searches allowed to run a risky command: {(view file, command): why}.

@@ -6,7 +6,7 @@ commands' declared outputs), by CIM / Splunk, or earlier in the same search.
 """
 import re
 
-from tests.spl_lint import AGGREGATING, KEYWORDS, comparisons, split_args, unquote
+from claw_ta_tools.emulators.spl_lint import AGGREGATING, KEYWORDS, comparisons, split_args, unquote
 
 def where_fields(expression):
     """Field names an eval/where expression reads (not functions, strings, keywords)."""

@@ -3,7 +3,7 @@
 Pure functions on SPL text (no files, no Splunk): split a search into its
 pipeline (subsearches recursively), expand macros, and list what a search
 uses (commands, macros, lookups, eventtypes, tags; the fields it filters on
-are in ``tests/spl_fields.py``) and the known-slow patterns it contains. ``tests/app_content.py`` reads the
+are in ``tools/claw_ta_tools/emulators/spl_fields.py``) and the known-slow patterns it contains. ``tools/claw_ta_tools/emulators/app_content.py`` reads the
 app's conf files; ``tests/test_content_integrity.py`` puts the two together.
 """
 import re
