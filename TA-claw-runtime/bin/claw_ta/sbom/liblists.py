@@ -70,11 +70,11 @@ class MappedLibraries(object):
     __slots__ = ("map", "start", "end", "_packages", "_malformed", "_origin", "_lookups", "_digests",
                  "_paths", "_bad")
 
-    def __init__(self, mapped, start, end, malformed):
-        self.map, self.start, self.end = mapped[start:end], 0, end - start
-        self._origin = start
+    def __init__(self, data, start, end, malformed, origin):
+        self.map, self.start, self.end = data[start:end], 0, end - start
+        self._origin = origin  # the list's name in ``malformed``
         self._packages = None
-        self._malformed = malformed  # set of (start of list in the file, start of row) found malformed
+        self._malformed = malformed  # set of (origin, start of row) found malformed: counted once
         self._lookups = 0
         self._digests = self._paths = self._bad = None
 

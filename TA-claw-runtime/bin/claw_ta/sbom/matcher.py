@@ -146,7 +146,7 @@ class SbomIndex(object):
             table = self._libraries_table
             span = table.span(sbom_id) if sbom_id and hasattr(table, "span") else None
             if span is not None:
-                found = MappedLibraries(*(span + (self._malformed,)))
+                found = MappedLibraries(*(span + (self._malformed, sbom_id)))
                 size = found.end
             else:
                 found = Libraries()

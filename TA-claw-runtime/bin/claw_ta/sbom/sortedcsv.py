@@ -25,6 +25,7 @@ SAMPLES = 4096  # keys sampled at open: the order check and the sparse index (pl
 # Every page a search touches is mapped with its neighbours (the kernel's fault-around,
 # 64 KB): after this many searches the table's pages are dropped from RSS (release()).
 RELEASE_EVERY = 128
+_PREAD = hasattr(os, "pread")
 
 
 def read_header(path):
@@ -43,6 +44,8 @@ class SortedTable(object):
     :meth:`rows` returns lists in ``columns`` order. ``key_pattern`` (a
     regex of bytes) is what a well-formed key looks like.
     """
+    _map = None
+    _fd = None  # a descriptor of the file for pread (where the platform has it)
 
     def __init__(self, path, columns, key_pattern):
         self.path = path
@@ -70,6 +73,8 @@ class SortedTable(object):
                 self._rows = {}
                 return
             self._map = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
+            if _PREAD:
+                self._fd = os.dup(handle.fileno())
         if self._at[0] != 0:
             self._load_all("its key column %s is not the first" % columns[0])
         elif not self._looks_sorted():
@@ -113,41 +118,46 @@ class SortedTable(object):
         return True
 
     def span(self, key):
-        """(mmap, start, end) of ``key``'s lines (bytes), or None when the table is held in memory."""
-        if self._map is None:
+        """(data, start, end): ``key``'s lines are ``data[start:end]`` (bytes; start == end when there
+        are none); None when the table is held in memory or its columns are not in the requested order."""
+        if self._map is None or self._at != list(range(len(self._at))):
             return None
-        start, end = self._span(key.encode("utf-8"))
-        return self._map, start, end
+        return self._span(key.encode("utf-8"))
 
     def _span(self, key):
-        """(start, end) of ``key``'s lines; start == end when there are none."""
         data, keys, offsets = self._map, self._sample_keys, self._sample_offsets
         i = bisect.bisect_left(keys, key)
         j = bisect.bisect_right(keys, key, i)
         lo = offsets[i - 1] if i > 0 else self._start
         hi = offsets[j] if j < len(offsets) else len(data)
-        pattern = b"\n" + key + b","
-        first = data.find(pattern, lo - 1, hi)
-        last = data.rfind(pattern, first, hi) + 1 if first >= 0 else -1
-        end = data.find(b"\n", last, len(data)) if first >= 0 else -1
-        stop = end + 1 if end >= 0 else len(data)
         self._searches += 1
         if self._searches % RELEASE_EVERY == 0:
             self.release()
+        # The stretch (from the line end before its first line) read with pread: no page of the map
+        # is touched (a page fault costs more than the copy, and the page would count in RSS), and
+        # mmap.find is a byte-by-byte loop before Python 3.10.
+        if self._fd is not None:
+            window, base = os.pread(self._fd, hi - lo + 1, lo - 1), lo - 1
+        else:
+            window, base = data, 0
+        pattern = b"\n" + key + b","
+        first = window.find(pattern, lo - 1 - base, hi - base)
         if first < 0:
-            return 0, 0
-        return first + 1, stop
+            return window, 0, 0
+        last = window.rfind(pattern, first, hi - base) + 1
+        end = window.find(b"\n", last)
+        return window, first + 1, end + 1 if end >= 0 else len(window)
 
     def _lines_of(self, key):
-        start, end = self._span(key)
-        return [self._map[start:end]] if end > start else []
+        window, start, end = self._span(key)
+        return [window[start:end]] if end > start else []
 
     # --- the fallback: everything in memory ------------------------------------
 
     def _load_all(self, reason):
         self.eager_reason = reason
         text = self._map[self._start:].decode("utf-8", "replace")
-        self._map = None
+        self.close()
         self._rows = rows = {}
         at, width = self._at, self._width
         for row in csv.reader(io.StringIO(text, newline="")):
@@ -169,8 +179,11 @@ class SortedTable(object):
             return []
         at, width = self._at, self._width
         text = b"".join(lines).decode("utf-8", "replace")
-        return [[row[i] for i in at] for row in csv.reader(io.StringIO(text, newline=""))
-                if len(row) >= width]
+        if '"' in text or "\r" in text:
+            rows = csv.reader(io.StringIO(text, newline=""))
+        else:  # nothing quoted: the fields are the text between commas
+            rows = [line.split(",") for line in text.split("\n")]
+        return [[row[i] for i in at] for row in rows if len(row) >= width]
 
     def keys(self):
         """Every key (reads the whole file: for tests and small tables)."""
@@ -197,3 +210,9 @@ class SortedTable(object):
         if self._map is not None:
             self._map.close()
             self._map = None
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+    def __del__(self):
+        self.close()

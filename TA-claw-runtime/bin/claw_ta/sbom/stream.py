@@ -23,6 +23,7 @@ from claw_ta.sbom.matcher import EMPTY as EMPTY_STATUS, STATUS_FIELDS
 # Splunk sends fields larger than csv's default 128 KiB limit; never fail on them.
 csv.field_size_limit(2 ** 31 - 1)
 
+_SPECIAL = re.compile(r'[,"\r\n]').search  # a CSV field that must be quoted
 _MV_VALUE = re.compile(r"\$((?:\$\$|[^$])*)\$(?:;|$)")
 
 
@@ -248,7 +249,8 @@ class Annotator(object):
 
 
 def _suffix(result):
-    return "".join("," + _quote(v) + "," for v in result) + "\r\n"
+    """The status columns and their empty __mv_ twins: ``,v1,,v2,,v3,,v4,\\r\\n``."""
+    return "," + ",,".join(map(_quote, result)) + ",\r\n"
 
 
 class _Header(object):
@@ -309,7 +311,7 @@ class _Header(object):
 
 
 def _quote(value):
-    if any(c in value for c in ',"\r\n'):
+    if _SPECIAL(value):
         return '"' + value.replace('"', '""') + '"'
     return value
 
