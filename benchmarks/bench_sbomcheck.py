@@ -18,6 +18,7 @@ with its __mv_ twin column):
 
     .venv/bin/python benchmarks/bench_sbomcheck.py                  # everything
     .venv/bin/python benchmarks/bench_sbomcheck.py --quick          # 1 chunk, fewer shapes, 300k-row index
+    .venv/bin/python benchmarks/bench_sbomcheck.py --only throughput --shape narrow --subjects 5000
 """
 import argparse
 import json
@@ -133,6 +134,9 @@ def main(argv=None):
     parser.add_argument("--python", action="append", help="only these versions (3.9, 3.13)")
     parser.add_argument("--quick", action="store_true", help="1 chunk, 2 shapes, a 300k-row start-up index")
     parser.add_argument("--only", choices=("throughput", "index"), help="only the throughput or the index part")
+    parser.add_argument("--shape", action="append", choices=("narrow", "wide"), help="only these record shapes")
+    parser.add_argument("--subjects", action="append", type=int, choices=(1, 100, 5000),
+                        help="only these distinct subjects per chunk")
     args = parser.parse_args(argv)
     if args.quick:
         args.chunks, args.big_rows, args.runs = 1, 300000, 1
@@ -147,6 +151,8 @@ def main(argv=None):
         shapes = [(s, l, d) for s in ("narrow", "wide") for l in (0.1, 0.5, 1.0) for d in (1, 100, 5000)]
         if args.quick:
             shapes = [("narrow", 1.0, 5000), ("wide", 0.5, 100)]
+        shapes = [(s, l, d) for s, l, d in shapes
+                  if s in (args.shape or (s,)) and d in (args.subjects or (d,))]
         if args.only == "index":
             shapes = []
         bodies = {}
