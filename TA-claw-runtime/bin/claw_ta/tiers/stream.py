@@ -215,24 +215,18 @@ def csv_cell(text, _buffer=io.StringIO()):
     return _buffer.getvalue()[:-3]  # the cell, without ",\r\n" (the empty second cell)
 
 
-class _Labels(dict):
-    """label collection -> (plain cell, ``__mv_`` cell); bounded."""
+class _Memo(dict):
+    """key -> ``function(key)`` for keys that repeat (texts, label sets); at most ``limit`` kept."""
 
-    def __missing__(self, labels):
-        pair = _label_cells(labels)
-        if len(self) < 100000:
-            self[labels] = pair
-        return pair
+    def __init__(self, function, limit):
+        dict.__init__(self)
+        self.function, self.limit = function, limit
 
-
-class _Cells(dict):
-    """text -> CSV cell, for texts that repeat (digests, hosts, reasons); bounded."""
-
-    def __missing__(self, text):
-        cell = csv_cell(text)
-        if len(self) < 200000:
-            self[text] = cell
-        return cell
+    def __missing__(self, key):
+        value = self.function(key)
+        if len(self) < self.limit:
+            self[key] = value
+        return value
 
 
 def _label_cells(labels):
@@ -253,7 +247,7 @@ def detect_lines(rows):
     The texts that repeat (digests, hosts, label sets, reasons) are encoded
     once; the numbers are ``str()``-ed as csv.writer does.
     """
-    cells, labels, plain = _Cells(), _Labels(), _PLAIN.match
+    cells, labels, plain = _Memo(csv_cell, 200000), _Memo(_label_cells, 100000), _PLAIN.match
     line = ",".join(["%s"] * 20) + "\r\n"
     for (digest, host, namespaces, tiers, source, pod_tiers, known, status, count, hours, expected, score,
          anomaly, first, last, why) in rows:
