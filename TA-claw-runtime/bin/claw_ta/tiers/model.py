@@ -23,7 +23,6 @@ score of a (digest, host) pair is a robust z-score:
 ``(count - expected) / max(1, sqrt(expected), 1.4826 * MAD * hours)``.
 """
 import math
-from operator import itemgetter
 
 from claw_ta.tiers.baseline import BaselineTable, DigestBaseline, HostEntry
 
@@ -39,7 +38,6 @@ TIER_STATUSES = (IN_TIER, OUTSIDE_TIER, NEW_DIGEST, UNKNOWN_HOST_TIER)
 DETECT_FIELDS = ("image_digest", "host", "namespace", "tier", "tier_source", "pod_tier", "baseline_tiers",
                  "tier_status", "count", "hours", "expected_count", "spike_score", "is_anomaly",
                  "first_time", "last_time", "reason")
-_first = itemgetter(0)
 MULTIVALUE_FIELDS = ("namespace", "tier", "pod_tier", "baseline_tiers")  # detect fields that hold lists
 
 
@@ -243,13 +241,7 @@ def iter_detect_labels(pairs, baseline_rows, host_tiers=None, min_count=5, min_s
     table = baseline_rows if isinstance(baseline_rows, BaselineTable) else BaselineTable(baseline_rows, report)
     resolver = TierResolver(host_tiers, pairs, table, trusted_namespaces)
     resolve, resolved, trust = resolver.resolve, resolver._cache, resolver._trust
-    groups = {}  # digest -> [(host, state), ...]
-    for (digest, host), state in pairs.items():
-        found = groups.get(digest)
-        if found is None:
-            groups[digest] = [(host, state)]
-        else:
-            found.append((host, state))
+    groups = by_digest(pairs)  # hosts only: a (host, state) tuple per pair would cost ~60 MB at 1M pairs
     lowered = {}  # host -> host.lower()
     reasons = {}  # (status, tiers, source, known tiers) -> reason text (a few per tier set)
     new_why = "no baseline for this digest (a rollout): never an anomaly on its own"
@@ -263,7 +255,8 @@ def iter_detect_labels(pairs, baseline_rows, host_tiers=None, min_count=5, min_s
             known_tiers = row.tiers or None
             known_set = frozenset(known_tiers or ())
             hosts = row.hosts
-        for host, state in sorted(groups[digest], key=_first):
+        for host in sorted(groups.pop(digest)):
+            state = pairs[(digest, host)]
             count, hours = state.count, state.hours
             # resolver.resolve(host, state), its cache read here first (a call less per pair)
             own = state.tiers
