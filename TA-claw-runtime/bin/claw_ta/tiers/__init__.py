@@ -11,7 +11,9 @@ Public API (the command and the replay both call these):
 - :func:`aggregate_events`, :class:`Aggregator`: the pre-aggregation alone.
 - :func:`iter_train`, :func:`iter_detect`, :class:`BaselineTable`: the same
   logic one digest at a time (what the command streams out);
-  ``claw_ta.tiers.stream``: the command's CSV record path.
+  ``claw_ta.tiers.stream``: the command's CSV record path (detect rows come
+  from :func:`claw_ta.tiers.model.iter_detect_labels`, label sets unconverted,
+  and are encoded by ``stream.detect_lines``).
 - :func:`check_params`, :func:`lookup_path`, :func:`parse_namespaces`:
   argument checks shared with the command (``trusted_namespaces``: whose pod
   labels may decide a host's tier; docs/tiers.md).
