@@ -1,4 +1,4 @@
-"""Issue 9 parts 1 and 6: verdicts on real SBOMs, the file-level SBOM recipe, the coverage search.
+"""Evidence levels and admin coverage: verdicts on real SBOMs, the file-level SBOM recipe, the coverage search.
 
 - every real SBOM in ../shared/sboms/real that indexes: a legitimate library
   load of the kind real processes make is never ``unlisted`` under a

@@ -74,7 +74,7 @@ def test_unsorted_or_reordered_tables_are_read_whole_and_decide_alike(tables, tm
 
 
 def test_in_toto_link_with_n_products_gives_about_n_rows(tmp_path):
-    """Issue 9: a link with 3,518 products became 2,698,306 rows (every product a subject)."""
+    """Regression: a link with 3,518 products became 2,698,306 rows (every product a subject)."""
     products = [sha("p%d" % i)[7:] for i in range(3000)]
     doc = SbomDocument("in-toto", "big.link", products,
                        [Entry("/usr/lib/lib%d.so" % i, d) for i, d in enumerate(products)])

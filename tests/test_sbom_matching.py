@@ -1,4 +1,4 @@
-"""The verdict rules of claw_ta.sbom.matcher (issue 9: evidence levels, multi-arch, no evasion).
+"""The verdict rules of claw_ta.sbom.matcher (evidence levels, multi-arch, no evasion).
 
 Each rule and each evasion the issue names is one test; documents are built
 directly (claw_ta.sbom.model) so the rules are tested apart from the parsers.
@@ -106,7 +106,7 @@ def test_soname_rule_package_match_in_standard_library_dirs(index):
 
 
 def test_soname_rule_never_outside_the_standard_library_dirs(index):
-    """Issue 9: /var/cache/nginx/libssl.so.3 with the attacker's digest was listed."""
+    """Regression: /var/cache/nginx/libssl.so.3 with the attacker's digest was listed."""
     for path in ("/var/cache/nginx/libssl.so.3", "/tmp/libssl.so.3", "/usr/lib/python3/libssl.so.3",
                  "/usr/lib/x86_64-linux-gnu/sub/libssl.so.3"):
         assert status(index, PACKAGES, path, EVIL) == "unverifiable", path

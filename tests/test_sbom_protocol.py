@@ -140,7 +140,7 @@ def test_bad_option_names_the_option(app, splunk_python):
 
 
 def test_missing_tables_are_empty_with_a_clear_warning(tmp_path, splunk_python):
-    """Issue 10: the SBOM tables are generated state, never shipped; a missing one is empty."""
+    """The SBOM tables are generated state, never shipped; a missing one is empty."""
     app = make_app(tmp_path)
     result = scp_driver.run(app["clawsbomcheck"], [], [events(), []], python=splunk_python)
     assert result.errors() == [] and "Traceback" not in result.stderr
@@ -163,7 +163,7 @@ def test_lookup_that_is_not_the_sbom_index_is_a_clear_error(tmp_path, splunk_pyt
 
 
 def test_nul_byte_is_replaced_with_a_warning_and_the_record_kept(app, splunk_python):
-    """Issue 11: a NUL byte failed the whole search under Python 3.9 (csv: line contains NUL)."""
+    """Regression: a NUL byte failed the whole search under Python 3.9 (csv: line contains NUL)."""
     records = events()
     records[0] = dict(records[0], _raw="before\x00after")
     result = scp_driver.run(app["clawsbomcheck"], [], [records, []], python=splunk_python)
@@ -174,7 +174,7 @@ def test_nul_byte_is_replaced_with_a_warning_and_the_record_kept(app, splunk_pyt
 
 
 def test_a_failing_chunk_reaches_splunkd_as_an_error(app, splunk_python, tmp_path):
-    """Issue 11: the flushed flag was never reset, so a failing chunk exited without a message.
+    """Regression: the flushed flag was never reset, so a failing chunk exited without a message.
 
     splunklib's own loop marks the record writer unflushed before each chunk and its
     finish() then answers with the ERROR (splunk-sdk-python,

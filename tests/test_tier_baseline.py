@@ -136,7 +136,7 @@ def test_lookup_names_resolve_in_the_apps_lookups_folder():
 
 
 def test_the_baseline_lookup_is_an_input_nan_inf_junk_and_duplicates():
-    """Issue 11: such rows made mode=train raise (fmt_number(nan)) or a digest new_digest silently."""
+    """Regression: such rows made mode=train raise (fmt_number(nan)) or a digest new_digest silently."""
     good = tiers.train_from_events([ev("n1", T0), ev("n2", T0 + 5)], now=T0 + 10)
     row = good[0]
     damaged = [

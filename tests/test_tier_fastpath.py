@@ -1,4 +1,4 @@
-"""The command's fast detect path gives the same output as straightforward code (issue 12).
+"""The command's fast detect path gives the same output as straightforward code.
 
 Randomized input (hostile hosts and labels: commas, quotes, line breaks, ``$``,
 spaces at the ends, NUL, non-ASCII; multivalue labels; bad and partial

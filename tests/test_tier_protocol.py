@@ -164,7 +164,7 @@ def test_host_tier_lookup_is_read_from_the_apps_lookups_folder(app, splunk_pytho
 
 
 def test_getinfo_asks_for_no_map_phase(app, splunk_python):
-    """Issue 11: a pass-through streaming_preop (map phase) that does nothing is not requested."""
+    """Regression: a pass-through streaming_preop (map phase) that does nothing is not requested."""
     probe = scp_driver.run(str(app / "bin" / "clawtierbaseline.py"), ["mode=detect"], None, python=splunk_python)
     assert probe.returncode == 0 and probe.errors() == []
     assert probe.getinfo["type"] == "reporting" and "streaming_preop" not in probe.getinfo

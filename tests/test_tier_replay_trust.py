@@ -1,4 +1,4 @@
-"""The offline replay reads the site's `claw_tier_trusted_namespaces` (issue 11).
+"""The offline replay reads the site's `claw_tier_trusted_namespaces`.
 
 The replay's TierAnomaly stage must score with the effective macro value
 (default/ then local/macros.conf), as `claw_tier_baseline_detect` passes it to

@@ -201,7 +201,7 @@ def decoy(host, tier="frontend", namespace="attacker", n=3):
 
 @pytest.mark.parametrize("skip", [(), ("be-2",)])
 def test_a_decoy_pod_in_an_untrusted_namespace_cannot_put_a_host_in_tier(baseline, skip):
-    """Issue 11: a decoy pod labelled tier=frontend turned a lateral-movement burst into in_tier."""
+    """Regression: a decoy pod labelled tier=frontend turned a lateral-movement burst into in_tier."""
     attack = burst(WEB, "be-2", 30, "frontend", namespace="attacker") + decoy("be-2")
     hit = detect(baseline, attack, skip_hosts=skip)[(WEB, "be-2")]
     assert hit["tier_status"] == tiers.OUTSIDE_TIER and hit["is_anomaly"] == 1

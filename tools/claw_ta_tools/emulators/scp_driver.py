@@ -28,8 +28,8 @@ The driver speaks splunkd's dialect, as recorded from real splunkd:
   "EXECUTE message from Splunk (without data)").
 - ``searchinfo.search`` is URL-encoded (every capture); splunklib unquotes it.
 - ``preview``: getinfo's ``preview`` flag and, per chunk, ``"preview": true``
-  in the execute metadata (``preview_chunks``): from the recorded traffic cited
-  in issue 11, not from Splunk documentation (unverified here).
+  in the execute metadata (``preview_chunks``): from recorded splunkd traffic,
+  not from Splunk documentation (not verified by these tests).
 - The dispatch folder may not exist (``dispatch_exists=False``): splunklib
   points ``tempfile.tempdir`` at it, so a command must not rely on it.
 - A getinfo-only run (``chunks=None``): splunkd probes the command and closes
