@@ -13,8 +13,7 @@ import urllib.parse
 
 from claw_ta import APP_NAME
 from claw_ta.feedback import COLLECTION, CREDENTIAL_REALM
-from claw_ta.review import DECISIONS
-from claw_ta.review.decide import REVIEW_FIELDS, with_review
+from claw_ta.records import DECISIONS, REVIEW_FIELDS, with_review
 from claw_ta.feedback.transport import DeliveryError, is_loopback, request_with_retries, tls_context
 
 NAME_RE = re.compile(r"^[A-Za-z0-9_.-]{1,128}$")

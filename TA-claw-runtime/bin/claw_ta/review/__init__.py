@@ -11,10 +11,9 @@ The handler script is ``bin/claw_review.py``; restmap.conf, web.conf and
 authorize.conf register and protect it; docs/policy-feedback.md explains it.
 """
 
+from claw_ta.records import ALLOWLIST, AUDIT, DECISIONS, PROPOSALS, STATUS  # noqa: F401 (this API)
+
 CAPABILITY = "claw_review"
-PROPOSALS = "claw_policy_proposals"
-DECISIONS = "claw_policy_decisions"  # written only by the endpoint: the decision of record
-ALLOWLIST = "claw_allowlist"
+ADMIN_CAPABILITY = "claw_admin"  # revokes decisions
 MAX_DAYS = 90  # the latest expiry a reviewer may set, in days from today
 REASON_MAX = 1000
-STATUS = {"approve": "approved", "reject": "rejected", "allowlist": "allowlisted"}

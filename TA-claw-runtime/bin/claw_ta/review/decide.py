@@ -17,12 +17,11 @@ import re
 import time
 
 from claw_ta import allowlist
-from claw_ta.review import MAX_DAYS, REASON_MAX, STATUS
+from claw_ta.records import REVIEW_FIELDS, STATUS, with_review  # noqa: F401 (with_review: this API)
+from claw_ta.review import MAX_DAYS, REASON_MAX
 
 KEY_RE = re.compile(r"^[0-9a-f]{64}$")
 REQUEST_FIELDS = ("key", "decision", "reason", "expires", "scope")
-# Review fields of a proposal record, set only from a decision record.
-REVIEW_FIELDS = ("status", "reviewed_by", "reviewed_at", "review_note", "allowlist_expires")
 
 
 class ReviewError(Exception):
@@ -145,11 +144,3 @@ def same_decision(recorded, request):
         return True
     scope = sorted(f for f in allowlist.ENTITY_FIELDS if row.get(f))
     return row.get("expires") == request["expires"] and sorted(request["scope"] or []) == scope
-
-
-def with_review(record, decision):
-    """A proposal record carrying the decision's review fields (the decision wins)."""
-    merged = dict(record)
-    for name in REVIEW_FIELDS:
-        merged[name] = decision.get(name, "")
-    return merged
