@@ -35,7 +35,7 @@ def test_schema_is_the_contract_with_the_review_endpoint():
 
 
 def test_entity_fields_per_detection():
-    assert al.entity_fields_for(LIB) == ("subject_digest", "library_path", "host", "namespace")
+    assert al.entity_fields_for(LIB) == ("subject_digest", "library_path", "host", "namespace", "library_digest")
     assert al.entity_fields_for("claw_sensor_silent") == ("host",)
     assert al.entity_fields_for("claw_attestation_spike_outside_tier") == ("image_digest", "host")
     assert al.entity_fields_for("claw_workload_risk") == ()

@@ -60,7 +60,7 @@ def test_every_detection_has_a_complete_disabled_saved_search():
         assert s["disabled"] == "1" and s["enableSched"] == "1" and s["cron_schedule"]
         assert s["dispatch.earliest_time"].startswith("-") and s["dispatch.latest_time"]
         assert s["alert.suppress"] == "1"
-        assert s["alert.suppress.fields"].split(",") == list(d.entity_fields)
+        assert s["alert.suppress.fields"].split(",") == list(d.throttle_fields)
         assert int(s["alert.severity"]) == defs.SEVERITY_LEVELS[d.severity]
         assert s["action.notable.param.severity"] == d.severity
         assert s["action.notable.param.drilldown_search"].startswith("`claw_runtime_index`")

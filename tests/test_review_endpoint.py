@@ -26,7 +26,7 @@ def splunkd(pki):
 
 
 def call(splunkd, **kw):
-    answer = endpoint.handle(fr.request(splunkd, **kw), splunk_home="")
+    answer = endpoint.handle(fr.request(splunkd, **kw))
     return answer["status"], answer["payload"]
 
 
@@ -34,15 +34,28 @@ def snapshot(splunkd):
     return copy.deepcopy(splunkd.collections)
 
 
+SEEN = {}  # proposal key -> fingerprint, filled by seed()
+
+
+def seed(splunkd, row, change="auto"):
+    key = fr.seed(splunkd, row, change)
+    SEEN[key] = fr.seen(splunkd, key)
+    return key
+
+
 def allow(key, **over):
     body = {"key": key, "decision": "allowlist", "reason": "signed vendor hook, ticket 4411",
-            "expires": fr.day(30), "scope": ["subject_digest", "library_path"]}
+            "expires": fr.day(30), "scope": ["subject_digest", "library_path"], "seen": SEEN.get(key, "0" * 64)}
     body.update(over)
     return body
 
 
+def close(key, decision="reject", reason="closed"):
+    return {"key": key, "decision": decision, "reason": reason, "seen": SEEN.get(key, "0" * 64)}
+
+
 def test_allowlist_decision_writes_a_scoped_expiring_row_and_records_who(splunkd):
-    key = fr.seed(splunkd, fr.LIBRARY_ROW)
+    key = seed(splunkd, fr.LIBRARY_ROW)
     status, answer = call(splunkd, body=allow(key))
     assert status == 200, answer
     row = splunkd.collection("claw_allowlist")[key]
@@ -55,9 +68,10 @@ def test_allowlist_decision_writes_a_scoped_expiring_row_and_records_who(splunkd
                                                                                       fr.day(30))
     decision = splunkd.collection("claw_policy_decisions")[key]
     assert decision["state"] == "complete" and decision["reviewed_by"] == "alice"
-    # order: decision of record, allowlist row, proposal, decision complete; all with the system session
+    # order: the audit insert (the commit point), the decision in force, the allowlist row, the proposal,
+    # the decision complete; all with the system session
     assert [(w[0], w[2]) for w in splunkd.writes] == [
-        ("claw_policy_decisions", fr.SYSTEM), ("claw_allowlist", fr.SYSTEM),
+        ("claw_policy_audit", fr.SYSTEM), ("claw_policy_decisions", fr.SYSTEM), ("claw_allowlist", fr.SYSTEM),
         ("claw_policy_proposals", fr.SYSTEM), ("claw_policy_decisions", fr.SYSTEM)]
     # the capability was checked with the caller's own session
     assert ("GET", "/servicesNS/nobody/TA-claw-runtime/authentication/current-context", fr.REVIEWER) in \
@@ -66,27 +80,29 @@ def test_allowlist_decision_writes_a_scoped_expiring_row_and_records_who(splunkd
 
 def test_library_digest_scope_pins_the_row_to_the_file(splunkd):
     row = dict(fr.LIBRARY_ROW, detection_id="claw_library_from_writable_path")
-    key = fr.seed(splunkd, row)
+    key = seed(splunkd, row)
     status, answer = call(splunkd, body=allow(key, scope=["library_path", "subject_digest"]))
     assert status == 200, answer
 
 
 def test_get_reads_and_never_writes(splunkd):
-    key = fr.seed(splunkd, fr.LIBRARY_ROW)
+    key = seed(splunkd, fr.LIBRARY_ROW)
     before = snapshot(splunkd)
     # a GET carrying every field of a decision, in the query and in a body, changes nothing
     status, answer = call(splunkd, method="GET", query={"key": key, "decision": "allowlist", "expires": fr.day(9),
                                                         "scope": "library_path", "reason": "x"}, body=allow(key))
     assert status == 200 and answer["status"] == "pending" and answer["decision"] is None
     assert answer["proposal"]["idempotency_key"] == key and answer["max_days"] == 90
-    assert set(answer["scope_fields"]) == {"subject_digest", "library_path", "host", "namespace"}
+    assert set(answer["scope_fields"]) == {"subject_digest", "library_path", "library_digest", "host", "namespace"}
+    assert answer["scope_default"] == ["subject_digest", "library_digest"]
+    assert answer["fingerprint"] == SEEN[key] and answer["allowlist_row"] is None
     assert splunkd.writes == [] and snapshot(splunkd) == before
     assert not [c for c in splunkd.calls if c[0] != "GET"]
 
 
 @pytest.mark.parametrize("token,status", [(fr.OUTSIDER, 403), ("", 401), ("NOT-A-SESSION", 401)])
 def test_a_caller_without_the_capability_changes_nothing(splunkd, token, status):
-    key = fr.seed(splunkd, fr.LIBRARY_ROW)
+    key = seed(splunkd, fr.LIBRARY_ROW)
     before = snapshot(splunkd)
     got, answer = call(splunkd, body=allow(key), token=token)
     assert got == status, answer
@@ -101,25 +117,30 @@ BROWSER = {"splunkd_8000": "sessioncookie", "splunkweb_csrf_token_8000": fr.CSRF
 
 
 @pytest.mark.parametrize("headers,cookies,status,message", [
-    ({"Content-Type": "application/json"}, BROWSER, 403, "X-Splunk-Form-Key header is missing"),
     ({"Content-Type": "application/json", "X-Splunk-Form-Key": "123"}, BROWSER, 403, "does not match"),
-    ({"Content-Type": "application/json", "X-Splunk-Form-Key": fr.CSRF}, {"splunkd_8000": "s"}, 403,
-     "does not match"),
     ({"Content-Type": "application/x-www-form-urlencoded"}, {}, 415, "Content-Type"),
+    ({"Content-Type": "application/x-www-form-urlencoded"}, {"splunkd_8089": "s"}, 415, "Content-Type"),
     ({"Content-Type": "text/plain"}, BROWSER, 415, "Content-Type"),
+    ({"Content-Type": "multipart/form-data; boundary=x"}, BROWSER, 415, "Content-Type"),
     ({}, {}, 415, "Content-Type"),
 ])
 def test_post_without_csrf_protection_is_refused(splunkd, headers, cookies, status, message):
-    key = fr.seed(splunkd, fr.LIBRARY_ROW)
+    key = seed(splunkd, fr.LIBRARY_ROW)
     got, answer = call(splunkd, body=allow(key), headers=headers, cookies=cookies)
     assert got == status and message in answer["error"]
     assert splunkd.writes == []
 
 
-def test_post_from_splunk_web_with_its_form_key_is_accepted(splunkd):
-    key = fr.seed(splunkd, fr.LIBRARY_ROW)
-    headers = {"Content-Type": "application/json; charset=utf-8", "X-Splunk-Form-Key": fr.CSRF}
-    got, answer = call(splunkd, body=allow(key), headers=headers, cookies=BROWSER)
+@pytest.mark.parametrize("headers,cookies", [
+    ({"Content-Type": "application/json; charset=utf-8", "X-Splunk-Form-Key": fr.CSRF}, BROWSER),  # all forwarded
+    ({"Content-Type": "application/json", "X-Splunk-Form-Key": fr.CSRF}, {}),  # the header only
+    ({"Content-Type": "application/json"}, BROWSER),  # the cookies only
+    ({"Content-Type": "application/json"}, {"splunkd_8089": "splunkd-session-cookie"}),  # straight to splunkd
+    ({"Content-Type": "application/json", "Authorization": "Bearer t"}, {}),  # a token
+])
+def test_json_posts_from_splunk_web_or_straight_to_splunkd_are_accepted(splunkd, headers, cookies):
+    key = seed(splunkd, fr.LIBRARY_ROW)
+    got, answer = call(splunkd, body=allow(key), headers=headers, cookies=cookies)
     assert got == 200, answer
 
 
@@ -133,8 +154,10 @@ def test_post_from_splunk_web_with_its_form_key_is_accepted(splunkd):
     ({"expires": "tomorrow"}, "expires: 'tomorrow' is not a date"),
     ({"expires": fr.day(5) + "T00:00:00Z"}, "is not a date YYYY-MM-DD"),
     ({"expires": 30}, "expires: expected a string"),
-    ({"scope": None}, "scope: required"),
     ({"scope": []}, "scope: required"),
+    ({"seen": None}, "seen: required"),
+    ({"seen": "abc"}, "seen: required"),
+    ({"revision": 0}, "revision: only a revocation"),
     ({"scope": "library_path"}, "scope: expected a list"),
     ({"scope": ["detection_id"]}, "scope: 'detection_id' is not an allowlistable field"),
     ({"scope": ["tier"]}, "scope: 'tier' is not an allowlistable field"),
@@ -143,6 +166,7 @@ def test_post_from_splunk_web_with_its_form_key_is_accepted(splunkd):
     ({"key": "../" + "a" * 61}, "key: expected"),
     ({"key": "f" * 64}, "key: no proposal"),
     ({"decision": "approved"}, "decision: expected"),
+    ({"decision": "revoke"}, "revision: required"),
     ({"decision": None}, "decision: expected"),
     ({"reason": ""}, "reason: required"),
     ({"reason": "x" * 1001}, "reason: at most"),
@@ -151,7 +175,7 @@ def test_post_from_splunk_web_with_its_form_key_is_accepted(splunkd):
     ({"created_by": "mallory"}, "created_by: unknown field"),
 ])
 def test_every_bad_field_is_named_and_nothing_is_written(splunkd, change, message):
-    key = fr.seed(splunkd, fr.LIBRARY_ROW)
+    key = seed(splunkd, fr.LIBRARY_ROW)
     body = allow(key)
     for name, value in change.items():
         if value is None:
@@ -171,17 +195,17 @@ def test_a_body_that_is_not_a_json_object_is_refused(splunkd, body):
 
 
 def test_scope_field_the_proposal_lacks_is_refused(splunkd):
-    key = fr.seed(splunkd, {k: v for k, v in fr.LIBRARY_ROW.items() if k != "namespace"})
+    key = seed(splunkd, {k: v for k, v in fr.LIBRARY_ROW.items() if k != "namespace"})
     status, answer = call(splunkd, body=allow(key, scope=["namespace"]))
     assert status == 400 and answer["error"] == "scope: the proposal has no namespace"
 
 
 def test_a_detection_without_allowlistable_entity_is_closed_not_allowlisted(splunkd):
-    key = fr.seed(splunkd, {"detection_id": "claw_workload_risk", "subject_digest": fr.SUBJECT, "host": "h"})
+    key = seed(splunkd, {"detection_id": "claw_workload_risk", "subject_digest": fr.SUBJECT, "host": "h"})
     status, answer = call(splunkd, body=allow(key, scope=["subject_digest"]))
     assert status == 400 and "has no allowlistable entity" in answer["error"] and "reject" in answer["error"]
     assert splunkd.writes == []
-    status, answer = call(splunkd, body={"key": key, "decision": "reject", "reason": "closed: known pentest"})
+    status, answer = call(splunkd, body=close(key, reason="closed: known pentest"))
     assert status == 200 and splunkd.kv[key]["status"] == "rejected"
     assert "claw_allowlist" not in splunkd.collections or not splunkd.collection("claw_allowlist")
 
@@ -191,33 +215,33 @@ def test_a_detection_without_allowlistable_entity_is_closed_not_allowlisted(splu
 def test_attacker_chosen_values_cannot_widen_the_row(splunkd, field, value):
     """The workload names its own paths and digests: a value with a wildcard (or that would end
     the generated search's quoted term) never becomes an allowlist row."""
-    key = fr.seed(splunkd, dict(fr.LIBRARY_ROW, **{field: value}))
+    key = seed(splunkd, dict(fr.LIBRARY_ROW, **{field: value}))
     status, answer = call(splunkd, body=allow(key, scope=[field]))
     assert status == 400 and answer["error"].startswith("scope: the allowlist row would be invalid")
     assert splunkd.writes == []
 
 
 def test_approve_and_reject_write_no_row_and_take_no_expiry(splunkd):
-    key = fr.seed(splunkd, fr.LIBRARY_ROW)  # a deny_library proposal
-    status, answer = call(splunkd, body={"key": key, "decision": "approve", "reason": "r", "expires": fr.day(3)})
+    key = seed(splunkd, fr.LIBRARY_ROW)  # a deny_library proposal
+    status, answer = call(splunkd, body=dict(close(key, "approve", "r"), expires=fr.day(3)))
     assert status == 400 and answer["error"].startswith("expires: only an allowlist decision")
-    status, answer = call(splunkd, body={"key": key, "decision": "approve", "reason": "deny it"})
+    status, answer = call(splunkd, body=close(key, "approve", "deny it"))
     assert status == 200 and answer["allowlist_row"] is None and splunkd.kv[key]["status"] == "approved"
     assert "claw_allowlist" not in splunkd.collections
 
 
 def test_approving_an_allowlist_proposal_needs_scope_and_expiry(splunkd):
-    key = fr.seed(splunkd, fr.LIBRARY_ROW, change="allowlist")
-    status, answer = call(splunkd, body={"key": key, "decision": "approve", "reason": "fp"})
+    key = seed(splunkd, fr.LIBRARY_ROW, change="allowlist")
+    status, answer = call(splunkd, body=dict(close(key, "approve", "fp"), scope=[]))
     assert status == 400 and answer["error"].startswith("scope: required")
     status, answer = call(splunkd, body=allow(key, decision="approve", scope=["host"]))
     assert status == 200 and splunkd.collection("claw_allowlist")[key]["host"] == "node-12"
 
 
 def test_a_second_decision_conflicts_and_a_repeat_adds_no_second_row(splunkd):
-    key = fr.seed(splunkd, fr.LIBRARY_ROW)
+    key = seed(splunkd, fr.LIBRARY_ROW)
     assert call(splunkd, body=allow(key))[0] == 200
-    status, answer = call(splunkd, body={"key": key, "decision": "reject", "reason": "changed my mind"})
+    status, answer = call(splunkd, body=close(key, reason="changed my mind"))
     assert status == 409 and "already decided: allowlist by alice" in answer["error"]
     writes = len(splunkd.writes)
     status, answer = call(splunkd, body=allow(key), token=fr.fs.SESSION_KEY)
@@ -227,9 +251,9 @@ def test_a_second_decision_conflicts_and_a_repeat_adds_no_second_row(splunkd):
 
 
 def test_an_interrupted_decision_is_completed_by_the_same_post(splunkd):
-    key = fr.seed(splunkd, fr.LIBRARY_ROW)
-    # current-context, proposal read, decision read, decision save; then the allowlist write fails
-    splunkd.fail_next = [None, None, None, None, 503, 503]
+    key = seed(splunkd, fr.LIBRARY_ROW)
+    # current-context, proposal read, decision read, audit insert, decision save; then the allowlist write fails
+    splunkd.fail_next = [None, None, None, None, None, 503, 503]
     status, answer = call(splunkd, body=allow(key))
     assert status == 502
     recorded = splunkd.collection("claw_policy_decisions")[key]

@@ -77,9 +77,12 @@ def test_the_handler_answers_several_requests_in_one_process(splunk_python, tmp_
         read = driver.ask(fr.request(splunkd, method="GET", query={"key": key}))
         assert read["status"] == 200 and read["payload"]["decision"] is None and splunkd.writes == []
         body = {"key": key, "decision": "allowlist", "reason": "vendor hook", "expires": fr.day(14),
-                "scope": ["library_path"]}
-        no_csrf = driver.ask(fr.request(splunkd, body=body, cookies={"splunkweb_csrf_token_8000": fr.CSRF}))
-        assert no_csrf["status"] == 403 and splunkd.writes == []
+                "scope": ["library_path"], "seen": read["payload"]["fingerprint"]}
+        forged = driver.ask(fr.request(splunkd, body=body, cookies={"splunkweb_csrf_token_8000": fr.CSRF},
+                                       headers={"Content-Type": "application/json", "X-Splunk-Form-Key": "1"}))
+        assert forged["status"] == 403 and splunkd.writes == []
+        form = driver.ask(fr.request(splunkd, body=body, headers={"Content-Type": "text/plain"}))
+        assert form["status"] == 415 and splunkd.writes == []
         done = driver.ask(fr.request(splunkd, body=body, cookies={"splunkweb_csrf_token_8000": fr.CSRF},
                                      headers={"Content-Type": "application/json", "X-Splunk-Form-Key": fr.CSRF}))
         assert done["status"] == 200 and done["headers"]["Content-Type"] == "application/json"
@@ -91,7 +94,6 @@ def test_the_handler_answers_several_requests_in_one_process(splunk_python, tmp_
     finally:
         driver.close()
     assert splunkd.collection("claw_allowlist")[key]["created_by"] == "alice"
-    assert os.path.exists(os.path.join(str(tmp_path), "var", "run", "splunk", "claw_review.lock"))
 
 
 def test_restmap_web_and_authorize_register_and_protect_the_handler():

@@ -11,16 +11,23 @@ https://github.com/splunk/splunk-app-examples (custom_endpoints/README.md,
 import datetime
 import json
 
+import json as _json
+
 from claw_ta.feedback import proposal as proposals_mod
 from claw_ta.feedback.splunkd import record_of
+from claw_ta.records import fingerprint
 from tests.support import feedback_servers as fs
 
 REVIEWER = "REVIEWER-session-1c9e"
 OUTSIDER = "OUTSIDER-session-77aa"
 SYSTEM = "SYSTEM-session-0b0b"
+ADMIN = "CLAWADMIN-session-5e5e"
+SECOND = "REVIEWER2-session-2f2f"
 USERS = {
     fs.SESSION_KEY: ("admin", fs.ALL_CAPABILITIES),
     REVIEWER: ("alice", ("claw_review", "search")),
+    SECOND: ("carol", ("claw_review", "search")),
+    ADMIN: ("dave", ("claw_review", "claw_admin", "search")),
     OUTSIDER: ("bob", ("search", "edit_own_objects")),
     SYSTEM: ("splunk-system-user", fs.ALL_CAPABILITIES),
 }
@@ -39,6 +46,11 @@ def seed(splunkd, row, change="auto"):
     assert not problems
     splunkd.kv[item["idempotency_key"]] = record_of(item, "2026-01-01T00:00:00Z")
     return item["idempotency_key"]
+
+
+def seen(splunkd, key):
+    """The fingerprint GET shows for the stored proposal ``key`` (what a decision names as ``seen``)."""
+    return fingerprint(_json.loads(splunkd.kv[key]["proposal"]))
 
 
 LIBRARY_ROW = {"detection_id": "claw_unlisted_library_load", "subject_digest": SUBJECT, "library_path": "/tmp/.x/libhook.so",

@@ -9,7 +9,8 @@
 - ``FakeSplunkd``: splunkd's ``storage/passwords`` entity endpoint, the
   ``authentication/current-context`` endpoint, and the KV store
   ``storage/collections/data`` endpoints of any collection (get by key, query
-  by ``_key``, batch_save), with one session key per user.
+  by ``_key``, insert (409 when the key exists), delete by key, batch_save),
+  with one session key per user.
 - ``run_action``: runs ``bin/claw_policy_feedback.py --execute`` exactly as
   splunkd does: payload JSON on stdin, results in a gzip CSV.
 """
@@ -221,6 +222,11 @@ class _SplunkdHandler(_Handler):
         if parts.path.startswith(KV_PREFIX):
             name, _, key = parts.path[len(KV_PREFIX):].partition("/")
             table = fake.collections.get(name, {})  # a read creates nothing
+            if key and fake.get_barrier and fake.get_barrier[0] == name:
+                try:  # hold this read until every racer has made it (two members reading at once)
+                    fake.get_barrier[1].wait()
+                except threading.BrokenBarrierError:
+                    pass
             if key:
                 with fake.lock:
                     record = table.get(urllib.parse.unquote(key))
@@ -243,6 +249,25 @@ class _SplunkdHandler(_Handler):
         if not begun:
             return
         parts, token = begun
+        if parts.path.startswith(KV_PREFIX) and "/" not in parts.path[len(KV_PREFIX):]:
+            # insert: the KV store refuses a _key that exists ("Duplicate keys are not allowed",
+            # https://docs.splunk.com/Documentation/Splunk/6.2.3/RESTREF/RESTkvstore)
+            name = parts.path[len(KV_PREFIX):]
+            record = json.loads(raw.decode("utf-8"))
+            with fake.lock:
+                table = fake.collection(name)
+                if record.get("_key") in table:
+                    exists = True
+                else:
+                    exists = False
+                    table[record["_key"]] = record
+                    fake.writes.append((name, record["_key"], token))
+            if exists:
+                return self.answer(409, {"messages": [{"type": "ERROR", "text": "A document with the same key "
+                                                       "already exists"}]})
+            if fake.after_insert:
+                fake.after_insert(name, record["_key"])
+            return self.answer(201, {"_key": record["_key"]})
         if parts.path.startswith(KV_PREFIX) and parts.path.endswith("/batch_save"):
             name = parts.path[len(KV_PREFIX):-len("/batch_save")]
             records = json.loads(raw.decode("utf-8"))
@@ -256,7 +281,26 @@ class _SplunkdHandler(_Handler):
         self.answer(404, {"messages": []})
 
 
-ALL_CAPABILITIES = ("claw_review", "edit_own_objects", "list_storage_passwords", "search")
+    def do_DELETE(self):
+        fake = self.server.owner
+        begun = self._begin("DELETE")
+        if not begun:
+            return
+        parts, token = begun
+        if parts.path.startswith(KV_PREFIX):
+            name, _, key = parts.path[len(KV_PREFIX):].partition("/")
+            with fake.lock:
+                table = fake.collections.get(name, {})
+                found = table.pop(urllib.parse.unquote(key), None)
+                if found is not None:
+                    fake.writes.append((name, urllib.parse.unquote(key), token))
+            if found is None:
+                return self.answer(404, {"messages": [{"type": "ERROR", "text": "Could not find object."}]})
+            return self.answer(200, b"")
+        self.answer(404, {"messages": []})
+
+
+ALL_CAPABILITIES = ("claw_review", "claw_admin", "edit_own_objects", "list_storage_passwords", "search")
 
 
 class FakeSplunkd(_Server):
@@ -274,6 +318,8 @@ class FakeSplunkd(_Server):
         self.kv = self.collections["claw_policy_proposals"]
         self.saves, self.calls, self.fail_next, self.tokens_used, self.writes = {}, [], [], [], []
         self.after_read = None
+        self.after_insert = None  # called after every successful insert (name, key): to act in between
+        self.get_barrier = None  # (collection, threading.Barrier): reads by key of it wait for each other
         _Server.__init__(self, _SplunkdHandler, cert, key)
 
     def collection(self, name):

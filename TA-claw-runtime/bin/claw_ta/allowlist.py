@@ -52,7 +52,7 @@ def _value(row, field):
 
 
 def entity_fields_for(detection_id):
-    """The allowlistable fields of one detection: its entity fields that are allowlist columns.
+    """The allowlistable fields of one detection: its entity and pinned fields that are allowlist columns.
 
     ``()`` for a detection without any (a silent sensor, the tier detection's
     ``tier``, the risk incident): such findings are closed, not allowlisted.
@@ -62,7 +62,7 @@ def entity_fields_for(detection_id):
     if detection_id == defs.RISK_INCIDENT["id"]:
         return ()
     detection = defs.BY_ID[detection_id]
-    return tuple(f for f in detection.entity_fields if f in ENTITY_FIELDS)
+    return tuple(f for f in detection.throttle_fields if f in ENTITY_FIELDS)
 
 
 def known_detection_ids():

@@ -20,12 +20,12 @@ def _scenarios(names):
 
 
 def detection_rows():
-    lines = ["| `detection_id` | fires on | alerts in | severity | entity (= throttle) fields | ATT&CK |",
+    lines = ["| `detection_id` | fires on | alerts in | severity | entity fields (throttle: also the pinned ones) | ATT&CK |",
              "|---|---|---|---|---|---|"]
     for d in defs.DETECTIONS:
         lines.append("| `%s` | %s | %s | %s | %s | %s |" % (
             d.id, _cell(d.fires_on), "prod" if d.prod_only else "any", d.severity,
-            ", ".join(d.entity_fields), ", ".join(d.mitre)))
+            ", ".join(d.entity_fields) + "".join(" (pinned: %s)" % f for f in d.pin_fields), ", ".join(d.mitre)))
     return lines
 
 

@@ -282,7 +282,7 @@ def throttle(detection, rows):
     seen = {}
     out = []
     for row in sorted(rows, key=lambda r: r.get("firstTime") or 0):
-        key = tuple(json.dumps(row.get(f), sort_keys=True) for f in detection.entity_fields)
+        key = tuple(json.dumps(row.get(f), sort_keys=True) for f in detection.throttle_fields)
         if key in seen:
             kept = seen[key]
             kept["count"] = kept.get("count", 0) + row.get("count", 0)

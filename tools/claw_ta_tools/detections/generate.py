@@ -177,7 +177,7 @@ def detection_stanza(d):
         ("dispatch.latest_time", latest),
         ("schedule_window", "auto"),
     ]
-    keys += _alert_keys(d.severity, d.entity_fields, d.throttle)
+    keys += _alert_keys(d.severity, d.throttle_fields, d.throttle)
     keys += _es_keys(d.search_name, "%s: %s" % (d.title, ", ".join("$%s$" % f for f in d.entity_fields)),
                      d.description, d.severity, d.mitre, d.risk_score, d.entity_fields, drilldown(d), message)
     keys += _feedback_keys(d.id)

@@ -56,6 +56,8 @@ DETECTIONS = (
                           values=["pod", "subject_name", "image_ref"]),
                 SbomUnlisted()],
         entity_fields=["subject_digest", "library_path", "host", "namespace"],
+        # a second swap of the file at an alerted path alerts again; a row can pin the file itself
+        pin_fields=["library_digest"],
         severity="high", risk_score=70, mitre=["T1574.006", "T1195.002"],
         context_fields=["library_digest", "image_digest", "image_ref", "pod", "subject_name", "sbom_match",
                         "sbom_ref"],

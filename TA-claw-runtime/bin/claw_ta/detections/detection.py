@@ -18,8 +18,10 @@ class Detection(object):
     Logic: ``stages`` (claw_ta.detections.stages, in pipeline order; the first is
     the base ``Search``), ``prod_only`` (alerts only where ``claw_namespace_env``
     says ``prod``; elsewhere the results only add risk).
-    Alert: ``entity_fields`` (alert = throttle = notable fields), ``context_fields``
-    (carried along), ``severity``, ``risk_score``, ``mitre`` (ATT&CK ids),
+    Alert: ``entity_fields`` (alert = notable fields), ``pin_fields`` (content
+    digests that tell two findings on one entity apart: the throttle is on
+    ``entity_fields + pin_fields``, and an allowlist row may be pinned to them;
+    they are also context fields), ``context_fields`` (carried along), ``severity``, ``risk_score``, ``mitre`` (ATT&CK ids),
     ``throttle``, ``security_domain``.
     Schedule: ``cron``, ``interval_minutes`` (the window), ``lookback_minutes``
     (extra history before it), ``lag_minutes`` (how far behind real time).
@@ -33,13 +35,14 @@ class Detection(object):
                  risk_score, mitre, scenarios, quiet_in=(), prod_only=True, context_fields=(),
                  cron="*/15 * * * *", interval_minutes=15, lookback_minutes=0, lag_minutes=5,
                  throttle="24h", security_domain="endpoint", drilldown_event_types=None,
-                 false_positives=""):
+                 false_positives="", pin_fields=()):
         self.id = detection_id
         self.title = title
         self.description = description
         self.fires_on = fires_on
         self.stages = stages
         self.entity_fields = tuple(entity_fields)
+        self.pin_fields = tuple(pin_fields)
         self.severity = severity
         self.risk_score = risk_score
         self.mitre = tuple(mitre)
@@ -55,6 +58,11 @@ class Detection(object):
         self.security_domain = security_domain
         self.drilldown_event_types = drilldown_event_types or stages[0].event_types
         self.false_positives = false_positives
+
+    @property
+    def throttle_fields(self):
+        """alert.suppress.fields: one alert per entity and pinned content in the throttle period."""
+        return self.entity_fields + tuple(f for f in self.pin_fields if f not in self.entity_fields)
 
     @property
     def filter_macro(self):

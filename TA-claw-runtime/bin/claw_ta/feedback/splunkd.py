@@ -3,7 +3,8 @@
 - ``get_token``: the policy engine's bearer token from ``storage/passwords``
   (realm ``claw_policy_feedback``, user name from the action's
   ``credential_name``); the token is returned, never logged.
-- ``Collection``: one KV store collection (get by key, query by keys, batch_save).
+- ``Collection``: one KV store collection (get by key, query by keys, insert,
+  delete, batch_save).
 - ``KVStore``: the ``claw_policy_proposals`` collection (review mode), merged
   with the decisions of ``claw_policy_decisions``.
 """
@@ -147,6 +148,26 @@ class Collection(object):
             for record in self.splunkd.call("GET", self.path, query=query) or []:
                 found[record.get("_key")] = record
         return found
+
+    def insert(self, record):
+        """Insert a new record (POST to the collection): the KV store refuses a ``_key`` that exists.
+
+        Raises DeliveryError (a 409 from splunkd when the key exists). Callers that
+        use the insert as a commit point read the key back after any failure: an
+        insert whose answer was lost may have landed.
+        """
+        body = json.dumps(record, ensure_ascii=False).encode("utf-8")
+        return self.splunkd.call("POST", self.path, body=body)
+
+    def delete(self, key):
+        """Delete the record ``key``; False when there was none."""
+        try:
+            self.splunkd.call("DELETE", self.path + "/" + urllib.parse.quote(key, safe=""))
+        except DeliveryError as err:
+            if err.status == 404:
+                return False
+            raise
+        return True
 
     def save(self, records):
         """Insert or replace whole records (batch_save, by _key)."""

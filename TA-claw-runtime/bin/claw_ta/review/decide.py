@@ -1,27 +1,33 @@
 """The rules of a review decision, without I/O.
 
 A request names a proposal (``key``), a ``decision`` (``approve``, ``reject``,
-``allowlist``) and a ``reason``. A decision that writes an allowlist row
+``allowlist``), a ``reason`` and ``seen``: the proposal's fingerprint
+(``claw_ta.records.fingerprint``) as the reviewer read it, so that a decision
+binds the values the reviewer saw. A decision that writes an allowlist row
 (``allowlist``, or ``approve`` of a proposal whose change is ``allowlist``)
 also needs ``expires`` (a date after today, at most ``MAX_DAYS`` ahead) and
-``scope``: the entity fields of the proposal the row is pinned to (at least
-one, each an allowlistable field of the proposal's detection, see
-``claw_ta.allowlist.entity_fields_for``). The row's values are copied from
-the proposal, never taken from the request, and must pass
+takes ``scope``: the entity fields of the proposal the row is pinned to (each
+an allowlistable field of the proposal's detection, see
+``claw_ta.allowlist.entity_fields_for``); without one, the tightest scope the
+proposal offers (its digests: subject and library) is used. The row's values
+are copied from the proposal, never taken from the request, and must pass
 ``claw_ta.allowlist.validate_row`` with wildcards refused (they come from the
 workload's own events). A proposal whose detection has no allowlistable
-entity is closed with ``reject``, never allowlisted.
+entity is closed with ``reject``, never allowlisted. ``revoke`` (capability
+``claw_admin``) names the ``revision`` of the decision it revokes.
 """
 import json
 import re
 import time
 
 from claw_ta import allowlist
-from claw_ta.records import REVIEW_FIELDS, STATUS, with_review  # noqa: F401 (with_review: this API)
+from claw_ta.records import STATUS
 from claw_ta.review import MAX_DAYS, REASON_MAX
 
 KEY_RE = re.compile(r"^[0-9a-f]{64}$")
-REQUEST_FIELDS = ("key", "decision", "reason", "expires", "scope")
+REQUEST_FIELDS = ("key", "decision", "reason", "expires", "scope", "seen", "revision")
+FINGERPRINT_RE = re.compile(r"^[0-9a-f]{64}$")
+REVOKE = "revoke"
 
 
 class ReviewError(Exception):
@@ -47,15 +53,15 @@ def parse_body(text):
     unknown = sorted(set(body) - set(REQUEST_FIELDS))
     if unknown:
         raise ReviewError(400, "%s: unknown field (expected %s)" % (unknown[0], ", ".join(REQUEST_FIELDS)))
-    for name in ("key", "decision", "reason", "expires"):
+    for name in ("key", "decision", "reason", "expires", "seen"):
         if body.get(name) is not None and not isinstance(body[name], str):
             raise ReviewError(400, "%s: expected a string" % name)
     key = (body.get("key") or "").strip()
     if not KEY_RE.match(key):
         raise ReviewError(400, "key: expected the proposal's 64-character idempotency key")
     decision = (body.get("decision") or "").strip()
-    if decision not in STATUS:
-        raise ReviewError(400, "decision: expected approve, reject or allowlist")
+    if decision not in STATUS and decision != REVOKE:
+        raise ReviewError(400, "decision: expected approve, reject, allowlist or revoke")
     reason = (body.get("reason") or "").strip()
     if not reason:
         raise ReviewError(400, "reason: required (why this decision)")
@@ -64,8 +70,24 @@ def parse_body(text):
     scope = body.get("scope")
     if scope is not None and (not isinstance(scope, list) or not all(isinstance(f, str) for f in scope)):
         raise ReviewError(400, "scope: expected a list of entity field names")
-    return {"key": key, "decision": decision, "reason": reason,
-            "expires": (body.get("expires") or "").strip(), "scope": scope}
+    request = {"key": key, "decision": decision, "reason": reason,
+               "expires": (body.get("expires") or "").strip(), "scope": scope}
+    if decision == REVOKE:
+        revision = body.get("revision")
+        if not isinstance(revision, int) or isinstance(revision, bool) or revision < 0:
+            raise ReviewError(400, "revision: required: the revision of the decision to revoke (GET shows it)")
+        for name in ("expires", "scope", "seen"):
+            if body.get(name) is not None:
+                raise ReviewError(400, "%s: a revocation takes only key, reason and revision" % name)
+        request["revision"] = revision
+        return request
+    if body.get("revision") is not None:
+        raise ReviewError(400, "revision: only a revocation takes a revision")
+    seen = (body.get("seen") or "").strip()
+    if not FINGERPRINT_RE.match(seen):
+        raise ReviewError(400, "seen: required: the proposal's fingerprint as GET showed it (what you decide on)")
+    request["seen"] = seen
+    return request
 
 
 def proposal_of(record):
@@ -82,6 +104,29 @@ def writes_row(decision, proposal):
     return decision == "allowlist" or (decision == "approve" and proposal["change"]["action"] == "allowlist")
 
 
+def with_default_scope(request, proposal):
+    """``request`` with the tightest scope filled in when a row-writing decision names none."""
+    if request.get("scope") is not None or not writes_row(request["decision"], proposal):
+        return request
+    try:
+        allowed = allowlist.entity_fields_for(proposal["detection"]["id"])
+    except KeyError:
+        return request
+    return dict(request, scope=default_scope(allowed, proposal["entity"]) or None)
+
+
+def default_scope(allowed, entity):
+    """The tightest scope a proposal offers: its digests (the subject and the file itself).
+
+    A load without a library digest is pinned to the subject and the path instead;
+    ``[]`` when the proposal has no digest to pin (the reviewer must then name the scope).
+    """
+    scope = [f for f in allowed if f in allowlist.DIGEST_FIELDS and entity.get(f)]
+    if scope and "library_path" in allowed and entity.get("library_path") and not entity.get("library_digest"):
+        scope.append("library_path")
+    return scope
+
+
 def allowlist_row(request, proposal, user, now):
     """The allowlist row a row-writing decision adds; ReviewError(400) when it may not."""
     detection_id = proposal["detection"]["id"]
@@ -95,6 +140,8 @@ def allowlist_row(request, proposal, user, now):
                                "it cannot be allowlisted" % detection_id)
     entity = proposal["entity"]
     available = [f for f in allowed if entity.get(f)]
+    if request["scope"] is None:
+        request = dict(request, scope=default_scope(allowed, entity))
     if not request["scope"]:
         raise ReviewError(400, "scope: required: name at least one of %s" % (", ".join(available) or "(none)"))
     for name in request["scope"]:
@@ -123,8 +170,12 @@ def allowlist_row(request, proposal, user, now):
     return row
 
 
-def decision_record(request, proposal, user, now):
-    """The decision of record (collection claw_policy_decisions, _key = proposal key)."""
+def decision_record(request, proposal, user, now, revision=0, shown=""):
+    """The decision in force (collection claw_policy_decisions, _key = proposal key).
+
+    ``revision``: 0 for the first decision on the proposal, one more after each
+    revocation; ``shown``: the proposal's fingerprint the decision was made on.
+    """
     row = allowlist_row(request, proposal, user, now) if writes_row(request["decision"], proposal) else None
     if row is None and (request["expires"] or request["scope"]):
         raise ReviewError(400, "%s: only an allowlist decision takes expires and scope"
@@ -132,7 +183,9 @@ def decision_record(request, proposal, user, now):
     return {"_key": request["key"], "decision": request["decision"], "status": STATUS[request["decision"]],
             "reviewed_by": user, "reviewed_at": iso(now), "review_note": request["reason"],
             "allowlist_expires": row["expires"] if row else "",
-            "allowlist_row": json.dumps(row, sort_keys=True) if row else "", "state": "recorded"}
+            "allowlist_row": json.dumps(row, sort_keys=True) if row else "", "state": "recorded",
+            "revision": revision, "fingerprint": shown, "request_id": "", "audit_key": "",
+            "revoked_by": "", "revoked_at": "", "revoke_note": ""}
 
 
 def same_decision(recorded, request):

@@ -7,45 +7,26 @@ the reply object (``status``, ``payload``, ``headers``).
 
 - Authorisation: splunkd already refuses callers without the ``claw_review``
   capability (restmap.conf ``capability``); the handler checks again with the
-  caller's own session (``authentication/current-context``).
-- GET (``?key=<proposal key>``) reads: the proposal, its decision, whether the
-  decision is complete, the scope fields and the latest expiry. It never
-  writes anything.
-- POST decides. The body must be JSON (``Content-Type: application/json``):
-  an HTML form on another site cannot send that without a CORS preflight.
-  When the request carries Splunk Web's cookies (a browser session), the
-  ``X-Splunk-Form-Key`` header must equal the ``splunkweb_csrf_token_<port>``
-  cookie, as Splunk Web itself requires of POSTs.
-- Writes (with the system session, so that reviewers need no write access to
-  the collections) are ordered, and the first one is the commit point:
-  1. the decision of record (``claw_policy_decisions``, state ``recorded``,
-     with the allowlist row it implies);
-  2. the allowlist row (``claw_allowlist``, ``_key`` = proposal key, so a
-     repeated write replaces it, never duplicates it);
-  3. the proposal's review fields (re-read just before, so the alert action's
-     latest evidence is kept);
-  4. the decision's state ``complete``.
-  A failure after step 1 leaves a recorded decision; the same POST again
-  completes steps 2-4 (a different decision gets 409). The KV store has no
-  transaction across collections: this is the atomicity on offer, and the
-  GET reports an incomplete decision.
-- Decisions on one search head are serialised by a file lock.
+  caller's own session (``authentication/current-context``), and a revocation
+  also needs ``claw_admin``.
+- GET (``?key=<proposal key>``) reads: the proposal, its fingerprint (what a
+  decision must name as ``seen``), the decision in force and its revision,
+  whether it is complete, whether the allowlist row it wrote is still there,
+  the scope fields and the default scope. It never writes anything.
+- POST decides or revokes (``claw_ta.review.commit``: the KV store insert of an
+  audit record is the cluster-wide commit point). CSRF: ``check_csrf``.
 """
 import hmac
 import json
-import os
-import threading
 import time
 
-from claw_ta.feedback.lock import FileLock, LockTimeout
+from claw_ta import allowlist
 from claw_ta.feedback.splunkd import Collection, Splunkd
 from claw_ta.feedback.transport import DeliveryError, RetryPolicy
-from claw_ta.review import ALLOWLIST, CAPABILITY, DECISIONS, MAX_DAYS, PROPOSALS
-from claw_ta.review.decide import (KEY_RE, ReviewError, decision_record, parse_body, proposal_of,
-                                   same_decision, with_review)
-from claw_ta import allowlist
-
-_THREAD_LOCK = threading.Lock()
+from claw_ta.records import fingerprint, in_force
+from claw_ta.review import ADMIN_CAPABILITY, ALLOWLIST, AUDIT, CAPABILITY, DECISIONS, MAX_DAYS, PROPOSALS
+from claw_ta.review import commit
+from claw_ta.review.decide import KEY_RE, REVOKE, ReviewError, default_scope, parse_body, proposal_of
 
 
 def _pairs(value):
@@ -79,32 +60,38 @@ class Request(object):
 
 
 def check_csrf(request):
-    """Raise ReviewError unless a POST is one a browser on another site could not have sent."""
+    """Raise ReviewError unless a POST is one a page on another site could not have made a browser send.
+
+    - The body must be ``Content-Type: application/json``: a form on another
+      site cannot send that, and a script on another site can only after a CORS
+      preflight that neither Splunk Web nor splunkd grants by default. This
+      covers every path: through Splunk Web's ``/splunkd/__raw`` proxy (which
+      checks its own form key on POSTs before it forwards them) and straight
+      to splunkd with a token, a session key or a ``splunkd_<port>`` cookie.
+    - When Splunk Web's form key reaches the handler both as the
+      ``X-Splunk-Form-Key`` header and as the ``splunkweb_csrf_token_<port>``
+      cookie, they must agree. Which of them Splunk Web forwards to splunkd is
+      not documented: the handler never requires either one.
+    """
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type != "application/json":
         raise ReviewError(415, "Content-Type: expected application/json")
-    browser = {k: v for k, v in request.cookies.items() if k.startswith(("splunkd_", "splunkweb_csrf_token_"))}
-    if not browser:
-        return  # a token or session key in the Authorization header: not sent by a browser on its own
-    expected = [v for k, v in browser.items() if k.startswith("splunkweb_csrf_token_")]
     sent = request.headers.get("x-splunk-form-key", "")
-    if not sent:
-        raise ReviewError(403, "CSRF: the X-Splunk-Form-Key header is missing")
-    if not expected or not any(hmac.compare_digest(sent, v) for v in expected):
+    expected = [v for k, v in request.cookies.items() if k.startswith("splunkweb_csrf_token_")]
+    if sent and expected and not any(hmac.compare_digest(sent, v) for v in expected):
         raise ReviewError(403, "CSRF: X-Splunk-Form-Key does not match the splunkweb_csrf_token cookie")
 
 
 class Review(object):
     """The endpoint's work for one request; ``splunkd_for(token)`` builds the REST client."""
 
-    def __init__(self, request, splunkd_for, now=None, lock_path=None):
+    def __init__(self, request, splunkd_for, now=None):
         self.request = request
         self.splunkd_for = splunkd_for
         self.now = time.time() if now is None else now
-        self.lock_path = lock_path
 
     def caller(self):
-        """The caller's user name, once its own session shows the capability; ReviewError 401/403."""
+        """(user name, capabilities), once the caller's own session shows claw_review; ReviewError 401/403."""
         if not self.request.authtoken:
             raise ReviewError(401, "not logged in")
         try:
@@ -116,21 +103,23 @@ class Review(object):
         if CAPABILITY not in capabilities:
             raise ReviewError(403, "user %s lacks the %s capability (roles claw_reviewer, claw_admin)"
                               % (user, CAPABILITY))
-        return user
+        return user, capabilities
 
     def collections(self):
         client = self.splunkd_for(self.request.system_authtoken or self.request.authtoken)
-        return Collection(client, PROPOSALS), Collection(client, DECISIONS), Collection(client, ALLOWLIST)
+        return (Collection(client, PROPOSALS), Collection(client, DECISIONS), Collection(client, AUDIT),
+                Collection(client, ALLOWLIST))
 
     def get(self):
         key = self.request.query.get("key", "")
         limits = {"max_days": MAX_DAYS, "capability": CAPABILITY}
+        user, capabilities = self.caller()
+        limits["can_revoke"] = ADMIN_CAPABILITY in capabilities
         if not key:
-            return reply(200, dict(limits, user=self.caller()))
-        self.caller()
+            return reply(200, dict(limits, user=user))
         if not KEY_RE.match(key):
             return error(400, "key: expected the proposal's 64-character idempotency key")
-        proposals, decisions, _ = self.collections()
+        proposals, decisions, audits, rows = self.collections()
         record = proposals.get(key)
         if record is None:
             return error(404, "key: no proposal %s" % key)
@@ -140,72 +129,50 @@ class Review(object):
             scope = list(allowlist.entity_fields_for(proposal["detection"]["id"]))
         except KeyError:
             scope = []
-        return reply(200, dict(limits, key=key, status=record.get("status"), proposal=proposal, decision=decision,
-                               complete=bool(decision) and decision.get("state") == "complete",
-                               scope_fields=[f for f in scope if proposal["entity"].get(f)]))
+        status, row_state = (record.get("status") or "pending"), None
+        if in_force(decision) and decision.get("allowlist_row"):
+            row_state = self._row_state(rows.get(key))
+            if row_state != "present":
+                status = "allowlist_%s" % row_state  # not shown as allowlisted: the row no longer suppresses
+        uncommitted = None
+        if not in_force(decision):  # a decision committed (audit) whose later writes never ran
+            uncommitted = audits.get(commit.audit_key(key, commit.next_revision(decision), "decision"))
+        return reply(200, dict(limits, key=key, status=status, proposal=proposal, fingerprint=fingerprint(proposal),
+                               decision=decision, revision=(decision or {}).get("revision", 0) if decision else None,
+                               complete=in_force(decision) and decision.get("state") == "complete",
+                               allowlist_row=row_state, uncommitted=uncommitted,
+                               scope_fields=[f for f in scope if proposal["entity"].get(f)],
+                               scope_default=default_scope(scope, proposal["entity"])))
+
+    def _row_state(self, row):
+        if row is None:
+            return "missing"  # an admin deleted it by hand: revoke, then decide again
+        return "present" if allowlist.is_active(row, self.now) else "expired"
 
     def post(self):
-        user = self.caller()
+        user, capabilities = self.caller()
         check_csrf(self.request)
         body = parse_body(self.request.payload)
-        lock = FileLock(self.lock_path) if self.lock_path else None
-        with _THREAD_LOCK:
-            try:
-                if lock:
-                    lock.acquire(wait=10.0, poll=0.05)
-            except LockTimeout:
-                raise ReviewError(503, "another decision is being written: try again")
-            try:
-                return self._decide(body, user)
-            finally:
-                if lock:
-                    lock.release()
-
-    def _decide(self, body, user):
-        proposals, decisions, rows = self.collections()
-        record = proposals.get(body["key"])
-        if record is None:
-            raise ReviewError(404, "key: no proposal %s" % body["key"])
-        proposal = proposal_of(record)
-        recorded = decisions.get(body["key"])
-        if recorded:
-            if not same_decision(recorded, body):
-                raise ReviewError(409, "already decided: %s by %s at %s" % (
-                    recorded.get("decision"), recorded.get("reviewed_by"), recorded.get("reviewed_at")))
-            decision = recorded  # a retry: complete what is missing, keep who decided and when
+        if body["decision"] == REVOKE:
+            if ADMIN_CAPABILITY not in capabilities:
+                raise ReviewError(403, "user %s lacks the %s capability (role claw_admin): only an add-on "
+                                       "administrator revokes a decision" % (user, ADMIN_CAPABILITY))
+            decision, repeated = commit.revoke(self.collections(), body, user, self.now)
         else:
-            decision = decision_record(body, proposal, user, self.now)
-            decisions.save([decision])  # 1. the commit point
-        row = json.loads(decision["allowlist_row"]) if decision.get("allowlist_row") else None
-        if decision.get("state") == "complete":  # nothing left to do: write nothing (an admin may have
-            return self._done(decision, row, True)  # removed the row since; a repeat must not restore it)
-        if row is not None:
-            rows.save([dict(row, _key=body["key"])])  # 2.
-        current = proposals.get(body["key"]) or record  # 3. the action's latest evidence
-        proposals.save([dict(with_review(current, decision), updated=decision["reviewed_at"])])
-        decision = dict(decision, state="complete")
-        decisions.save([decision])  # 4.
-        return self._done(decision, row, bool(recorded))
+            decision, repeated = commit.decide(self.collections(), body, user, self.now)
+        return self._done(decision, repeated)
 
     @staticmethod
-    def _done(decision, row, repeated):
+    def _done(decision, repeated):
+        row = decision.get("allowlist_row")
         return reply(200, {"key": decision["_key"], "decision": decision["decision"], "status": decision["status"],
                            "reviewed_by": decision["reviewed_by"], "reviewed_at": decision["reviewed_at"],
-                           "allowlist_row": row, "repeated": repeated})
+                           "revision": decision.get("revision", 0), "state": decision.get("state"),
+                           "revoked_by": decision.get("revoked_by"),
+                           "allowlist_row": json.loads(row) if row else None, "repeated": repeated})
 
 
-def lock_path_for(splunk_home):
-    if not splunk_home:
-        return None
-    folder = os.path.join(splunk_home, "var", "run", "splunk")
-    try:
-        os.makedirs(folder, exist_ok=True)
-    except OSError:
-        return None
-    return os.path.join(folder, "claw_review.lock")
-
-
-def handle(raw, splunkd_for=None, now=None, splunk_home=None):
+def handle(raw, splunkd_for=None, now=None):
     """The reply object for one request object (never raises)."""
     try:
         request = Request(raw if isinstance(raw, dict) else {})
@@ -214,8 +181,7 @@ def handle(raw, splunkd_for=None, now=None, splunk_home=None):
 
             def splunkd_for(token):
                 return Splunkd(request.rest_uri, token, policy, timeout=10.0)
-        review = Review(request, splunkd_for, now,
-                        lock_path_for(os.environ.get("SPLUNK_HOME", "") if splunk_home is None else splunk_home))
+        review = Review(request, splunkd_for, now)
         if request.method == "GET":
             return review.get()
         if request.method == "POST":
@@ -225,4 +191,3 @@ def handle(raw, splunkd_for=None, now=None, splunk_home=None):
         return error(err.status, str(err))
     except DeliveryError as err:
         return error(502, "KV store: %s" % err)
-
