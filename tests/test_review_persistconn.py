@@ -55,8 +55,8 @@ class Driver(object):
         self.proc = subprocess.Popen([python, DRIVER], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      stderr=subprocess.PIPE, env=env, cwd=home)
 
-    def ask(self, request):
-        self.proc.stdin.write(packet(request))
+    def ask(self, request, command=None):
+        self.proc.stdin.write(packet(request, command))
         self.proc.stdin.flush()
         assert read_reply(self.proc.stdout) == b""  # the script loaded
         return json.loads(read_reply(self.proc.stdout).decode("utf-8"))
@@ -113,3 +113,49 @@ def test_restmap_web_and_authorize_register_and_protect_the_handler():
     for role in ("role_claw_reviewer", "role_claw_admin", "role_admin", "role_sc_admin"):
         assert roles[role]["claw_review"] == "enabled", role
     assert roles["role_claw_admin"]["importRoles"] == "claw_reviewer"
+    assert "capability::claw_admin" in roles  # revokes decisions
+    for role in ("role_claw_admin", "role_admin"):
+        assert roles[role]["claw_admin"] == "enabled", role
+    assert "claw_admin" not in roles["role_claw_reviewer"]
+
+
+PROBE = """
+import json, os, sys
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.append(HERE)  # a polite app: its own folder, after everything else
+import splunklib
+
+from splunk.persistconn.application import PersistentServerConnectionApplication
+
+
+class Probe(PersistentServerConnectionApplication):
+    def __init__(self, command_line=None, command_arg=None):
+        PersistentServerConnectionApplication.__init__(self)
+
+    def handle(self, in_string):
+        return {"status": 200, "payload": {"splunklib": os.path.dirname(splunklib.__file__),
+                                           "sys_path": sys.path}}
+"""
+
+
+def test_the_handler_leaves_other_apps_in_its_process_their_own_modules(splunk_python, tmp_path, splunkd):
+    """Persistent handlers with the same driver share processes (restmap.conf.spec, cited above): after
+    claw_review has loaded, another app's handler in the same process still imports its own splunklib,
+    and this app's bin/ is not on sys.path."""
+    other = tmp_path / "other_app" / "bin"
+    (other / "splunklib").mkdir(parents=True)
+    (other / "splunklib" / "__init__.py").write_text("ORIGIN = 'other app'\n", encoding="utf-8")
+    (other / "probe.py").write_text(PROBE, encoding="utf-8")
+    home = tmp_path / "home"
+    home.mkdir()
+    key = fr.seed(splunkd, fr.LIBRARY_ROW)
+    driver = Driver(splunk_python, str(home))
+    try:
+        assert driver.ask(fr.request(splunkd, method="GET", query={"key": key}))["status"] == 200
+        answer = driver.ask({}, command=[str(other / "probe.py")])["payload"]
+        assert answer["splunklib"] == str(other / "splunklib")
+        assert os.path.dirname(SCRIPT) not in [os.path.abspath(p) for p in answer["sys_path"] if p]
+        # and claw_review keeps working after the other app loaded
+        assert driver.ask(fr.request(splunkd, method="GET", query={"key": key}))["status"] == 200
+    finally:
+        driver.close()

@@ -20,11 +20,44 @@ Example:
          https://localhost:8089/services/claw/review \
          -d '{"key": "b592...", "decision": "reject", "reason": "expected behaviour"}'
 """
+import importlib.util
 import json
 import os
 import sys
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+BIN = os.path.dirname(os.path.abspath(__file__))
+
+
+def load_claw_ta():
+    """This app's ``claw_ta`` package, imported from its file without putting bin/ on sys.path.
+
+    splunkd runs persistent handlers of every app that share a driver in shared
+    processes (restmap.conf.spec): a bin/ first on sys.path would hand other
+    apps this app's modules (its bundled splunklib) instead of their own.
+    ``claw_ta``'s own imports resolve through the package's ``__path__``. If
+    another app's ``claw_ta`` is loaded in the process already, refuse rather
+    than run its code.
+    """
+    loaded = sys.modules.get("claw_ta")
+    if loaded is not None:
+        origin = os.path.dirname(os.path.dirname(os.path.abspath(getattr(loaded, "__file__", "") or "")))
+        if origin != BIN:
+            raise ImportError("claw_review: another app's claw_ta (%s) is loaded in this process" % origin)
+        return loaded
+    folder = os.path.join(BIN, "claw_ta")
+    spec = importlib.util.spec_from_file_location("claw_ta", os.path.join(folder, "__init__.py"),
+                                                  submodule_search_locations=[folder])
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["claw_ta"] = module
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        del sys.modules["claw_ta"]
+        raise
+    return module
+
+
+load_claw_ta()
 
 try:
     from splunk.persistconn.application import PersistentServerConnectionApplication
