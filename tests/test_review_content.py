@@ -9,7 +9,9 @@
   (``<init>``) and there is no decision input, so a crafted link cannot make
   a decision.
 - The only writes are the POSTs of claw_review.js, sent from the buttons'
-  click handler with Splunk Web's X-Splunk-Form-Key header.
+  click handler with Splunk Web's X-Splunk-Form-Key header
+  (``splunkUtil.getFormKey()``), naming the fingerprint of the proposal shown
+  (or, for Revoke, the revision of the decision shown).
 """
 import os
 import re
@@ -41,7 +43,7 @@ def view():
 
 def test_no_search_runs_a_risky_command_or_uses_a_token():
     queries = [q.text or "" for q in view().iter("query")]
-    assert len(queries) == 3
+    assert len(queries) == 4  # proposals, decisions, audit trail, allowlist
     for query in queries:
         risky = sorted(set(commands(query)) & set(RISKY))
         assert not risky, "risky command %s in: %s" % (risky, query)
@@ -81,7 +83,9 @@ def test_the_script_posts_only_from_a_click_with_the_form_key():
     assert len(callers) == 1
     handler = text.rindex(".on('click'", 0, callers[0])
     assert text[handler:callers[0]].count("function") == 1, "decide() is called outside the click handler"
-    assert "'X-Splunk-Form-Key': formKey()" in text and "splunkweb_csrf_token_" in text
+    # Splunk Web's own form key, not a cookie parsed by hand (the cookie's name depends on the port)
+    assert "'X-Splunk-Form-Key': splunkUtil.getFormKey()" in text and "document.cookie" not in text
+    assert "body.seen = selected.seen" in text and "body.revision = selected.revision" in text
     assert "contentType: 'application/json'" in text
     assert "/splunkd/__raw/services/claw/review" in text
     assert "tokens.unset('selected_key')" in text  # a proposal selected by the URL is cleared on load
@@ -92,3 +96,13 @@ def test_the_script_posts_only_from_a_click_with_the_form_key():
 def test_the_html_panel_has_no_inline_script(bad):
     with open(VIEW, encoding="utf-8") as handle:
         assert bad not in handle.read()
+
+
+def test_the_buttons_include_revoke_and_the_tables_show_what_no_longer_suppresses():
+    root = view()
+    buttons = {b.get("data-decision") for b in root.iter("button")}
+    assert buttons == {"approve", "reject", "allowlist", "revoke"}
+    queries = [s.find("query").text for s in root.iter("search")]
+    proposals = queries[0]
+    assert "lookup claw_allowlist proposal_key AS key" in proposals and "allowlist_missing" in proposals
+    assert any("inputlookup claw_policy_audit" in q for q in queries)
