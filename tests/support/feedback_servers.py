@@ -195,6 +195,8 @@ class _SplunkdHandler(_Handler):
         if token not in fake.users:
             self.answer(401, {"messages": [{"type": "ERROR", "text": "call not properly authenticated"}]})
             return None
+        if not failing and any(parts.path.startswith(KV_PREFIX + name) for name in fake.down_collections):
+            failing = 503
         if failing:
             self.answer(failing, {"messages": []})
             return None
@@ -234,9 +236,12 @@ class _SplunkdHandler(_Handler):
                     return self.answer(404, {"messages": [{"type": "ERROR", "text": "Could not find object."}]})
                 return self.answer(200, dict(record))
             wanted = json.loads(query.get("query", ["{}"])[0])
-            keys = [c["_key"] for c in wanted.get("$or", [])]
             with fake.lock:
-                found = [dict(table[k]) for k in keys if k in table]
+                if "$or" in wanted:
+                    keys = [c["_key"] for c in wanted["$or"]]
+                    found = [dict(table[k]) for k in keys if k in table]
+                else:  # field equality, as the KV store's query parameter matches {"field": value, ...}
+                    found = [dict(r) for r in table.values() if all(r.get(f) == v for f, v in wanted.items())]
             if fake.after_read:
                 fake.after_read(name)
             return self.answer(200, found)
@@ -319,6 +324,7 @@ class FakeSplunkd(_Server):
         self.saves, self.calls, self.fail_next, self.tokens_used, self.writes = {}, [], [], [], []
         self.after_read = None
         self.after_insert = None  # called after every successful insert (name, key): to act in between
+        self.down_collections = ()  # KV store collections that answer 503 to everything
         self.get_barrier = None  # (collection, threading.Barrier): reads by key of it wait for each other
         _Server.__init__(self, _SplunkdHandler, cert, key)
 

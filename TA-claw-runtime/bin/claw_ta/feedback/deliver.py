@@ -10,6 +10,7 @@ import logging
 from claw_ta import app_version
 from claw_ta.feedback import proposal as proposals_mod
 from claw_ta.feedback.log import emit
+from claw_ta.feedback.shared import SharedDelivery
 from claw_ta.feedback.splunkd import KVStore, Splunkd
 from claw_ta.feedback.store import StoreFull
 from claw_ta.feedback.transport import DeliveryError, request_with_retries, tls_context
@@ -111,17 +112,29 @@ def _applied(store, key):
     store.drop(key)
 
 
+def with_shared_queue(items, shared):
+    """This run's items, then the proposals other cluster members queued for this destination."""
+    have = {item["idempotency_key"] for item in items}
+    extra = [p for p in shared.queued() if p["idempotency_key"] not in have]
+    for proposal in extra:
+        emit(logging.INFO, "shared_queued", key=proposal["idempotency_key"], reason="queued by a cluster member")
+    return list(items) + extra
+
+
 def deliver_push(cfg, payload, store, items, previous, policy):
     splunkd = _splunkd(cfg, payload, policy)
+    shared = SharedDelivery(splunkd, store.destination)
+    items = with_shared_queue(items, shared)
     try:
         token = splunkd.get_token(cfg["credential_name"])
     except (LookupError, DeliveryError) as err:
         keep_all(store, items, "credential: %s" % err, previous)
+        shared.queue(items, "credential: %s" % err)
         return 0, len(items)
     context = tls_context(cfg["ca_bundle"] or None)
     if cfg["policy_engine_url"].startswith("http://"):
         emit(logging.WARNING, "insecure_http", reason="insecure_http = 1: token and proposals sent unencrypted")
-    applied = store.applied_keys()
+    applied = store.applied_keys() | shared.applied([item["idempotency_key"] for item in items])
     delivered, kept, broken = 0, 0, None
     for item in items:
         key = item["idempotency_key"]
@@ -131,17 +144,20 @@ def deliver_push(cfg, payload, store, items, previous, policy):
             continue
         if broken:
             keep_all(store, [item], broken, previous)
+            shared.queue([item], broken)
             kept += 1
             continue
         try:
             status = _post(cfg, policy, context, token, item)
         except DeliveryError as err:
             keep_all(store, [item], str(err), previous)
+            shared.queue([item], str(err))
             kept += 1
             if err.retryable or err.status is None:
                 broken = "not attempted after: %s" % err  # engine down or TLS refused
             continue
         _applied(store, key)
+        shared.mark_applied(item)
         applied.add(key)
         delivered += 1
         emit(logging.INFO, "applied" if status != 409 else "already_applied_by_engine", key=key, status=status,

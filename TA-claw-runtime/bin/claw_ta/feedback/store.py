@@ -71,6 +71,7 @@ def _is_disk_full(err):
 
 class Store(object):
     def __init__(self, root, destination, label=None):
+        self.destination = destination
         self.dir = os.path.join(root, destination)
         self.outbox_dir = os.path.join(self.dir, "outbox")
         self.dead_dir = os.path.join(self.dir, "dead")

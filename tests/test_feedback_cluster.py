@@ -1,0 +1,77 @@
+"""Push mode on a search head cluster: two members (two SPLUNK_HOMEs) sharing one KV store stand-in.
+
+The scheduler runs each trigger on whichever member the captain picks, and
+each member has its own outbox and applied keys on disk. These tests run the
+alert action as splunkd does, once on member A and then on member B:
+
+- a proposal A could not deliver (engine down) is delivered by B's next run,
+  once, although B's own results do not contain it;
+- a proposal A delivered is not sent again by B when B's results raise it,
+  nor by A later from its own outbox copy;
+- with the KV store down, each member still delivers from its own files
+  (the shared state is an addition, never a dependency).
+"""
+import os
+
+from tests.support import feedback_servers as fs
+from tests.support.feedback_fixtures import pki, servers, splunkd  # noqa: F401 (fixtures)
+from tests.test_feedback_push import ROWS, config, engine, outbox
+
+DELIVERY = "claw_policy_delivery"
+
+
+def member(tmp_path, name):
+    home = tmp_path / name
+    home.mkdir()
+    return str(home)
+
+
+def results(home, rows, name="results.csv.gz"):
+    return fs.write_results(os.path.join(home, name), rows)
+
+
+def requests_for(eng, key):
+    return [r for r in eng.requests if r["headers"].get("Idempotency-Key") == key]
+
+
+def test_an_undelivered_proposal_is_delivered_by_the_next_run_on_another_member(splunk_python, tmp_path, splunkd,
+                                                                                servers, pki):
+    a, b = member(tmp_path, "a"), member(tmp_path, "b")
+    down = engine(servers, pki, [{"status": 503}] * 20)
+    cfg = config(down, pki, max_retries="1")
+    proc = fs.run_action(splunk_python, a, splunkd.url, results(a, ROWS[:1]), cfg)
+    assert proc.returncode == 2, proc.stderr  # kept
+    (queued,) = [r for r in splunkd.collection(DELIVERY).values() if r["state"] == "queued"]
+    key = queued["proposal_key"]
+    down.script = []  # the engine is back; the next trigger runs on member B, whose results are other rows
+    proc = fs.run_action(splunk_python, b, splunkd.url, results(b, ROWS[1:]), cfg)
+    assert proc.returncode == 0, proc.stderr
+    assert len(down.apply_count) == 2 and down.apply_count[key] == 1
+    assert splunkd.collection(DELIVERY)[queued["_key"]]["state"] == "applied"
+    # member A runs again later: its own outbox copy is dropped, not sent again
+    sent = len(requests_for(down, key))
+    proc = fs.run_action(splunk_python, a, splunkd.url, results(a, ROWS[1:], "later.csv.gz"), cfg)
+    assert proc.returncode == 0, proc.stderr
+    assert len(requests_for(down, key)) == sent and outbox(a) == []
+
+
+def test_a_proposal_one_member_applied_is_not_sent_by_another(splunk_python, tmp_path, splunkd, servers, pki):
+    a, b = member(tmp_path, "a"), member(tmp_path, "b")
+    eng = engine(servers, pki)
+    cfg = config(eng, pki)
+    assert fs.run_action(splunk_python, a, splunkd.url, results(a, ROWS), cfg).returncode == 0
+    assert len(eng.requests) == 2
+    proc = fs.run_action(splunk_python, b, splunkd.url, results(b, ROWS), cfg)  # the alert fires again on B
+    assert proc.returncode == 0, proc.stderr
+    assert len(eng.requests) == 2  # nothing sent twice on the cluster
+    assert fs.log_text(b).count("event=already_applied ") == 2
+
+
+def test_without_the_kv_store_each_member_still_delivers_from_its_own_files(splunk_python, tmp_path, splunkd,
+                                                                          servers, pki):
+    a = member(tmp_path, "a")
+    eng = engine(servers, pki)
+    splunkd.down_collections = (DELIVERY,)
+    proc = fs.run_action(splunk_python, a, splunkd.url, results(a, ROWS), config(eng, pki, max_retries="0"))
+    assert len(eng.requests) == 2 and all(n == 1 for n in eng.apply_count.values()), proc.stderr
+    assert "event=shared_state_unavailable" in fs.log_text(a)
