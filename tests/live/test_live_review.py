@@ -3,8 +3,11 @@
 Skipped unless a Splunk is configured (tests/live/conftest.py, docs/testing.md).
 The test seeds one proposal in the KV store as the admin, reads it through the
 endpoint, has a user without the claw_review capability refused, has a
-claw_reviewer user post an allowlist decision, and checks the allowlist row,
-the decision of record and the proposal. It removes what it created.
+claw_reviewer user post an allowlist decision (with the fingerprint the GET
+showed), and checks the allowlist row, the decision of record and the
+proposal; then checks that the KV store refuses a second insert of the audit
+record's key (409: the commit point on a search head cluster) and that the
+admin (claw_admin) revokes the decision. It removes what it created.
 """
 import base64
 import datetime
@@ -68,6 +71,8 @@ def seeded(live_splunk):
         call(live_splunk, "DELETE", "/services/authentication/users/" + name)
     for collection in ("claw_policy_proposals", "claw_policy_decisions", "claw_allowlist"):
         call(live_splunk, "DELETE", APP_NS + "storage/collections/data/%s/%s" % (collection, key))
+    for act in ("0-decision", "0-revoke"):
+        call(live_splunk, "DELETE", APP_NS + "storage/collections/data/claw_policy_audit/%s-%s" % (key, act))
 
 
 def test_a_reviewer_posts_a_decision_through_the_endpoint(live_splunk, seeded):
@@ -76,7 +81,7 @@ def test_a_reviewer_posts_a_decision_through_the_endpoint(live_splunk, seeded):
     assert status == 200 and answer["status"] == "pending" and answer["decision"] is None, answer
     expires = (datetime.date.today() + datetime.timedelta(days=7)).isoformat()
     decision = {"key": key, "decision": "allowlist", "reason": "live test", "expires": expires,
-                "scope": ["subject_digest", "library_path"]}
+                "scope": ["subject_digest", "library_path"], "seen": answer["fingerprint"]}
     status, answer = call(live_splunk, "POST", "/services/claw/review", decision, user=users["outsider"],
                           password=password)
     assert status == 403, answer  # refused by splunkd (restmap.conf capability) or by the handler
@@ -94,3 +99,14 @@ def test_a_reviewer_posts_a_decision_through_the_endpoint(live_splunk, seeded):
     status, _ = call(live_splunk, "POST", APP_NS + "storage/collections/data/claw_allowlist/batch_save",
                      [dict(row, _key="f" * 64)], user=users["reviewer"], password=password)
     assert status in (401, 403)
+    # the commit point: the KV store refuses a second insert of the audit record's _key
+    status, audit = call(live_splunk, "GET", APP_NS + "storage/collections/data/claw_policy_audit/%s-0-decision" % key)
+    assert status == 200 and audit["act"] == "decision", audit
+    status, _ = call(live_splunk, "POST", APP_NS + "storage/collections/data/claw_policy_audit", audit)
+    assert status == 409
+    # an admin (claw_admin) revokes it: the row goes, the proposal is pending again
+    status, answer = call(live_splunk, "POST", "/services/claw/review",
+                          {"key": key, "decision": "revoke", "reason": "live test", "revision": 0})
+    assert status == 200 and answer["state"] == "revoked", answer
+    status, _ = call(live_splunk, "GET", APP_NS + "storage/collections/data/claw_allowlist/" + key)
+    assert status == 404
