@@ -256,3 +256,59 @@ def test_two_members_making_the_same_decision_both_succeed_with_one_record(splun
     assert sorted(a["payload"]["repeated"] for a in answers) == [False, True]
     assert len({a["payload"]["reviewed_by"] for a in answers}) == 1  # both report the one decision of record
     assert list(splunkd.collection("claw_policy_audit")) == [key + "-0-decision"]
+
+
+# -- a second reviewer for enforcement (site setting) ------------------------------
+
+QUARANTINE_ROW = {"detection_id": "claw_manifest_digest_mismatch", "host": "node-3", "namespace": "shop-prod",
+                  "image_ref": "registry.example.com/shop/cart:1.4", "expected_digest": "sha256:" + "1" * 64,
+                  "observed_digest": "sha256:" + "2" * 64, "severity": "high"}
+TWO = {"second_reviewer_for": frozenset(["quarantine_image"])}
+
+
+def approve(splunkd, key, token, site=TWO):
+    body = {"key": key, "decision": "approve", "reason": "quarantine it", "seen": read(splunkd, key)["fingerprint"]}
+    answer = endpoint.handle(fr.request(splunkd, body=body, token=token), site=site)
+    return answer["status"], answer["payload"]
+
+
+def test_an_enforcement_approval_waits_for_a_second_reviewer(splunkd):
+    key = fr.seed(splunkd, QUARANTINE_ROW)
+    assert json.loads(splunkd.kv[key]["proposal"])["change"]["action"] == "quarantine_image"
+    status, answer = approve(splunkd, key, fr.REVIEWER)
+    assert status == 200 and answer["status"] == "awaiting_second", answer
+    assert splunkd.kv[key]["status"] == "awaiting_second"  # the engine applies only "approved"
+    status, answer = approve(splunkd, key, fr.REVIEWER)  # the same reviewer again: still waiting
+    assert status == 200 and answer["status"] == "awaiting_second" and answer["repeated"]
+    status, answer = call(splunkd, body={"key": key, "decision": "reject", "reason": "no",
+                                         "seen": read(splunkd, key)["fingerprint"]}, token=fr.SECOND)
+    assert status == 409 and "second approval" in answer["error"]
+    status, answer = approve(splunkd, key, fr.SECOND)
+    assert status == 200 and answer["status"] == "approved" and answer["second_by"] == "carol", answer
+    assert splunkd.kv[key]["status"] == "approved" and splunkd.kv[key]["reviewed_by"] == "alice"
+    assert sorted(splunkd.collection("claw_policy_audit")) == [key + "-0-decision", key + "-0-second"]
+
+
+def test_without_the_setting_one_approval_is_enough(splunkd):
+    key = fr.seed(splunkd, QUARANTINE_ROW)
+    status, answer = approve(splunkd, key, fr.REVIEWER, site={"second_reviewer_for": frozenset()})
+    assert status == 200 and answer["status"] == "approved"
+
+
+def test_the_setting_is_read_from_default_then_local(tmp_path):
+    from claw_ta.review import settings
+    (tmp_path / "default").mkdir()
+    (tmp_path / "local").mkdir()
+    macro = "[claw_review_second_reviewer_for]\ndefinition = %s\niseval = 0\n"
+    (tmp_path / "default" / "macros.conf").write_text(macro % 'second_reviewer_for=""')
+    assert settings.load(str(tmp_path)) == {"second_reviewer_for": frozenset()}
+    (tmp_path / "local" / "macros.conf").write_text(macro % 'second_reviewer_for="quarantine_image, deny_library"')
+    assert settings.load(str(tmp_path))["second_reviewer_for"] == {"quarantine_image", "deny_library"}
+    (tmp_path / "local" / "macros.conf").write_text(macro % 'second_reviewer_for="quarantine"')
+    with pytest.raises(settings.SettingsError, match="unknown change 'quarantine'"):
+        settings.load(str(tmp_path))
+    (tmp_path / "local" / "macros.conf").write_text(macro % "quarantine_image")
+    with pytest.raises(settings.SettingsError, match="expected second_reviewer_for="):
+        settings.load(str(tmp_path))
+    from tests import paths
+    assert settings.load(paths.APP) == {"second_reviewer_for": frozenset()}  # shipped: one reviewer

@@ -52,7 +52,9 @@ require([
     function describe(answer) {
         var text = 'Proposal ' + answer.key + ' (' + answer.status + ')';
         var decision = answer.decision;
-        if (decision && decision.state === 'revoked') {
+        if (decision && decision.state === 'awaiting_second') {
+            text += ': approved by ' + decision.reviewed_by + ', awaiting a second reviewer (another user approves)';
+        } else if (decision && decision.state === 'revoked') {
             text += ': ' + decision.decision + ' by ' + decision.reviewed_by + ' was revoked by ' + decision.revoked_by;
         } else if (decision) {
             text += ': decided ' + decision.decision + ' by ' + decision.reviewed_by + ' (revision ' +

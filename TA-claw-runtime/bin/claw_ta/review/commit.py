@@ -23,6 +23,12 @@ decision: 2. the decision in force (``claw_policy_decisions``, ``_key`` =
 proposal key, ``state = recorded``); 3. the allowlist row (``_key`` = proposal
 key); 4. the proposal's review fields; 5. ``state = complete``.
 
+second reviewer (site setting ``claw_review.conf [review] second_reviewer_for``):
+an ``approve`` of a listed change is recorded with status and state
+``awaiting_second`` (not in force: the engine applies only ``approved``); an
+``approve`` by another reviewer of the same fingerprint inserts
+``<proposal key>-<revision>-second`` (its commit point) and completes it.
+
 revocation (``claw_admin``): 2. the allowlist row is deleted; 3. the decision
 record gets ``state = revoked`` (it keeps who decided, and adds who revoked);
 4. the proposal's review fields go back to ``pending``. The next decision on
@@ -76,8 +82,36 @@ def _complete(collections, decision, now_iso):
     return decision
 
 
-def decide(collections, body, user, now):
-    """Record ``body``'s decision on its proposal; (decision record, repeated)."""
+AWAITING = "awaiting_second"
+
+
+def _second(collections, current, proposal, body, user, now):
+    """A second reviewer's approval of an approval awaiting one; (decision record, repeated)."""
+    proposals, decisions, audits, _ = collections
+    if body["decision"] != "approve":
+        raise ReviewError(409, "awaiting a second approval of %s's approval: approve it as another reviewer, or "
+                               "a claw_admin revokes it" % current.get("reviewed_by"))
+    if user == current.get("reviewed_by"):
+        return current, True  # the first reviewer again: a repeat, still awaiting another reviewer
+    if body["seen"] != current.get("fingerprint") or body["seen"] != fingerprint(proposal):
+        raise ReviewError(409, "seen: the proposal is not the one %s approved (or changed since it was read): "
+                               "read it again (GET)" % current.get("reviewed_by"))
+    revision = next_revision(current) - 1
+    entry = {"_key": audit_key(body["key"], revision, "second"), "proposal_key": body["key"], "act": "second",
+             "revision": revision, "decision": "approve", "second_by": user, "second_at": iso(now),
+             "review_note": body["reason"], "request_id": uuid.uuid4().hex}
+    winner = commit(audits, entry)  # 1. the commit point of the second approval
+    decision = dict(current, status="approved", state="recorded", second_by=winner.get("second_by", user),
+                    second_at=winner.get("second_at", entry["second_at"]))
+    decisions.save([decision])
+    return _complete(collections, decision, iso(now)), winner.get("request_id") != entry["request_id"]
+
+
+def decide(collections, body, user, now, second_for=frozenset()):
+    """Record ``body``'s decision on its proposal; (decision record, repeated).
+
+    ``second_for``: the change actions whose approval needs a second reviewer.
+    """
     proposals, decisions, audits, _ = collections
     record = proposals.get(body["key"])
     if record is None:
@@ -85,6 +119,8 @@ def decide(collections, body, user, now):
     proposal = proposal_of(record)
     body = with_default_scope(body, proposal)
     current = decisions.get(body["key"])
+    if in_force(current) and current.get("state") == AWAITING:
+        return _second(collections, current, proposal, body, user, now)
     if in_force(current):
         if not same_decision(current, body):
             raise ReviewError(409, "already decided: %s by %s at %s (revision %s; a claw_admin can revoke it)" % (
@@ -100,6 +136,8 @@ def decide(collections, body, user, now):
     revision = next_revision(current)
     decision = decision_record(body, proposal, user, now, revision, shown)
     decision.update(request_id=uuid.uuid4().hex, audit_key=audit_key(body["key"], revision, "decision"))
+    if body["decision"] == "approve" and proposal["change"]["action"] in second_for:
+        decision["status"] = AWAITING  # not in force until another reviewer approves
     entry = dict({k: v for k, v in decision.items() if k != "state"}, _key=decision["audit_key"],
                  proposal_key=body["key"], act="decision")
     winner = commit(audits, entry)  # 1. the commit point
@@ -110,6 +148,13 @@ def decide(collections, body, user, now):
             raise ReviewError(409, "already decided: %s by %s at %s" % (
                 winner.get("decision"), winner.get("reviewed_by"), winner.get("reviewed_at")))
         decision, repeated = {k: v for k, v in won.items() if k not in ("proposal_key", "act")}, True
+    if decision["status"] == AWAITING:
+        decision = dict(decision, state=AWAITING)
+        decisions.save([decision])  # 2.
+        current_record = proposals.get(body["key"])
+        if current_record is not None:
+            proposals.save([dict(with_review(current_record, decision), updated=iso(now))])
+        return decision, repeated
     decision = dict(decision, state="recorded")
     decisions.save([decision])  # 2.
     return _complete(collections, decision, iso(now)), repeated

@@ -185,7 +185,7 @@ def decision_record(request, proposal, user, now, revision=0, shown=""):
             "allowlist_expires": row["expires"] if row else "",
             "allowlist_row": json.dumps(row, sort_keys=True) if row else "", "state": "recorded",
             "revision": revision, "fingerprint": shown, "request_id": "", "audit_key": "",
-            "revoked_by": "", "revoked_at": "", "revoke_note": ""}
+            "revoked_by": "", "revoked_at": "", "revoke_note": "", "second_by": "", "second_at": ""}
 
 
 def same_decision(recorded, request):

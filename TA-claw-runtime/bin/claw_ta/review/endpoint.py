@@ -25,7 +25,7 @@ from claw_ta.feedback.splunkd import Collection, Splunkd
 from claw_ta.feedback.transport import DeliveryError, RetryPolicy
 from claw_ta.records import fingerprint, in_force
 from claw_ta.review import ADMIN_CAPABILITY, ALLOWLIST, AUDIT, CAPABILITY, DECISIONS, MAX_DAYS, PROPOSALS
-from claw_ta.review import commit
+from claw_ta.review import commit, settings
 from claw_ta.review.decide import KEY_RE, REVOKE, ReviewError, default_scope, parse_body, proposal_of
 
 
@@ -85,10 +85,11 @@ def check_csrf(request):
 class Review(object):
     """The endpoint's work for one request; ``splunkd_for(token)`` builds the REST client."""
 
-    def __init__(self, request, splunkd_for, now=None):
+    def __init__(self, request, splunkd_for, now=None, site=None):
         self.request = request
         self.splunkd_for = splunkd_for
         self.now = time.time() if now is None else now
+        self.site = site  # claw_review.conf settings (read per request when None)
 
     def caller(self):
         """(user name, capabilities), once the caller's own session shows claw_review; ReviewError 401/403."""
@@ -159,7 +160,11 @@ class Review(object):
                                        "administrator revokes a decision" % (user, ADMIN_CAPABILITY))
             decision, repeated = commit.revoke(self.collections(), body, user, self.now)
         else:
-            decision, repeated = commit.decide(self.collections(), body, user, self.now)
+            try:
+                site = self.site if self.site is not None else settings.load()
+            except settings.SettingsError as err:
+                raise ReviewError(500, str(err))
+            decision, repeated = commit.decide(self.collections(), body, user, self.now, site["second_reviewer_for"])
         return self._done(decision, repeated)
 
     @staticmethod
@@ -168,11 +173,11 @@ class Review(object):
         return reply(200, {"key": decision["_key"], "decision": decision["decision"], "status": decision["status"],
                            "reviewed_by": decision["reviewed_by"], "reviewed_at": decision["reviewed_at"],
                            "revision": decision.get("revision", 0), "state": decision.get("state"),
-                           "revoked_by": decision.get("revoked_by"),
+                           "revoked_by": decision.get("revoked_by"), "second_by": decision.get("second_by"),
                            "allowlist_row": json.loads(row) if row else None, "repeated": repeated})
 
 
-def handle(raw, splunkd_for=None, now=None):
+def handle(raw, splunkd_for=None, now=None, site=None):
     """The reply object for one request object (never raises)."""
     try:
         request = Request(raw if isinstance(raw, dict) else {})
@@ -181,7 +186,7 @@ def handle(raw, splunkd_for=None, now=None):
 
             def splunkd_for(token):
                 return Splunkd(request.rest_uri, token, policy, timeout=10.0)
-        review = Review(request, splunkd_for, now)
+        review = Review(request, splunkd_for, now, site)
         if request.method == "GET":
             return review.get()
         if request.method == "POST":
