@@ -7,11 +7,18 @@ action (``bin/claw_policy_feedback.py`` is only the entry point):
   idempotency key), schema ``README/claw_policy_proposal.schema.json``.
 - ``transport``: HTTPS with urllib + ssl: TLS verification, timeouts, retries
   with exponential backoff on 429/5xx/connection errors, Retry-After.
-- ``credentials``: the bearer token from splunkd's ``storage/passwords``.
+- ``splunkd``: splunkd REST with the session key splunkd hands the script: the
+  bearer token from ``storage/passwords``, KV store collections, review mode's
+  upserts into ``claw_policy_proposals`` (never overwriting a decision).
 - ``store``: the outbox (undelivered proposals, retried on the next trigger)
-  and the applied-keys store (a key is never applied twice).
-- ``kvstore``: review mode, upserts into the ``claw_policy_proposals`` collection.
-- ``action``: configuration, logging, the run itself, the exit code.
+  and the applied-keys store of this search head, written ahead.
+- ``shared``: push mode's delivery state in the KV store, shared by every
+  search head cluster member (a key applied once on the cluster).
+- ``deliver``, ``action``: the run itself: configuration, logging, delivery,
+  the exit code.
+
+The review records this package shares with ``claw_ta.review`` (which decides)
+are in ``claw_ta.records``; this package never imports ``claw_ta.review``.
 """
 
 ACTION_NAME = "claw_policy_feedback"
