@@ -312,3 +312,33 @@ def test_the_setting_is_read_from_default_then_local(tmp_path):
         settings.load(str(tmp_path))
     from tests import paths
     assert settings.load(paths.APP) == {"second_reviewer_for": frozenset()}  # shipped: one reviewer
+
+
+def test_a_revocation_while_a_retry_completes_the_decision_leaves_no_row(splunkd):
+    """A decision interrupted after its commit point; its retry reads it, then an admin revokes it
+    before the retry writes the row: the retry takes the row back and answers 409."""
+    key = fr.seed(splunkd, fr.LIBRARY_ROW)
+    body = allow(splunkd, key)
+    splunkd.fail_next = [None, None, None, None, None, 503, 503]  # the allowlist write fails once
+    assert call(splunkd, body=body)[0] == 502
+    assert splunkd.collection("claw_policy_decisions")[key]["state"] == "recorded"
+    fired = []
+
+    def splunkd_for(token):
+        client = Splunkd(splunkd.url, token, RetryPolicy(max_retries=0))
+        plain = client.call
+
+        def call_then_revoke(method, path, *args, **kw):
+            answer = plain(method, path, *args, **kw)
+            if method == "GET" and path.endswith("claw_policy_decisions/" + key) and not fired:
+                fired.append(True)  # the retry has read the decision: the admin revokes now
+                assert call(splunkd, body=revoke(key), token=fr.ADMIN)[0] == 200
+            return answer
+        client.call = call_then_revoke
+        return client
+
+    answer = endpoint.handle(fr.request(splunkd, body=body), splunkd_for=splunkd_for)
+    assert fired and answer["status"] == 409, answer
+    assert key not in splunkd.collection("claw_allowlist")
+    assert splunkd.collection("claw_policy_decisions")[key]["state"] == "revoked"
+    assert splunkd.kv[key]["status"] == "pending"

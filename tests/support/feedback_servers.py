@@ -225,10 +225,12 @@ class _SplunkdHandler(_Handler):
             name, _, key = parts.path[len(KV_PREFIX):].partition("/")
             table = fake.collections.get(name, {})  # a read creates nothing
             if key and fake.get_barrier and fake.get_barrier[0] == name:
-                try:  # hold this read until every racer has made it (two members reading at once)
-                    fake.get_barrier[1].wait()
+                barrier = fake.get_barrier[1]
+                try:  # hold this read until every racer has made it (two members reading at once), once
+                    barrier.wait()
                 except threading.BrokenBarrierError:
                     pass
+                fake.get_barrier = None
             if key:
                 with fake.lock:
                     record = table.get(urllib.parse.unquote(key))
@@ -325,7 +327,7 @@ class FakeSplunkd(_Server):
         self.after_read = None
         self.after_insert = None  # called after every successful insert (name, key): to act in between
         self.down_collections = ()  # KV store collections that answer 503 to everything
-        self.get_barrier = None  # (collection, threading.Barrier): reads by key of it wait for each other
+        self.get_barrier = None  # (collection, threading.Barrier): the first reads by key wait for each other
         _Server.__init__(self, _SplunkdHandler, cert, key)
 
     def collection(self, name):

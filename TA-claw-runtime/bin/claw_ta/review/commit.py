@@ -69,14 +69,27 @@ def commit(audits, record):
         return winner
 
 
+def _still_in_force(decisions, decision):
+    """False when the decision was revoked (or replaced) since this request read it."""
+    latest = decisions.get(decision["_key"])
+    return bool(latest) and in_force(latest) and next_revision(latest) == next_revision(decision)
+
+
 def _complete(collections, decision, now_iso):
     proposals, decisions, _, rows = collections
     row = json.loads(decision["allowlist_row"]) if decision.get("allowlist_row") else None
     if row is not None:
         rows.save([dict(row, _key=decision["_key"])])
+        if not _still_in_force(decisions, decision):  # a revocation ran meanwhile: take the row back
+            rows.delete(decision["_key"])
+            raise ReviewError(409, "revoked while this request completed it: read it again (GET)")
     current = proposals.get(decision["_key"])
     if current is not None:  # re-read: keep the alert action's latest evidence
         proposals.save([dict(with_review(current, decision), updated=now_iso)])
+    if not _still_in_force(decisions, decision):  # put back the review fields of what is in force now
+        if current is not None:
+            proposals.save([dict(with_review(current, decisions.get(decision["_key"])), updated=now_iso)])
+        raise ReviewError(409, "revoked while this request completed it: read it again (GET)")
     decision = dict(decision, state="complete")
     decisions.save([decision])
     return decision

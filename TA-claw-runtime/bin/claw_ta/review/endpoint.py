@@ -139,7 +139,7 @@ class Review(object):
         if not in_force(decision):  # a decision committed (audit) whose later writes never ran
             uncommitted = audits.get(commit.audit_key(key, commit.next_revision(decision), "decision"))
         return reply(200, dict(limits, key=key, status=status, proposal=proposal, fingerprint=fingerprint(proposal),
-                               decision=decision, revision=(decision or {}).get("revision", 0) if decision else None,
+                               decision=decision, revision=commit.next_revision(decision) - 1 if decision else None,
                                complete=in_force(decision) and decision.get("state") == "complete",
                                allowlist_row=row_state, uncommitted=uncommitted,
                                scope_fields=[f for f in scope if proposal["entity"].get(f)],
