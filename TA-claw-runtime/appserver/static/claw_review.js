@@ -76,7 +76,8 @@ require([
         }
         $.ajax({url: endpoint('&key=' + key), type: 'GET', dataType: 'json'})
             .done(function (answer) {
-                selected = {key: key, seen: answer.fingerprint, revision: answer.revision};
+                selected = {key: key, seen: answer.fingerprint, revision: answer.revision,
+                            writesRow: answer.proposal.change.action === 'allowlist'};
                 $('#claw-review-selected').text(describe(answer));
                 $('#claw-review-proposal').text(JSON.stringify(answer.proposal, null, 2));
                 showScope(answer.scope_fields, answer.scope_default);
@@ -99,7 +100,7 @@ require([
             body.seen = selected.seen;
         }
         // reject never writes a row; approve writes one only for an "allowlist" proposal
-        if (decision === 'allowlist' || (decision === 'approve' && (scope.length || $('#claw-review-expires').val()))) {
+        if (decision === 'allowlist' || (decision === 'approve' && selected.writesRow)) {
             body.expires = $('#claw-review-expires').val();
             if (scope.length) {
                 body.scope = scope;  // none checked: the endpoint pins the proposal's digests
