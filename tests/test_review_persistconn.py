@@ -108,6 +108,8 @@ def test_restmap_web_and_authorize_register_and_protect_the_handler():
         assert "class ClawReviewHandler(PersistentServerConnectionApplication)" in handle.read()
     web = conf.parse(os.path.join(paths.APP_DEFAULT, "web.conf"))["expose:claw_review"]
     assert web["pattern"] == "claw/review" and [m.strip() for m in web["methods"].split(",")] == ["GET", "POST"]
+    # the handler relies on Splunk Web checking its form key on the POSTs it proxies: never switched off
+    assert web.get("skipCSRFProtection", "0").strip().lower() in ("0", "false")
     roles = conf.parse(os.path.join(paths.APP_DEFAULT, "authorize.conf"))
     assert "capability::claw_review" in roles
     for role in ("role_claw_reviewer", "role_claw_admin", "role_admin", "role_sc_admin"):
