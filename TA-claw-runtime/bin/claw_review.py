@@ -4,21 +4,26 @@ Syntax (restmap.conf [script:claw_review], match = /claw/review):
     GET  /services/claw/review?key=<proposal key>
     POST /services/claw/review   (Content-Type: application/json)
          {"key": "<proposal key>", "decision": "approve|reject|allowlist",
-          "reason": "...", "expires": "YYYY-MM-DD", "scope": ["subject_digest", ...]}
+          "reason": "...", "seen": "<fingerprint from the GET>",
+          "expires": "YYYY-MM-DD", "scope": ["subject_digest", ...]}
+         {"key": "<proposal key>", "decision": "revoke", "reason": "...", "revision": 0}
 
 Description:
     Records a reviewer's decision on a policy proposal of the
-    claw_policy_feedback alert action: the decision of record, the scoped and
-    expiring allowlist row it implies (KV store collection claw_allowlist),
-    and the proposal's review fields. Callers need the claw_review capability
-    (roles claw_reviewer, claw_admin). GET never changes anything. Through
-    Splunk Web (/splunkd/__raw/services/claw/review) a POST carries the
-    X-Splunk-Form-Key header. Rules: claw_ta/review/endpoint.py and decide.py.
+    claw_policy_feedback alert action, bound to the proposal as the reviewer
+    read it (seen): the audit record (the commit point, unique on a search
+    head cluster), the decision in force, the scoped and expiring allowlist
+    row it implies (KV store collection claw_allowlist; by default pinned to
+    the proposal's digests), and the proposal's review fields. Callers need
+    the claw_review capability (roles claw_reviewer, claw_admin); revoke needs
+    claw_admin. GET never changes anything. Through Splunk Web
+    (/splunkd/__raw/services/claw/review) a POST carries the X-Splunk-Form-Key
+    header Splunk Web checks. Rules: claw_ta/review/.
 
 Example:
     curl -k -H "Authorization: Bearer $TOKEN" -H "Content-Type: application/json" \
          https://localhost:8089/services/claw/review \
-         -d '{"key": "b592...", "decision": "reject", "reason": "expected behaviour"}'
+         -d '{"key": "b592...", "decision": "reject", "reason": "expected behaviour", "seen": "9f1c..."}'
 """
 import importlib.util
 import json

@@ -63,6 +63,10 @@ require([
                 text += ': its allowlist row is ' + answer.allowlist_row + '; revoke, then decide again';
             }
         }
+        if (answer.uncommitted) {
+            text += ': a ' + answer.uncommitted.decision + ' by ' + answer.uncommitted.reviewed_by +
+                ' was committed but not completed: the same decision again completes it';
+        }
         return text;
     }
 
