@@ -9,7 +9,10 @@ alert action as splunkd does, once on member A and then on member B:
 - a proposal A delivered is not sent again by B when B's results raise it,
   nor by A later from its own outbox copy;
 - with the KV store down, each member still delivers from its own files
-  (the shared state is an addition, never a dependency).
+  (the shared state is an addition, never a dependency);
+- review mode: what one member could not save is saved by the next run on
+  any member raising the same finding, and by the first member's own next run
+  as one more sighting.
 """
 import os
 
@@ -75,3 +78,22 @@ def test_without_the_kv_store_each_member_still_delivers_from_its_own_files(splu
     proc = fs.run_action(splunk_python, a, splunkd.url, results(a, ROWS), config(eng, pki, max_retries="0"))
     assert len(eng.requests) == 2 and all(n == 1 for n in eng.apply_count.values()), proc.stderr
     assert "event=shared_state_unavailable" in fs.log_text(a)
+
+
+def test_review_mode_a_proposal_one_member_could_not_save_is_saved_by_the_next_run_anywhere(splunk_python, tmp_path,
+                                                                                         splunkd):
+    """Review mode's outbox holds only what the KV store refused: the finding raised again on another
+    member is saved there (same key, same record), and the first member's copy is saved by its own next
+    run as one more sighting, never as a second record."""
+    a, b = member(tmp_path, "a"), member(tmp_path, "b")
+    cfg = {"mode": "review", "timeout": "2", "max_retries": "0", "backoff": "0.05", "deadline": "30"}
+    splunkd.down_collections = ("claw_policy_proposals",)
+    assert fs.run_action(splunk_python, a, splunkd.url, results(a, ROWS[:1]), cfg).returncode == 2
+    assert splunkd.kv == {}
+    splunkd.down_collections = ()
+    assert fs.run_action(splunk_python, b, splunkd.url, results(b, ROWS[:1]), cfg).returncode == 0
+    (key,) = splunkd.kv
+    assert fs.run_action(splunk_python, a, splunkd.url, results(a, ROWS[1:], "later.csv.gz"), cfg).returncode == 0
+    assert splunkd.kv[key]["times_seen"] == 2 and len(splunkd.kv) == 2
+    review_outbox = os.path.join(a, "var", "lib", "splunk", "claw_policy_feedback", "review", "outbox")
+    assert os.listdir(review_outbox) == []
