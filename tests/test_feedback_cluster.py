@@ -97,3 +97,30 @@ def test_review_mode_a_proposal_one_member_could_not_save_is_saved_by_the_next_r
     assert splunkd.kv[key]["times_seen"] == 2 and len(splunkd.kv) == 2
     review_outbox = os.path.join(a, "var", "lib", "splunk", "claw_policy_feedback", "review", "outbox")
     assert os.listdir(review_outbox) == []
+
+
+def test_a_key_another_member_is_sending_now_is_not_sent_until_its_claim_lapses(splunk_python, tmp_path, splunkd,
+                                                                               servers, pki):
+    """Two members running at once: the one whose insert of the claim lost does not send the key; a claim
+    left by a run that died is taken over once its deadline has passed."""
+    import time
+    b = member(tmp_path, "b")
+    eng = engine(servers, pki)
+    cfg = config(eng, pki)
+    first = results(b, ROWS[:1])
+    from claw_ta.feedback import proposal as proposals_mod
+    from claw_ta.feedback.store import destination_id
+    (item,), _ = proposals_mod.build_proposals(ROWS[:1], {"search_name": "Claw - Unlisted Library Load"})
+    claim_key = "%s-%s-sending" % (destination_id("push", cfg["policy_engine_url"]), item["idempotency_key"])
+    splunkd.collection(DELIVERY)[claim_key] = {"_key": claim_key, "state": "sending", "member": "sh2",
+                                               "until": time.time() + 600}
+    proc = fs.run_action(splunk_python, b, splunkd.url, first, cfg)
+    assert proc.returncode == 0, proc.stderr
+    assert requests_for(eng, item["idempotency_key"]) == [] and outbox(b) == [item["idempotency_key"] + ".json"]
+    assert "event=sending_elsewhere" in fs.log_text(b)
+    splunkd.collection(DELIVERY)[claim_key]["until"] = time.time() - 1  # that run died
+    proc = fs.run_action(splunk_python, b, splunkd.url, results(b, ROWS[1:], "later.csv.gz"), cfg)
+    assert proc.returncode == 0, proc.stderr
+    assert len(requests_for(eng, item["idempotency_key"])) == 1 and outbox(b) == []
+    assert claim_key not in splunkd.collection(DELIVERY)  # released after the attempt
+    assert "event=stale_claim" in fs.log_text(b)

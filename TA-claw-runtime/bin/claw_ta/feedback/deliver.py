@@ -147,17 +147,23 @@ def deliver_push(cfg, payload, store, items, previous, policy):
             shared.queue([item], broken)
             kept += 1
             continue
+        if not shared.claim(key, cfg["deadline"]):
+            emit(logging.INFO, "sending_elsewhere", key=key, reason="another cluster member is sending it now; "
+                 "kept in the outbox until it is applied")
+            continue
         try:
             status = _post(cfg, policy, context, token, item)
         except DeliveryError as err:
             keep_all(store, [item], str(err), previous)
             shared.queue([item], str(err))
+            shared.release(key)
             kept += 1
             if err.retryable or err.status is None:
                 broken = "not attempted after: %s" % err  # engine down or TLS refused
             continue
         _applied(store, key)
         shared.mark_applied(item)
+        shared.release(key)
         applied.add(key)
         delivered += 1
         emit(logging.INFO, "applied" if status != 409 else "already_applied_by_engine", key=key, status=status,
