@@ -60,7 +60,14 @@ def _parse_json_object(doc, name, raw=None):
 
 
 def _dispatch(doc, name, raw):
-    doc = intoto.unwrap(doc)
+    """The document of a JSON object; ``payload_sha256``: the DSSE payload's digest ("" if none)."""
+    doc, payload_sha256 = intoto.unwrap_payload(doc)
+    out = _dispatch_unwrapped(doc, name, raw)
+    out.payload_sha256 = payload_sha256
+    return out
+
+
+def _dispatch_unwrapped(doc, name, raw):
     if doc.get("bomFormat") == "CycloneDX":
         return cyclonedx.parse_json(doc, name)
     if str(doc.get("spdxVersion", "")).startswith("SPDX-"):
@@ -111,7 +118,8 @@ def _utf16(data):
     return None
 
 
-def _decode(data):
+def decode_text(data):
+    """The text of ``data`` (bytes): UTF-8 (BOM or not) or UTF-16 as :func:`_utf16` tells; SbomError if not."""
     codec = _utf16(data)
     try:
         return data.decode(codec or "utf-8-sig")
@@ -141,7 +149,7 @@ def parse_documents(data, name):
         if _utf16(raw) is None and raw.lstrip()[:1] == b"<" or raw[:3] == b"\xef\xbb\xbf" \
                 and raw[3:].lstrip()[:1] == b"<":
             return [cyclonedx.parse_xml(safexml.parse(raw), name)]
-        data = _decode(raw)
+        data = decode_text(raw)
     stripped = data.lstrip("\ufeff \t\r\n")
     if not stripped:
         raise SbomError("empty document")
