@@ -9,6 +9,7 @@ import os
 
 from claw_ta.sbom import cyclonedx, intoto, ociindex, safexml, spdx, spdx3
 from claw_ta.sbom.model import MAX_BYTES, SbomError
+from claw_ta.sbom.trust import signature_form
 
 SUFFIXES = (".cdx.json", ".cdx.xml", ".spdx.json", ".link", ".intoto.json", ".intoto.jsonl",
             ".json", ".jsonl", ".xml")
@@ -60,9 +61,18 @@ def _parse_json_object(doc, name, raw=None):
 
 
 def _dispatch(doc, name, raw):
-    """The document of a JSON object; ``payload_sha256``: the DSSE payload's digest ("" if none)."""
+    """The document of a JSON object, with what a trust decision needs (claw_ta.sbom.trust).
+
+    ``signature_form``: the signed form the object came in (``sigstore-bundle``,
+    ``dsse``, ``in-toto-link``; "" unsigned), for the in-Splunk rebuild, which
+    cannot check signatures (``trust.unverified_level``); ``payload_sha256``:
+    the digest of the DSSE payload bytes parsed ("" if none), so a signature
+    check can tell the indexed document is the signed one.
+    """
+    form = signature_form(doc) or ""
     doc, payload_sha256 = intoto.unwrap_payload(doc)
     out = _dispatch_unwrapped(doc, name, raw)
+    out.signature_form = form
     out.payload_sha256 = payload_sha256
     return out
 

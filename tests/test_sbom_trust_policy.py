@@ -1,0 +1,152 @@
+"""The site trust policy (claw_ta.sbom.trust): rows, scope, levels, the KV collection, the CLI options.
+
+Splunk behaviour relied on (not run here, no Splunk server in these tests):
+KV store collections are declared in collections.conf (``field.<name>`` types:
+https://help.splunk.com/en/data-management/splunk-enterprise-admin-manual/10.0/10.0.0-configuration-file-reference/collections.conf)
+and read through an ``external_type = kvstore`` lookup definition in transforms.conf
+(https://help.splunk.com/splunk-enterprise/manage-knowledge-objects/knowledge-management-manual/9.1/use-the-configuration-files-to-configure-lookups/configure-kv-store-lookups);
+their permissions are ``[<object_type>/<object_name>] access = read : [...], write : [...]``
+stanzas of metadata/default.meta, and writing needs write access to the object
+(https://docs.splunk.com/Documentation/Splunk/9.0.2/Admin/Defaultmetaconf).
+"""
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from tests import paths
+from tests.support import signing
+
+from claw_ta import conffile
+from claw_ta.sbom.trust import (COLLECTION, FIELDS, Policy, PolicyError, key_fingerprint, load_policy,
+                                pattern_covers, signature_form, unverified_level)
+
+
+def test_key_fingerprint_is_the_spki_sha256_without_cryptography():
+    for kind in ("p256", "p384", "ed25519", "rsa"):
+        key = signing.generate(kind)
+        assert key_fingerprint(signing.public_pem(key)) == signing.fingerprint(key)
+
+
+def test_rows_are_checked():
+    key = signing.generate("p256")
+    other = signing.generate("p256")
+    good = signing.key_row(key)
+    assert Policy.from_rows([good]).rows[0].signer == signing.fingerprint(key)
+    bad = [
+        (dict(good, key_fingerprint=signing.fingerprint(other)), "is not the public key's"),
+        ({"signer_kind": "key", "images": "*"}, "needs public_key"),
+        ({"signer_kind": "gpg", "images": "*"}, "signer_kind"),
+        (dict(good, images="", subjects=""), "vouch for nothing"),
+        (dict(good, images="registry.example.com/shop/web*"), "only '*'"),
+        (dict(good, images="*/shop"), "only '*'"),
+        (dict(good, subjects="sha256:1234"), "not a sha256 digest"),
+        ({"signer_kind": "sigstore", "identity": "a@example.com", "images": "*"}, "identity and issuer"),
+        ({"signer_kind": "sigstore", "identity": "a@example.com", "issuer": "https://*.example.com",
+          "images": "*"}, "no wildcards"),
+    ]
+    for row, message in bad:
+        with pytest.raises(PolicyError) as error:
+            Policy.from_rows([good, row])
+        assert message in str(error.value) and "row 2" in str(error.value)
+
+
+def test_repository_patterns_compare_normalized_references():
+    policy = Policy.from_rows([{"signer_kind": "key", "key_fingerprint": "sha256:" + "0" * 64,
+                                "images": "Registry.Example.com:443/shop/* nginx"}])
+    patterns = policy.rows[0].images
+    assert patterns == ["registry.example.com/shop/*", "docker.io/library/nginx"]
+    covers = lambda name: any(pattern_covers(p, name) for p in patterns)  # noqa: E731
+    assert covers("registry.example.com/shop/web")
+    assert covers("registry.example.com/shop/team/web:1.0")
+    assert covers("index.docker.io/library/nginx@sha256:" + "1" * 64)
+    assert not covers("registry.example.com/shopping/web")       # a prefix of a name is no scope
+    assert not covers("registry.example.com/shop")
+    assert not covers("evil.example.com/registry.example.com/shop/web")
+    assert not covers("")
+
+
+def test_policy_loads_from_exported_csv_and_json(tmp_path):
+    key = signing.generate("ed25519")
+    row = dict(signing.key_row(key, images="registry.example.com/shop/*"), note="CI key", _key="abc")
+    import csv
+    path = tmp_path / "policy.csv"
+    with open(str(path), "w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(row))
+        writer.writeheader()
+        writer.writerow(row)
+    assert load_policy(str(path)).rows[0].signer == signing.fingerprint(key)   # a PEM across lines in CSV
+    path = tmp_path / "policy.json"
+    path.write_text(json.dumps([row]))   # what the KV store REST endpoint returns
+    assert load_policy(str(path)).rows[0].public_key.startswith("-----BEGIN PUBLIC KEY-----")
+    path.write_text("{")
+    with pytest.raises(PolicyError):
+        load_policy(str(path))
+
+
+def test_signature_forms_and_the_in_splunk_level():
+    assert signature_form({"mediaType": "application/vnd.dev.sigstore.bundle.v0.3+json"}) == "sigstore-bundle"
+    assert signature_form({"payloadType": "x", "payload": "", "signatures": [{"sig": ""}]}) == "dsse"
+    assert signature_form({"payloadType": "x", "payload": "", "signatures": []}) is None
+    assert signature_form({"signed": {"_type": "link"}, "signatures": [{}]}) == "in-toto-link"
+    assert signature_form({"bomFormat": "CycloneDX"}) is None
+    # the rebuild inside Splunk verifies nothing: never verified
+    assert unverified_level("dsse")[0] == "channel"
+    assert "not checked" in unverified_level("dsse")[2]
+    assert unverified_level("dsse", require_signatures=True)[0] == "untrusted"
+    assert unverified_level("sigstore-bundle", channel=False)[0] == "untrusted"
+    assert unverified_level(None)[0] == "channel"
+    assert unverified_level(None, require_signatures=True)[0] == "untrusted"
+
+
+def test_kv_collection_shipped_empty_and_written_by_review_roles_only():
+    collections = conffile.parse(os.path.join(paths.APP_DEFAULT, "collections.conf"))
+    transforms = conffile.parse(os.path.join(paths.APP_DEFAULT, "transforms.conf"))
+    meta = conffile.parse(os.path.join(paths.APP, "metadata", "default.meta"))
+    stanza = collections[COLLECTION]
+    assert stanza["replicate"] == "false"
+    assert set(f[len("field."):] for f in stanza if f.startswith("field.")) == set(FIELDS)
+    lookup = transforms[COLLECTION]
+    assert lookup["external_type"] == "kvstore" and lookup["collection"] == COLLECTION
+    assert [f.strip() for f in lookup["fields_list"].split(",")] == ["_key"] + list(FIELDS)
+    for section in ("collections/" + COLLECTION, "transforms/" + COLLECTION):
+        access = meta[section]["access"]
+        write = access.split("write :")[1]
+        assert set(write.strip(" []").replace(",", " ").split()) == {"admin", "sc_admin", "claw_admin",
+                                                                       "claw_reviewer"}
+        assert "*" not in access
+    # shipped empty: no lookup file, no default rows anywhere in the app
+    for folder, _, files in os.walk(paths.APP):
+        assert not [f for f in files if f.startswith(COLLECTION)], folder
+
+
+def _cli(*args):
+    return subprocess.run([sys.executable, "-m", "claw_ta_tools.cli", "sbom-index"] + list(args),
+                          capture_output=True, text=True, env=paths.source_env())
+
+
+def test_cli_refuses_a_bad_policy_with_its_reason(tmp_path):
+    sbom = tmp_path / "a.cdx.json"
+    sbom.write_text(json.dumps(signing.file_sbom({"/usr/lib/libz.so.1": "e5" * 32})))
+    policy = tmp_path / "policy.json"
+    policy.write_text(json.dumps([{"signer_kind": "sigstore", "identity": "x", "issuer": "https://*",
+                                   "images": "*"}]))
+    done = _cli("--trust-policy", str(policy), "-o", str(tmp_path / "l.csv"), str(sbom))
+    assert done.returncode == 2 and "no wildcards" in done.stderr and "row 1" in done.stderr
+    done = _cli("--trust-policy", str(tmp_path / "missing.csv"), "-o", str(tmp_path / "l.csv"), str(sbom))
+    assert done.returncode == 2 and "--trust-policy" in done.stderr
+
+
+def test_the_parser_tells_the_in_splunk_rebuild_which_documents_came_signed():
+    from claw_ta.sbom.parse import parse_text
+    key = signing.generate("p256")
+    stmt = signing.statement([("registry.example.com/shop/web", "a1" * 32)],
+                             signing.file_sbom({"/usr/lib/libz.so.1": "e5" * 32}))
+    signed = signing.to_bytes(signing.envelope(key, stmt))
+    bare = signing.to_bytes(stmt)
+    assert [d.signature_form for d in parse_text(signed + bare, "x.jsonl")] == ["dsse", ""]
+    [doc] = parse_text(signed, "x")
+    assert unverified_level(doc.signature_form)[0] == "channel"
+    assert unverified_level(doc.signature_form, require_signatures=True)[0] == "untrusted"
