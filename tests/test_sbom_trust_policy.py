@@ -66,6 +66,12 @@ def test_repository_patterns_compare_normalized_references():
     assert not covers("registry.example.com/shop")
     assert not covers("evil.example.com/registry.example.com/shop/web")
     assert not covers("")
+    whole = Policy.from_rows([{"signer_kind": "key", "key_fingerprint": "sha256:" + "0" * 64,
+                               "images": "Registry.Example.com/* library/*"}]).rows[0].images
+    assert whole == ["registry.example.com/*", "docker.io/library/*"]
+    assert pattern_covers(whole[0], "registry.example.com/any/team/app:1")
+    assert not pattern_covers(whole[0], "registry.example.com.evil.io/app")
+    assert pattern_covers(whole[1], "nginx") and not pattern_covers(whole[1], "bitnami/nginx")
 
 
 def test_policy_loads_from_exported_csv_and_json(tmp_path):

@@ -87,7 +87,9 @@ def _pattern(text, number):
     if not prefix or _PATTERN_CHARS.search(prefix):
         raise PolicyError("row %d: image pattern %r: only '*', 'registry/path' and 'registry/path/*' "
                           "are patterns" % (number, text))
-    return repository(prefix) + ("/*" if text.endswith("/*") else "")
+    if text.endswith("/*"):  # normalized as the path of a repository below it (a bare host stays a host)
+        return repository(prefix + "/_")[:-1] + "*"
+    return repository(prefix)
 
 
 def pattern_covers(pattern, name):
