@@ -37,15 +37,62 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
-sys.path[:0] = [os.path.join(REPO, "TA-claw-runtime", "bin"), os.path.join(REPO, "tools"), REPO]
+sys.path[:0] = [os.path.join(REPO, "TA-claw-runtime", "bin"), os.path.join(REPO, "tools")]
 
 from claw_ta.sbom.index import Tables, build_tables  # noqa: E402
 from claw_ta.sbom.parse import discover, parse_text, read_file  # noqa: E402
 from claw_ta.sbom.trust import load_policy  # noqa: E402
 from claw_ta_tools.attest import Assessor  # noqa: E402
-from tests.support import signing  # noqa: E402
+from claw_ta_tools.attest.dsse import pae  # noqa: E402
 
 TARGET = 2.0
+
+
+class signing(object):
+    """Keys and documents as cosign and in-toto-run write them (keys generated in the run)."""
+
+    @staticmethod
+    def generate(kind):
+        from cryptography.hazmat.primitives.asymmetric import ec, ed25519
+        return ec.generate_private_key(ec.SECP256R1()) if kind == "p256" else ed25519.Ed25519PrivateKey.generate()
+
+    @staticmethod
+    def sign(key, data):
+        from cryptography.hazmat.primitives import hashes
+        from cryptography.hazmat.primitives.asymmetric import ec
+        return key.sign(data, ec.ECDSA(hashes.SHA256())) if isinstance(key, ec.EllipticCurvePrivateKey) \
+            else key.sign(data)
+
+    @staticmethod
+    def key_row(key, images):
+        from cryptography.hazmat.primitives import serialization
+        pem = key.public_key().public_bytes(serialization.Encoding.PEM,
+                                            serialization.PublicFormat.SubjectPublicKeyInfo).decode("ascii")
+        return {"signer_kind": "key", "public_key": pem, "images": images}
+
+    @staticmethod
+    def file_sbom(libraries):
+        return {"bomFormat": "CycloneDX", "specVersion": "1.5", "version": 1,
+                "components": [{"type": "file", "name": path, "hashes": [{"alg": "SHA-256", "content": digest}]}
+                               for path, digest in sorted(libraries.items())]}
+
+    @staticmethod
+    def statement(subjects, predicate):
+        return {"_type": "https://in-toto.io/Statement/v1",
+                "subject": [{"name": name, "digest": {"sha256": digest}} for name, digest in subjects],
+                "predicateType": "https://cyclonedx.org/bom", "predicate": predicate}
+
+    @staticmethod
+    def envelope(key, statement):
+        import base64
+        body = json.dumps(statement, separators=(",", ":")).encode()
+        sig = signing.sign(key, pae("application/vnd.in-toto+json", body))
+        return {"payloadType": "application/vnd.in-toto+json", "payload": base64.b64encode(body).decode(),
+                "signatures": [{"keyid": "", "sig": base64.b64encode(sig).decode()}]}
+
+    @staticmethod
+    def to_bytes(obj):
+        return (json.dumps(obj, separators=(",", ":")) + "\n").encode()
 
 
 def generate_links(folder, policy, docs, files):
