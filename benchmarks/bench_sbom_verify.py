@@ -24,6 +24,7 @@ Where this version's tables have no trust columns (``build_tables`` without
 in-process instead (parse + tables, with and without the Assessor), saying so.
 """
 import argparse
+import csv
 import glob
 import inspect
 import json
@@ -202,13 +203,10 @@ def main(argv=None):
                 offs.append(run_cli(files, out, [])[0])
                 seconds, stderr = run_cli(files, out, ["--trust-policy", policy, "--require-signatures"])
                 ons.append(seconds)
-                with open(os.path.join(out_dir, "claw_sbom_subjects.csv")) as handle:
-                    header = handle.readline().strip().split(",")
-                    column = header.index("trust")
+                with open(os.path.join(out_dir, "claw_sbom_subjects.csv"), newline="") as handle:
                     levels = {}
-                    for line in handle:
-                        trust = line.rstrip("\n").split(",")[column]
-                        levels[trust] = levels.get(trust, 0) + 1
+                    for row in csv.DictReader(handle):
+                        levels[row["sbom_trust"]] = levels.get(row["sbom_trust"], 0) + 1
             else:
                 offs.append(run_inprocess(files, None)[0])
                 assessor = Assessor(load_policy(policy), require_signatures=True)

@@ -99,6 +99,7 @@ def test_recipe_gives_verified_for_the_signed_sbom_and_untrusted_for_the_unsigne
     assert done.returncode == 0, done.stderr
     with open(str(folder / "lookups" / "claw_sbom_subjects.csv"), newline="") as handle:
         rows = {r["subject_digest"]: r for r in csv.DictReader(handle)}
-    assert rows["sha256:" + DIGEST]["trust"] == "verified"
-    assert rows["sha256:" + DIGEST]["signer"] == signing.fingerprint(key)
-    assert rows["sha256:" + "6f" * 32]["trust"] == "untrusted"
+    assert rows["sha256:" + DIGEST]["sbom_trust"] == "verified"
+    assert rows["sha256:" + DIGEST]["sbom_signer"] == signing.fingerprint(key)
+    assert rows["sha256:" + "6f" * 32]["sbom_trust"] == "untrusted"
+    assert "requires signatures" in rows["sha256:" + "6f" * 32]["sbom_trust_reason"]
