@@ -20,7 +20,7 @@ from claw_ta.sbom.trust import Policy
 from claw_ta_tools.attest import Assessor
 
 
-def _link(tmp_path, key, dsse=False, library=b"\x7fELF libfoo"):
+def _link(tmp_path, key, dsse=False, library=b"\x7fELF libfoo", command=()):
     from in_toto.runlib import in_toto_run
     from securesystemslib.signer import CryptoSigner
     (tmp_path / "libfoo.so").write_bytes(library)
@@ -28,8 +28,8 @@ def _link(tmp_path, key, dsse=False, library=b"\x7fELF libfoo"):
     cwd = os.getcwd()
     os.chdir(str(tmp_path))
     try:
-        metadata = in_toto_run("package", ["libfoo.so"], ["app", "libfoo.so"], [], signer=CryptoSigner(key),
-                               use_dsse=dsse)
+        metadata = in_toto_run("package", ["libfoo.so"], ["app", "libfoo.so"], list(command),
+                               signer=CryptoSigner(key), use_dsse=dsse, record_streams=bool(command))
     finally:
         os.chdir(cwd)
     return json.dumps(metadata.to_dict()).encode()
@@ -45,6 +45,16 @@ def _level(raw, rows, **options):
 def test_in_toto_run_links_verify_with_the_functionary_key(tmp_path, kind, dsse):
     key = signing.generate(kind)
     trust, signer, reason = _level(_link(tmp_path, key, dsse), [signing.key_row(key)], require_signatures=True)
+    assert (trust, signer) == ("verified", signing.fingerprint(key)), reason
+
+
+def test_link_recording_a_commands_output_verifies(tmp_path):
+    """in-toto-run records the step's stdout/stderr; canonical JSON keeps their newlines raw (the
+    demo links do), which plain JSON escapes: the signature is over the canonical form."""
+    key = signing.generate("ed25519")
+    raw = _link(tmp_path, key, command=["sh", "-c", "echo built; echo 'a\tb' >&2"])
+    assert "\\n" in raw.decode()  # the byproducts hold a newline
+    trust, signer, reason = _level(raw, [signing.key_row(key)], require_signatures=True)
     assert (trust, signer) == ("verified", signing.fingerprint(key)), reason
 
 

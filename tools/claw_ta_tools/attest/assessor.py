@@ -73,7 +73,8 @@ class Assessor(object):
     def _same_link(self, result, doc):
         """Whether ``doc`` lists exactly the files and products of the signed link (its canonical bytes)."""
         try:
-            signed = json.loads(result.payload.decode("utf-8"))
+            # canonical JSON keeps control characters raw inside strings (a command's stderr)
+            signed = json.loads(result.payload.decode("utf-8"), strict=False)
             signed = signed.get("signed", signed)
             materials = intoto._artifacts(signed.get("materials") or {}, "materials")
             products = intoto._artifacts(signed.get("products") or {}, "products")
