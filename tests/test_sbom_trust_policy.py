@@ -156,3 +156,38 @@ def test_the_parser_tells_the_in_splunk_rebuild_which_documents_came_signed():
     [doc] = parse_text(signed, "x")
     assert unverified_level(doc.signature_form)[0] == "channel"
     assert unverified_level(doc.signature_form, require_signatures=True)[0] == "untrusted"
+
+
+def test_cli_trust_options_end_to_end(tmp_path):
+    """claw-ta sbom-index: levels in the subjects table for a signed, a foreign-signed and an unsigned SBOM."""
+    import csv
+    import inspect
+    from claw_ta.sbom.index import build_tables
+    if "assess" not in inspect.signature(build_tables).parameters:
+        pytest.skip("the tables have no trust columns in this version (build_tables(assess=...))")
+    ours, foreign = signing.generate("ed25519"), signing.generate("p256")
+    sboms = tmp_path / "sboms"
+    sboms.mkdir()
+    sbom = signing.file_sbom({"/usr/lib/libz.so.1": "e5" * 32})
+    subjects = {"ours": "a1" * 32, "foreign": "b2" * 32, "bare": "c3" * 32}
+    for name, key in (("ours", ours), ("foreign", foreign), ("bare", None)):
+        stmt = signing.statement([("registry.example.com/shop/" + name, subjects[name])], sbom)
+        body = signing.envelope(key, stmt) if key else stmt
+        (sboms / (name + ".intoto.json")).write_bytes(signing.to_bytes(body))
+    policy = tmp_path / "policy.json"
+    policy.write_text(json.dumps([signing.key_row(ours, images="registry.example.com/shop/*")]))
+
+    def levels(*options):
+        out = tmp_path / "l.csv"
+        done = _cli("--trust-policy", str(policy), "-o", str(out), *(list(options) + [str(sboms)]))
+        assert done.returncode == 0, done.stderr
+        with open(str(tmp_path / "claw_sbom_subjects.csv"), newline="") as handle:
+            rows = {r["subject_digest"][7:]: r for r in csv.DictReader(handle)}
+        return dict((name, rows[digest]["sbom_trust"]) for name, digest in subjects.items()), rows
+
+    found, rows = levels()
+    assert found == {"ours": "verified", "foreign": "untrusted", "bare": "channel"}
+    assert rows[subjects["ours"]]["sbom_signer"] == signing.fingerprint(ours)
+    assert "no key of the trust policy" in rows[subjects["foreign"]]["sbom_trust_reason"]
+    assert levels("--untrusted-folders")[0] == {"ours": "verified", "foreign": "untrusted", "bare": "untrusted"}
+    assert levels("--require-signatures")[0]["bare"] == "untrusted"
