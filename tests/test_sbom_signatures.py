@@ -162,3 +162,29 @@ def test_the_parser_records_the_payload_digest_it_read():
     raw = _signed(key)
     payload = base64.b64decode(json.loads(raw)["payload"])
     assert parse_text(raw, "x")[0].payload_sha256 == hashlib.sha256(payload).hexdigest()
+
+
+def test_malformed_signed_objects_get_a_level_and_a_reason_never_an_exception():
+    import random
+    key = signing.generate("p256")
+    good = json.loads(_signed(key))
+    variants = [
+        dict(good, signatures="x"), dict(good, signatures=[{"sig": 5}]), dict(good, signatures=[{"sig": "!!"}]),
+        dict(good, signatures=[{"sig": base64.b64encode(b"\x30\x02\x02\x00").decode()}]),
+        dict(good, payload="not base64!"), dict(good, payloadType=7),
+        {"mediaType": "application/vnd.dev.sigstore.bundle.v0.3+json", "dsseEnvelope": good},
+        {"mediaType": "application/vnd.dev.sigstore.bundle.v0.3+json", "verificationMaterial": 5},
+        {"signed": {"_type": "link", "products": {"a": {"sha256": "e5" * 32}}, "x": 1.5}, "signatures": [{"sig": "00"}]},
+        {"signed": {"_type": "link"}, "signatures": [5]},
+    ]
+    text = json.dumps(good)
+    rng = random.Random(7)
+    for _ in range(40):
+        cut = rng.randrange(len(text))
+        variants.append(text[:cut] + rng.choice('"{}[],:x\\') + text[cut + 1:])
+    assessor = Assessor(Policy.from_rows([signing.key_row(key)]), require_signatures=True)
+    from claw_ta.sbom.model import SbomDocument
+    for variant in variants:
+        raw = variant.encode() if isinstance(variant, str) else json.dumps(variant).encode()
+        trust, _, reason = assessor("v", raw, SbomDocument("in-toto-statement", "v"))
+        assert trust == "untrusted" and reason, variant

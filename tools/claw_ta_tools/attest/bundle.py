@@ -98,7 +98,9 @@ class BundleVerifier(object):
                 return failed(KIND, "Sigstore bundle signs a separate artifact (no DSSE envelope): "
                               "it holds no document to index")
             payload_type, payload = self._verifier.verify_dsse(bundle, recorder)
-        except (SigstoreError, ValueError, TypeError, KeyError) as error:
+        except Exception as error:  # sigstore and its models raise many kinds for a malformed bundle
+            if not isinstance(error, (SigstoreError, ValueError, TypeError, KeyError, AttributeError)):
+                error = "%s: %s" % (type(error).__name__, error)
             if _tlog_kind(raw) == "intoto":
                 return failed(KIND, "Sigstore bundle not verified: its transparency-log entry is an intoto "
                               "entry (what cosign attest wrote before DSSE entries), which sigstore-python "

@@ -68,7 +68,7 @@ def verifies(key, signature, data):
         try:
             attempt(signature, data)
             return True
-        except (InvalidSignature, ValueError):
+        except (InvalidSignature, ValueError, TypeError, OverflowError):  # a malformed signature is no signature
             continue
     return False
 
