@@ -188,3 +188,22 @@ def test_malformed_signed_objects_get_a_level_and_a_reason_never_an_exception():
         raw = variant.encode() if isinstance(variant, str) else json.dumps(variant).encode()
         trust, _, reason = assessor("v", raw, SbomDocument("in-toto-statement", "v"))
         assert trust == "untrusted" and reason, variant
+
+
+def test_many_envelopes_in_one_file_are_checked_in_linear_time():
+    """Each document of a JSON Lines file is paired with its line through a dict, the file checked once."""
+    key = signing.generate("ed25519")
+    lines = [_signed(key, subjects=[(SHOP, "%064x" % n)]) for n in range(300)]
+    raw = b"".join(lines)
+    assessor = Assessor(Policy.from_rows([signing.key_row(key)]))
+    docs = parse_text(raw, "many.intoto.jsonl")
+    compared = []
+    same_link = assessor._same_link
+    assessor._same_link = lambda *a: compared.append(1) or same_link(*a)
+    assert [assessor("m", raw, d)[0] for d in docs] == ["verified"] * 300
+    assert compared == []
+    # a good and an unsigned copy of the same payload: the document is verified whichever comes first
+    copy = signing.to_bytes(dict(json.loads(lines[0]), signatures=[]))
+    for raw in (copy + lines[0], lines[0] + copy):
+        assert {Assessor(Policy.from_rows([signing.key_row(key)]))("c", raw, d)[0]
+                for d in parse_text(raw, "c")} == {"verified"}

@@ -43,28 +43,35 @@ class Assessor(object):
         self.channel = channel
         self.verifier = Verifier(self.policy, trusted_root)
         self.errors = self.verifier.errors   # policy keys or trusted root that cannot be used
-        self._key = None
+        self._raw = None
         self._results = None
+        self._by_claim = {}
 
     def __call__(self, path, raw, doc):
         return self.assess(path, raw, doc)
 
     def results(self, raw):
-        """[(Result, claimed payload sha256)] of ``raw``, kept for the next document of the same bytes."""
-        key = hashlib.sha256(raw).digest() if isinstance(raw, bytes) else None
-        if key is None or key != self._key:
+        """[(Result, claimed payload sha256)] of ``raw``, kept for the next document of the same bytes.
+
+        The documents of one file come with the same bytes object: it is checked
+        once (linear in the file, whatever the number of documents in it).
+        """
+        if raw is not self._raw:
             self._results = self.verifier.check(raw if isinstance(raw, bytes) else raw.encode("utf-8"))
-            self._key = key
+            self._by_claim = {}
+            for result, claimed in self._results:  # the same payload twice: a good signature wins
+                if claimed and (claimed not in self._by_claim or result.good and not self._by_claim[claimed][0].good):
+                    self._by_claim[claimed] = (result, claimed)
+            self._raw = raw
         return self._results
 
     def _pair(self, results, doc):
         """The (Result, claimed) ``doc`` was parsed from, or None."""
-        digest = getattr(doc, "payload_sha256", "")
         if len(results) == 1:
             return results[0]
-        for result, claimed in results:
-            if digest and claimed == digest:
-                return result, claimed
+        digest = getattr(doc, "payload_sha256", "")
+        if digest:
+            return self._by_claim.get(digest)
         for result, claimed in results:
             if result.kind == "in-toto-link" and result.good and self._same_link(result, doc):
                 return result, claimed
