@@ -191,3 +191,13 @@ def test_cli_trust_options_end_to_end(tmp_path):
     assert "no key of the trust policy" in rows[subjects["foreign"]]["sbom_trust_reason"]
     assert levels("--untrusted-folders")[0] == {"ours": "verified", "foreign": "untrusted", "bare": "untrusted"}
     assert levels("--require-signatures")[0]["bare"] == "untrusted"
+
+
+def test_a_bundle_signing_a_separate_file_says_so():
+    from claw_ta.sbom.model import SbomError
+    from claw_ta.sbom.parse import parse_text
+    bundle = {"mediaType": "application/vnd.dev.sigstore.bundle.v0.3+json", "verificationMaterial": {},
+              "messageSignature": {"messageDigest": {"algorithm": "SHA2_256", "digest": ""}, "signature": ""}}
+    with pytest.raises(SbomError) as error:
+        parse_text(json.dumps(bundle).encode(), "sbom.cdx.json.sigstore.json")
+    assert "without a DSSE envelope" in str(error.value)

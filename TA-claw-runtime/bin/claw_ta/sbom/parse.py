@@ -70,6 +70,9 @@ def _dispatch(doc, name, raw):
     check can tell the indexed document is the signed one.
     """
     form = signature_form(doc) or ""
+    if form == "sigstore-bundle" and not isinstance(doc.get("dsseEnvelope"), dict):
+        raise SbomError("a Sigstore bundle without a DSSE envelope (a message signature over a separate "
+                        "file): it holds no document; index the signed SBOM file itself")
     doc, payload_sha256 = intoto.unwrap_payload(doc)
     out = _dispatch_unwrapped(doc, name, raw)
     out.signature_form = form
