@@ -66,6 +66,13 @@ def test_repository_patterns_compare_normalized_references():
     assert not covers("registry.example.com/shop")
     assert not covers("evil.example.com/registry.example.com/shop/web")
     assert not covers("")
+    # statement subjects named by purls (BuildKit): the repository they give, nothing for other purls
+    assert covers("pkg:oci/web@sha256:%s?repository_url=registry.example.com%%2Fshop%%2Fweb" % ("1" * 64))
+    assert covers("pkg:docker/registry.example.com/shop/web@1.0?platform=linux%2Famd64")
+    assert covers("pkg:docker/library/nginx@1.25") and covers("pkg:docker/nginx@1.25")
+    assert not covers("pkg:docker/shop/web@1.0")                 # Docker Hub's shop/web
+    assert not covers("pkg:oci/web@sha256:" + "1" * 64)          # no repository_url: no repository
+    assert not covers("pkg:npm/registry.example.com/shop/web@1.0")
     whole = Policy.from_rows([{"signer_kind": "key", "key_fingerprint": "sha256:" + "0" * 64,
                                "images": "Registry.Example.com/* library/*"}]).rows[0].images
     assert whole == ["registry.example.com/*", "docker.io/library/*"]

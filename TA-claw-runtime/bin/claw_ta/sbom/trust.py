@@ -44,6 +44,8 @@ import io
 import json
 import re
 
+from urllib.parse import unquote
+
 from claw_ta.detections.imageref import repository
 
 LEVELS = ("verified", "channel", "untrusted")
@@ -92,13 +94,35 @@ def _pattern(text, number):
     return repository(prefix)
 
 
+def image_repository(name):
+    """The normalized repository a statement subject's name gives: an image reference, or a
+    ``pkg:docker``/``pkg:oci`` purl (BuildKit names subjects so); '' for a purl of anything else."""
+    if name.startswith("pkg:"):
+        kind, _, rest = name[4:].partition("/")
+        path, _, qualifiers = rest.partition("?")
+        path = unquote(path.split("@", 1)[0])
+        registry = ""
+        for pair in qualifiers.split("#", 1)[0].split("&"):
+            key, _, value = pair.partition("=")
+            if key == "repository_url":
+                registry = unquote(value)
+        if kind == "oci":   # repository_url is the whole repository, the name its last component
+            return repository(registry) if registry else ""
+        if kind == "docker":
+            return repository(registry + "/" + path if registry else path)
+        return ""
+    return repository(name)
+
+
 def pattern_covers(pattern, name):
     """Whether the repository ``pattern`` (normalized) covers the image reference ``name``."""
     if pattern == "*":
         return True
     if not name:
         return False
-    repo = repository(name)
+    repo = image_repository(name)
+    if not repo:
+        return False
     if pattern.endswith("/*"):
         return repo.startswith(pattern[:-1])
     return repo == pattern
