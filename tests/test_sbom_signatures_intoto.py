@@ -9,6 +9,9 @@ public keys when present.
 """
 import json
 import os
+import shutil
+import subprocess
+import sys
 
 import pytest
 
@@ -135,3 +138,44 @@ def test_sbom_lab_attested_and_linked_variants_verify_with_its_keys():
         assert levels[path][0] == "verified", (path, levels[path])
     for path in set(levels) - set(attested) - set(links):
         assert levels[path][0] == "untrusted", (path, levels[path])
+
+
+def test_the_sbom_labs_signers_as_the_lab_runs_them(shared_dir, tmp_path):
+    """The lab's own signing steps, run here on a small tree: its lib/dsse.py (cosign-style DSSE,
+    ECDSA P-256 via openssl) and in-toto-run with an Ed25519 key from openssl, as its build.sh does.
+    Keys are generated into the test's temporary folder. Verified with the public keys the lab writes."""
+    dsse_py = os.path.join(shared_dir, "sbomlab", "lib", "dsse.py")
+    in_toto_run = os.path.join(os.path.dirname(sys.executable), "in-toto-run")
+    if not os.path.isfile(dsse_py) or not shutil.which("openssl") or not os.path.isfile(in_toto_run):
+        pytest.skip("needs ../shared/sbomlab/lib/dsse.py, openssl and in-toto-run")
+
+    def sh(*argv):
+        subprocess.run(list(argv), cwd=str(tmp_path), check=True, capture_output=True)
+
+    sh("openssl", "genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", "attest.pem")
+    sh("openssl", "pkey", "-in", "attest.pem", "-pubout", "-out", "attest.pub.pem")
+    sh("openssl", "genpkey", "-algorithm", "ed25519", "-out", "ed.pem")
+    sh("openssl", "pkey", "-in", "ed.pem", "-pubout", "-out", "ed.pub.pem")
+    (tmp_path / "sbom.cdx.json").write_text(json.dumps(signing.file_sbom({"/usr/lib/libz.so.1": "e5" * 32})))
+    sh(sys.executable, dsse_py, "attest.pem", "127.0.0.1:5000/bookworm-min", "sha256:" + "a1" * 32,
+       "sbom.cdx.json", "sbom.att.intoto.jsonl")
+    lib = tmp_path / "rootfs" / "usr" / "lib"
+    lib.mkdir(parents=True)
+    (lib / "libz.so.1").write_bytes(b"\x7fELF libz")
+    (tmp_path / "links").mkdir()
+    sh(in_toto_run, "--step-name", "package", "--signing-key", "ed.pem", "--base-path", "rootfs",
+       "--products", "usr/lib", "--no-command", "--metadata-directory", "links")
+    rows = [{"signer_kind": "key", "public_key": (tmp_path / name).read_text(), "images": "*"}
+            for name in ("attest.pub.pem", "ed.pub.pem")]
+    assessor = Assessor(Policy.from_rows(rows), require_signatures=True)
+    files = [str(tmp_path / "sbom.att.intoto.jsonl")] + discover([str(tmp_path / "links")])[0]
+    assert len(files) == 2
+    for path in files:
+        raw = read_file(path)
+        [doc] = parse_text(raw, os.path.basename(path))
+        trust, signer, reason = assessor(path, raw, doc)
+        assert trust == "verified", (path, reason)
+    # one key alone verifies only what it signed
+    only_attest = Assessor(Policy.from_rows(rows[:1]), require_signatures=True)
+    raw = read_file(files[1])
+    assert only_attest(files[1], raw, parse_text(raw, "l")[0])[0] == "untrusted"
