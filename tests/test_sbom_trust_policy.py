@@ -152,6 +152,25 @@ def test_cli_refuses_a_bad_policy_with_its_reason(tmp_path):
     assert done.returncode == 2 and "--trust-policy" in done.stderr
 
 
+def test_cli_warns_where_nothing_can_be_verified(tmp_path):
+    from claw_ta_tools import sbom_index
+    import argparse
+    parser = argparse.ArgumentParser()
+    sbom_index.add_arguments(parser)
+    policy = tmp_path / "policy.json"
+    policy.write_text(json.dumps([{"signer_kind": "sigstore", "identity": "a@example.com",
+                                   "issuer": "https://accounts.example.com", "images": "*"}]))
+    for argv, message in ((["--require-signatures"], "no trust policy rows"),
+                          (["--trust-policy", str(policy)], "without --trusted-root")):
+        import io
+        from contextlib import redirect_stderr
+        err = io.StringIO()
+        with redirect_stderr(err):
+            assert sbom_index.make_assessor(parser.parse_args(argv + ["x"])) is not None
+        assert message in err.getvalue()
+    assert sbom_index.make_assessor(parser.parse_args(["x"])) is None   # no trust option: as before
+
+
 def test_the_parser_tells_the_in_splunk_rebuild_which_documents_came_signed():
     from claw_ta.sbom.parse import parse_text
     key = signing.generate("p256")

@@ -58,8 +58,13 @@ def make_assessor(args):
     policy = load_policy(args.trust_policy) if args.trust_policy else Policy()
     assessor = Assessor(policy, require_signatures=args.require_signatures,
                         channel=not args.untrusted_folders, trusted_root=args.trusted_root)
-    for error in assessor.errors:
-        sys.stderr.write("claw-ta sbom-index: warning: trust policy: %s\n" % error)
+    warnings = list(assessor.errors)
+    if not policy.rows:
+        warnings.append("no trust policy rows: no document can be verified")
+    if policy.sigstore_rows() and not args.trusted_root:
+        warnings.append("Sigstore rows without --trusted-root: keyless bundles cannot be verified")
+    for warning in warnings:
+        sys.stderr.write("claw-ta sbom-index: warning: trust policy: %s\n" % warning)
     return assessor
 
 
