@@ -17,9 +17,11 @@ import pytest
 
 from tests import paths  # noqa: F401
 
-from claw_ta.sbom.model import SbomDocument
-from claw_ta.sbom.trust import Policy
-from claw_ta_tools.attest import Assessor, Verifier
+sigstore = pytest.importorskip("sigstore", reason="sigstore 4 (Python 3.10+) verifies keyless bundles")
+
+from claw_ta.sbom.model import SbomDocument  # noqa: E402
+from claw_ta.sbom.trust import Policy  # noqa: E402
+from claw_ta_tools.attest import Assessor, Verifier  # noqa: E402
 
 STAGING = "a.dsse.staging-rekor-v2.txt.sigstore.json"
 NPM = "npm-sigstore-3.1.0.sigstore.json"

@@ -80,6 +80,8 @@ class BundleVerifier(object):
             try:
                 from sigstore.verify import Verifier
                 self._verifier = Verifier(trusted_root=load_trusted_root(trusted_root_path))
+            except ImportError:
+                self.error = "Sigstore bundles need sigstore 4 (Python 3.10+), not installed here"
             except Exception as error:  # sigstore raises several kinds for a bad root
                 self.error = "trusted root %s cannot be used: %s" % (trusted_root_path, error)
         logging.getLogger("sigstore").setLevel(logging.ERROR)
