@@ -73,6 +73,10 @@ def test_repository_patterns_compare_normalized_references():
     assert not covers("pkg:docker/shop/web@1.0")                 # Docker Hub's shop/web
     assert not covers("pkg:oci/web@sha256:" + "1" * 64)          # no repository_url: no repository
     assert not covers("pkg:npm/registry.example.com/shop/web@1.0")
+    listed = Policy.from_rows([{"signer_kind": "key", "key_fingerprint": "sha256:" + "0" * 64,
+                                "images": "a.example.com/x, b.example.com/y",
+                                "subjects": "sha256:%s,%s" % ("1" * 64, "2" * 64)}]).rows[0]
+    assert listed.images == ["a.example.com/x", "b.example.com/y"] and len(listed.subjects) == 2
     whole = Policy.from_rows([{"signer_kind": "key", "key_fingerprint": "sha256:" + "0" * 64,
                                "images": "Registry.Example.com/* library/*"}]).rows[0].images
     assert whole == ["registry.example.com/*", "docker.io/library/*"]

@@ -104,6 +104,9 @@ class Assessor(object):
             same = getattr(doc, "payload_sha256", "") == hashlib.sha256(result.payload).hexdigest()
         if not same:
             return ("untrusted", result.signer, "the document indexed is not the payload that was signed")
+        if not result.in_policy:
+            return ("untrusted", result.signer, "good signature, but signer %s is not in the trust policy"
+                    % result.signer)
         refusal = self.policy.scope_refusal(result.signer, doc.subjects, result.names)
         if refusal:
             return ("untrusted", result.signer, "good signature, but " + refusal)

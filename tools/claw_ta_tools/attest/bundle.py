@@ -117,13 +117,13 @@ class BundleVerifier(object):
         if payload_type != IN_TOTO:
             return failed(KIND, "Sigstore bundle verified, but its payload is %s, not an in-toto statement"
                           % payload_type)
-        signer = "%s (%s)" % (sans[0] if sans else "?", issuer)
+        signer, in_policy = "%s (%s)" % (sans[0] if sans else "?", issuer), False
         for row in self.rows:  # exact SAN and issuer, as sigstore's Identity policy compares them
-            if row.issuer == issuer and row.identity in sans:
-                signer = row.signer
+            if issuer and row.issuer == issuer and row.identity in sans:
+                signer, in_policy = row.signer, True
                 break
-        return Result(True, True, signer, KIND, "Sigstore bundle verified offline: certificate for %s "
-                      "issued by %s" % (signer, issuer), payload, names_of(payload))
+        return Result(True, True, signer, KIND, "Sigstore bundle verified offline: certificate for %s"
+                      % signer, payload, names_of(payload), in_policy)
 
 
 def _tlog_kind(raw):

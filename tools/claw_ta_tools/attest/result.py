@@ -12,12 +12,14 @@ class Result(object):
     or ``unsigned``; ``reason``: a sentence; ``payload``: the bytes that were
     signed (the in-toto statement or link the parser must read), None when
     no signature checked out; ``names``: {subject sha256 hex: name} from the
-    signed statement.
+    signed statement; ``in_policy``: the signer is one the policy names (a
+    policy key, or a Sigstore row whose identity and issuer match exactly).
     """
 
-    __slots__ = ("signed", "good", "signer", "kind", "reason", "payload", "names")
+    __slots__ = ("signed", "good", "signer", "kind", "reason", "payload", "names", "in_policy")
 
-    def __init__(self, signed, good, signer="", kind="unsigned", reason="", payload=None, names=None):
+    def __init__(self, signed, good, signer="", kind="unsigned", reason="", payload=None, names=None,
+                 in_policy=True):
         self.signed = signed
         self.good = good
         self.signer = signer
@@ -25,6 +27,7 @@ class Result(object):
         self.reason = reason
         self.payload = payload if good else None
         self.names = names or {}
+        self.in_policy = in_policy
 
     def __repr__(self):
         return "Result(%s signed=%s good=%s signer=%r: %s)" % (self.kind, self.signed, self.good,

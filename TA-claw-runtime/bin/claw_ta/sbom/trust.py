@@ -22,10 +22,10 @@ JSON for the CLI; docs/sbom-trust.md) name a signer and what it may vouch for:
   SubjectPublicKeyInfo); both given must agree;
 - ``signer_kind`` ``sigstore``: ``identity`` (the certificate's SAN) and
   ``issuer`` (the OIDC issuer), both exact strings;
-- ``images``: repository patterns, space separated: ``*`` (any image),
+- ``images``: repository patterns, separated by spaces or commas: ``*`` (any image),
   ``registry/path`` (that repository), ``registry/path/*`` (any repository
   below it); references are compared normalized (claw_ta.detections.imageref);
-- ``subjects``: subject digests (``sha256:<hex>``), space separated.
+- ``subjects``: subject digests (``sha256:<hex>``), separated by spaces or commas.
 
 Who writes which string: the subject digests and their names are written by
 the signer inside what it signed. A signer may vouch for a subject when the
@@ -161,9 +161,9 @@ def _row(raw, number):
     kind = get("signer_kind").lower()
     if kind not in SIGNER_KINDS:
         raise PolicyError("row %d: signer_kind %r: one of %s" % (number, kind, ", ".join(SIGNER_KINDS)))
-    images = [_pattern(p, number) for p in get("images").split()]
+    images = [_pattern(p, number) for p in get("images").replace(",", " ").split()]
     subjects = []
-    for text in get("subjects").split():
+    for text in get("subjects").replace(",", " ").split():
         match = _DIGEST.match(text)
         if not match:
             raise PolicyError("row %d: subject %r is not a sha256 digest" % (number, text))
