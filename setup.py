@@ -54,7 +54,18 @@ TEST_REQUIRES = [
     "cyclonedx-python-lib>=7",
     "spdx-tools>=0.8",
     "in-toto>=2",
+]
+
+# claw-ta sbom-index --trust-policy (claw_ta_tools.attest) checks signatures with these:
+# DSSE / in-toto link keys (cryptography, securesystemslib's canonical JSON) and keyless
+# Sigstore bundles (sigstore 4.x, offline against a trusted_root.json).
+ATTEST_REQUIRES = [
     "cryptography>=41",
+    "securesystemslib>=1",
+    "sigstore>=4,<5; python_version >= '3.10'",  # sigstore 4 needs 3.10+; on 3.9 keyless bundles are not verified
+]
+
+TEST_REQUIRES += ATTEST_REQUIRES + [
     "splunk-sdk==2.1.1",  # in-process tests read splunklib; the app gets it from app-requirements.txt
 ]
 
@@ -66,6 +77,6 @@ setup(
     package_dir={"claw_ta": os.path.join(APP_BIN, "claw_ta"), "claw_ta_tools": os.path.join(TOOLS, "claw_ta_tools")},
     packages=find_packages(APP_BIN, "claw_ta") + find_packages(TOOLS, "claw_ta_tools"),
     install_requires=[],
-    extras_require={"test": TEST_REQUIRES},
+    extras_require={"test": TEST_REQUIRES, "attest": ATTEST_REQUIRES},
     entry_points={"console_scripts": ["claw-ta = claw_ta_tools.cli:main"]},
 )

@@ -19,6 +19,7 @@ text>, "Timestamp": ...}`` wrapper, SLSA provenance ``materials`` (v0.2) or
 """
 import base64
 import binascii
+import hashlib
 import json
 
 from claw_ta.sbom import cyclonedx, spdx, spdx3
@@ -30,18 +31,27 @@ from claw_ta.sbom.subjects import (CONFIG_ONLY, PRODUCER_ONLY, file_digest, only
 
 def unwrap(doc):
     """The in-toto payload of a DSSE envelope or Sigstore bundle (else ``doc``)."""
+    return unwrap_payload(doc)[0]
+
+
+def unwrap_payload(doc):
+    """(payload object, sha256 hex of the payload bytes) of a DSSE envelope or Sigstore bundle, else (doc, "").
+
+    The digest names the exact bytes parsed, so a signature check can tell that
+    what was indexed is what was signed (claw_ta_tools.attest).
+    """
     if isinstance(doc.get("dsseEnvelope"), dict):
         doc = doc["dsseEnvelope"]
     if "payloadType" in doc and "payload" in doc:
         try:
             payload = base64.b64decode(doc["payload"], validate=False)
             inner = json.loads(payload.decode("utf-8"))
-        except (binascii.Error, ValueError, UnicodeDecodeError) as error:
+        except (binascii.Error, ValueError, UnicodeDecodeError, TypeError) as error:
             raise SbomError("DSSE payload is not base64 JSON: %s" % error)
         if not isinstance(inner, dict):
             raise SbomError("DSSE payload is not a JSON object")
-        return inner
-    return doc
+        return inner, hashlib.sha256(payload).hexdigest()
+    return doc, ""
 
 
 def is_link(doc):

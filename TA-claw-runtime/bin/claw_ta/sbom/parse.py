@@ -9,6 +9,7 @@ import os
 
 from claw_ta.sbom import cyclonedx, intoto, ociindex, safexml, spdx, spdx3
 from claw_ta.sbom.model import MAX_BYTES, SbomError
+from claw_ta.sbom.trust import signature_form
 
 SUFFIXES = (".cdx.json", ".cdx.xml", ".spdx.json", ".link", ".intoto.json", ".intoto.jsonl",
             ".json", ".jsonl", ".xml")
@@ -60,7 +61,26 @@ def _parse_json_object(doc, name, raw=None):
 
 
 def _dispatch(doc, name, raw):
-    doc = intoto.unwrap(doc)
+    """The document of a JSON object, with what a trust decision needs (claw_ta.sbom.trust).
+
+    ``signature_form``: the signed form the object came in (``sigstore-bundle``,
+    ``dsse``, ``in-toto-link``; "" unsigned), for the in-Splunk rebuild, which
+    cannot check signatures (``trust.unverified_level``); ``payload_sha256``:
+    the digest of the DSSE payload bytes parsed ("" if none), so a signature
+    check can tell the indexed document is the signed one.
+    """
+    form = signature_form(doc) or ""
+    if form == "sigstore-bundle" and not isinstance(doc.get("dsseEnvelope"), dict):
+        raise SbomError("a Sigstore bundle without a DSSE envelope (a message signature over a separate "
+                        "file): it holds no document; index the signed SBOM file itself")
+    doc, payload_sha256 = intoto.unwrap_payload(doc)
+    out = _dispatch_unwrapped(doc, name, raw)
+    out.signature_form = form
+    out.payload_sha256 = payload_sha256
+    return out
+
+
+def _dispatch_unwrapped(doc, name, raw):
     if doc.get("bomFormat") == "CycloneDX":
         return cyclonedx.parse_json(doc, name)
     if str(doc.get("spdxVersion", "")).startswith("SPDX-"):
@@ -111,7 +131,8 @@ def _utf16(data):
     return None
 
 
-def _decode(data):
+def decode_text(data):
+    """The text of ``data`` (bytes): UTF-8 (BOM or not) or UTF-16 as :func:`_utf16` tells; SbomError if not."""
     codec = _utf16(data)
     try:
         return data.decode(codec or "utf-8-sig")
@@ -141,7 +162,7 @@ def parse_documents(data, name):
         if _utf16(raw) is None and raw.lstrip()[:1] == b"<" or raw[:3] == b"\xef\xbb\xbf" \
                 and raw[3:].lstrip()[:1] == b"<":
             return [cyclonedx.parse_xml(safexml.parse(raw), name)]
-        data = _decode(raw)
+        data = decode_text(raw)
     stripped = data.lstrip("\ufeff \t\r\n")
     if not stripped:
         raise SbomError("empty document")
