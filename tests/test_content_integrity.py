@@ -12,6 +12,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
+from claw_ta_tools.dashboards import generate as dashboards_generate, overview, studio
 from claw_ta_tools.emulators import app_content, search_rules, spl_lint
 from tests import paths
 
@@ -24,7 +25,7 @@ NAV = os.path.join(paths.APP_DEFAULT, "data", "ui", "nav", "default.xml")
 def _report(check):
     lines = []
     for search, problems in RESULTS:
-        if check == "index_macro" and search.name in app_content.INDEX_MACRO_EXEMPT:
+        if check == "index_macro" and app_content.index_macro_exempt(search):
             continue
         for problem in problems[check]:
             lines.append("%s [%s]: %s" % (search.origin, search.name, problem))
@@ -52,6 +53,11 @@ def test_index_macro_exemptions_are_real():
         assert reason.strip(), name
         spl = CONTENT.savedsearches[name]["search"]
         assert macro in app_content.macros_called(spl, CONTENT), "%s does not use `%s`" % (name, macro)
+    for (view, ds_id), (macro, reason) in app_content.DASHBOARD_INDEX_MACRO_EXEMPT.items():
+        found = [s for s in CONTENT.searches if s.origin.endswith(view)
+                 and s.name.startswith("data source %s " % ds_id)]
+        assert len(found) == 1 and reason.strip(), (view, ds_id)
+        assert macro in app_content.macros_called(found[0].spl, CONTENT), (view, ds_id, macro)
 
 
 def test_macro_definitions_refer_to_known_macros():
@@ -106,33 +112,74 @@ def test_dashboards_are_cloud_safe():
     assert not problems, "\n  ".join(problems)
 
 
-def test_overview_dashboard_panels():
-    root = ET.parse(os.path.join(VIEWS_DIR, "claw_runtime_overview.xml")).getroot()
-    assert root.find("./fieldset/input[@type='time']") is not None, "no time picker"
-    titles = " | ".join(t.text.lower() for t in root.iter("title"))
-    for topic in ("verdicts over time", "top denied subjects", "unlisted libraries",
-                  "tier anomalies", "sensor health", "volume by event type", "daily volume estimate"):
+def test_overview_is_a_studio_dashboard_with_the_panels():
+    """The overview is Dashboard Studio (version 2, JSON in CDATA: claw_ta_tools/dashboards/studio.py
+    cites Splunk's page); every panel follows the time picker (the ds.search defaults)."""
+    text = open(os.path.join(VIEWS_DIR, "claw_runtime_overview.xml"), encoding="utf-8").read()
+    attrs, label, _, definition = studio.parse_view(text)
+    assert attrs["version"] == "2" and attrs["theme"] in ("light", "dark") and label
+    titles = " | ".join((v.get("title") or "").lower() for v in definition["visualizations"].values())
+    for topic in ("alerts by detection", "alerts by severity", "unlisted library loads", "sensor health",
+                  "sensor filter dropped", "sbom coverage by image", "tier spikes"):
         assert topic in titles, topic
-    queries = [q.text for q in root.iter("query")]
-    for search in root.iter("search"):  # each panel follows the time picker
-        assert search.findtext("earliest") == "$time_tok.earliest$"
-    assert any("| clawsbomcheck" in q and "| stats" in q.split("| clawsbomcheck")[0] for q in queries), \
+    inputs = [i for i in definition["inputs"].values() if i["type"] == "input.timerange"]
+    assert [i["options"]["token"] for i in inputs] == ["global_time"]
+    params = definition["defaults"]["dataSources"]["ds.search"]["options"]["queryParameters"]
+    assert params == {"earliest": "$global_time.earliest$", "latest": "$global_time.latest$"}
+    for ds in definition["dataSources"].values():
+        assert "queryParameters" not in ds.get("options", {}), "a panel ignores the time picker"
+    queries = [s.spl for s in studio.searches(definition)]
+    unlisted = [q for q in queries if 'where sbom_status="unlisted"' in q]
+    assert len(unlisted) == 1 and "| stats" in unlisted[0].split("| clawsbomcheck")[0], \
         "unlisted libraries: stats pre-aggregation before | clawsbomcheck"
+    for field in ("sbom_status", "sbom_reason", "sbom_evidence", "sbom_trust", "sbom_signer"):
+        assert field in unlisted[0].splitlines()[-1], field
     assert any("`claw_tier_baseline_detect" in q for q in queries)
-    for query in queries:
-        assert query.lstrip().startswith(("`claw_runtime_index`", "| tstats count where `claw_runtime_index`")), query
+    # The review dashboard is linked (it stays Simple XML: Studio cannot host its script).
+    markdown = " ".join(v["options"].get("markdown", "") for v in definition["visualizations"].values())
+    assert "/app/TA-claw-runtime/claw_policy_proposals" in markdown
+
+
+def test_the_studio_overview_is_generated():
+    """The shipped view is what claw_ta_tools.dashboards.generate writes (its SPL is Python, JSON-escaped)."""
+    assert dashboards_generate.main(["--check"]) == 0
+
+
+def test_studio_checks_catch_broken_views():
+    good = dashboards_generate.view_text()
+    assert studio.problems(good) == []
+    broken = good.replace('"type": "splunk.column"', '"type": "splunk.nosuch"', 1)
+    assert any("splunk.nosuch" in p for p in studio.problems(broken))
+    broken = good.replace('"primary": "ds_coverage"', '"primary": "ds_nosuch"', 1)
+    assert any("ds_nosuch" in p and "does not exist" in p for p in studio.problems(broken))
+    broken = good.replace("$claw_sel_library|s$", "$claw_sel_library$", 1)
+    assert any("not quoted with |s" in p for p in studio.problems(broken))
+    broken = good.replace('"row._claw_drill_library_path.value"', '"row.library_path.value"', 1)
+    assert any("not from an escaped copy" in p for p in studio.problems(broken))
+    assert any("theme" in p for p in studio.problems(good.replace('theme="dark"', 'theme="blue"', 1)))
+    assert any("well-formed" in p for p in studio.problems(good.replace("<![CDATA[\n{", "<![CDATA[\n{{", 1)))
 
 
 def _normalized(spl):
     return re.sub(r"\s+", " ", spl).strip()
 
 
-def test_volume_panel_runs_the_saved_search_spl():
-    saved = CONTENT.savedsearches["Claw - Daily Volume Estimate"]["search"]
-    queries = [s.spl for s in CONTENT.searches
-               if s.origin.endswith(".xml") and "daily volume estimate" in s.name.lower()]
-    assert [_normalized(q) for q in queries] == [_normalized(saved)]
-    assert "len(_raw)" in saved and re.search(r"\bby _time, event_type, host\b", saved)
+def test_panels_that_name_a_saved_search_run_its_spl():
+    """A saved search ships disabled, so the panel runs its SPL inline: the same SPL."""
+    definition = studio.parse_view(open(os.path.join(VIEWS_DIR, "claw_runtime_overview.xml"),
+                                        encoding="utf-8").read())[3]
+    named = 0
+    for viz in definition["visualizations"].values():
+        match = re.search(r'same SPL as the saved search "([^"]+)"', viz.get("description", ""))
+        if not match:
+            continue
+        query = definition["dataSources"][viz["dataSources"]["primary"]]["options"]["query"]
+        if match.group(1) in CONTENT.savedsearches:
+            named += 1
+            assert _normalized(query) == _normalized(CONTENT.savedsearches[match.group(1)]["search"])
+        else:  # not shipped yet: the overview's own search for it
+            assert query == overview.DROPS_FALLBACK and match.group(1) == overview.DROPS_SEARCH
+    assert named >= 1
 
 
 def test_navigation_lists_existing_views_overview_first():

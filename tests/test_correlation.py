@@ -2,6 +2,7 @@
 network context rule, the subjects table of the manifest-mismatch suppression,
 normalized image references, and event values in drill-down searches.
 Each test fails on the design it replaces (see the comment of each)."""
+import os
 import re
 
 import pytest
@@ -9,7 +10,9 @@ import pytest
 from claw_ta.detections import definitions as defs, imageref
 from claw_ta_tools.detections import correlation, engine, generate
 from claw_ta.detections.stages import DeniedThenAllowed, NotSameAttestation
+from claw_ta_tools.dashboards import studio
 from claw_ta_tools.emulators import app_content, search_rules, spl_eval, spl_lint
+from tests import paths
 from tests.replay_support import IMG, IMG2, ev, lib, make_scenario
 
 CONTENT = app_content.AppContent()
@@ -290,7 +293,13 @@ def test_a_hostile_value_stays_one_quoted_value_in_every_drilldown():
 
 
 def test_dashboard_rows_pass_escaped_copies_to_the_drilldown():
+    """The overview's table carries hidden (leading underscore) copies made as drill_escape
+    makes them, and the click sets the tokens from those copies."""
     overview = [s for s in CONTENT.searches if s.origin.endswith("claw_runtime_overview.xml")
-                and "claw_drill_library_path=replace(library_path" in s.spl]
+                and "_claw_drill_library_path=replace(library_path" in s.spl]
     assert len(overview) == 1
-    assert correlation.drill_escape(["subject_digest"])[5:] in overview[0].spl
+    assert "_" + correlation.drill_escape(["subject_digest"])[5:] in overview[0].spl
+    with open(os.path.join(paths.APP_DEFAULT, "data", "ui", "views", "claw_runtime_overview.xml"),
+              encoding="utf-8") as handle:
+        tokens = studio.drilldown_tokens(studio.parse_view(handle.read())[3])
+    assert tokens == {"claw_sel_subject": "_claw_drill_subject_digest", "claw_sel_library": "_claw_drill_library_path"}

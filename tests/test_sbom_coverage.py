@@ -19,6 +19,7 @@ import pytest
 
 from claw_ta.sbom.index import build_tables
 from claw_ta.sbom.matcher import SbomIndex
+from claw_ta_tools.dashboards import studio
 from claw_ta_tools.emulators import app_content
 from tests.paths import REPO
 
@@ -131,10 +132,11 @@ def test_ci_recipe_gives_a_file_level_sbom_that_catches_attacks(tmp_path):
 def test_coverage_panel_runs_the_saved_search_spl():
     content = app_content.AppContent()
     saved = content.savedsearches["Claw - SBOM Coverage by Image"]["search"]
-    root = ET.parse(os.path.join(REPO, "TA-claw-runtime", "default", "data", "ui", "views",
-                                 "claw_runtime_overview.xml")).getroot()
-    panels = [q.text for p in root.iter("panel") if "sbom coverage" in (p.findtext("title") or "").lower()
-              for q in p.iter("query")]
+    with open(os.path.join(REPO, "TA-claw-runtime", "default", "data", "ui", "views",
+                           "claw_runtime_overview.xml"), encoding="utf-8") as handle:
+        definition = studio.parse_view(handle.read())[3]
+    panels = [definition["dataSources"][v["dataSources"]["primary"]]["options"]["query"]
+              for v in definition["visualizations"].values() if "sbom coverage" in v.get("title", "").lower()]
     norm = lambda spl: re.sub(r"\s+", " ", spl).strip()  # noqa: E731
     assert [norm(q) for q in panels] == [norm(saved)]
     assert "| clawsbomcheck" in saved and "lookup claw_sbom_subjects subject_digest AS image_digest" in saved

@@ -94,7 +94,24 @@ INDEX_MACRO_EXEMPT = {
     "Claw - Unlisted Library Load With New Outbound Connection - Rule": (
         "claw_risk_summary_index", "reads the unlisted-library results of the risk summary and Network_Traffic"),
 }
+# Dashboard searches that need not use `claw_runtime_index`: {(view file, data source id):
+# (the index macro they must use instead, why)}.
+DASHBOARD_INDEX_MACRO_EXEMPT = {
+    ("claw_runtime_overview.xml", ds_id): (
+        "claw_risk_summary_index", "alerts: the results every detection collects to the risk summary")
+    for ds_id in ("ds_alerts_detection", "ds_alerts_severity")
+}
 EXEMPT_GENERATORS = ("inputlookup", "rest", "makeresults")
+
+
+def index_macro_exempt(search):
+    """(index macro, reason) when ``search`` is named in an index-macro exemption, else None."""
+    if search.name in INDEX_MACRO_EXEMPT and search.origin.startswith("savedsearches.conf"):
+        return INDEX_MACRO_EXEMPT[search.name]
+    match = re.match(r"^data source (\S+)", search.name)
+    if match:
+        return DASHBOARD_INDEX_MACRO_EXEMPT.get((os.path.basename(search.origin), match.group(1)))
+    return None
 
 Search = namedtuple("Search", "origin name spl conf")
 # Searches a saved search ships besides its own (ES notable drill-down).
@@ -163,9 +180,18 @@ def dashboard_files():
 
 
 def _dashboard_searches():
-    """Every <query> of every dashboard, named by its panel title (or search id)."""
+    """Every <query> of every Simple XML dashboard, named by its panel title (or search id), and
+    every search data source of every Studio dashboard, named by its data source id."""
+    from claw_ta_tools.dashboards import studio
     found = []
     for path in dashboard_files():
+        with open(path, encoding="utf-8") as handle:
+            text = handle.read()
+        if studio.is_studio(text):
+            definition = studio.parse_view(text)[3]
+            found += [Search(os.path.relpath(path, APP_DIR), "data source %s (panel %r)" % (s.ds_id, s.title),
+                             s.spl, {}) for s in studio.searches(definition)]
+            continue
         root = ET.parse(path).getroot()
         labelled = {}
         for panel in root.iter("panel"):
@@ -391,7 +417,11 @@ ALLOWED_SCRIPTS = ("claw_review.js",)  # the review buttons' POSTs (rules: tests
 
 
 def dashboard_problems(xml_text):
-    """Simple XML problems: well-formedness, version 1.1, AppInspect-cloud safety."""
+    """Simple XML problems: well-formedness, version 1.1, AppInspect-cloud safety; a Studio
+    (version 2) view: claw_ta_tools.dashboards.studio.problems."""
+    from claw_ta_tools.dashboards import studio
+    if studio.is_studio(xml_text):
+        return studio.problems(xml_text)
     problems = []
     try:
         root = ET.fromstring(xml_text)

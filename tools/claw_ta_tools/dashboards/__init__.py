@@ -1,0 +1,1 @@
+"""The app's Dashboard Studio overview: its definition, generator, static checks and render test rows."""
