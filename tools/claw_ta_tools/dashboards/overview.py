@@ -57,7 +57,7 @@ UNLISTED = """`claw_runtime_index` `claw_runtime_sensor` event_type=library_load
 | head 50
 | convert ctime(first_seen) ctime(last_seen)
 | {escape}
-| table subject_name, library_path, library_digest, sbom_status, sbom_reason, sbom_evidence, sbom_trust, sbom_signer, sbom_ref, loads, hosts, first_seen, last_seen, subject_digest, image_ref, {p}subject_digest, {p}library_path""".format(
+| table subject_name, library_path, sbom_status, sbom_reason, sbom_evidence, sbom_trust, sbom_signer, loads, hosts, first_seen, last_seen, library_digest, subject_digest, image_ref, sbom_ref, {p}subject_digest, {p}library_path""".format(
     p=HIDDEN_DRILL, escape=hidden_escape(["subject_digest", "library_path"]))
 
 SELECTED_LOADS = """`claw_runtime_index` `claw_runtime_sensor` event_type=library_load subject_digest=$claw_sel_subject|s$ library_path=$claw_sel_library|s$
@@ -90,7 +90,10 @@ def _search(query):
     return {"type": "ds.search", "options": {"query": query}}
 
 
-def _table(title, ds_id, description=None, **options):
+def _table(title, ds_id, description=None, short=(), **options):
+    """A table; the columns in ``short`` (digests, references) are cut with an ellipsis."""
+    if short:
+        options.setdefault("columnFormat", {}).update((f, {"textOverflow": "ellipsis"}) for f in short)
     viz = {"type": "splunk.table", "title": title, "dataSources": {"primary": ds_id},
            "options": dict({"count": 10, "showInternalFields": False}, **options)}
     if description:
@@ -130,12 +133,14 @@ def definition(saved):
                                        "Risk summary results that alerted, per %s" % SPAN, SEVERITY_COLORS),
         "viz_unlisted": dict(_table(
             "Unlisted library loads to review (SBOM evidence and trust)", "ds_unlisted",
-            "Loads the binary's SBOM / in-toto links do not list. Click a row to list its loads."),
+            "Loads the binary's SBOM / in-toto links do not list. Click a row to list its loads.",
+            short=("library_digest", "subject_digest", "image_ref", "sbom_ref")),
             eventHandlers=[{"type": "drilldown.setToken", "options": {"tokens": [
                 {"token": "claw_sel_subject", "key": "row.%ssubject_digest.value" % HIDDEN_DRILL},
                 {"token": "claw_sel_library", "key": "row.%slibrary_path.value" % HIDDEN_DRILL}]}}]),
         "viz_selected_loads": _table("Loads of the selected unlisted library", "ds_selected_loads",
-                                     "Shown after a click on an unlisted library above."),
+                                     "Shown after a click on an unlisted library above.",
+                                     short=("library_digest", "image_ref")),
         "viz_sensor_health": dict(_table("Sensor health: last heartbeat per agent", "ds_sensor_health",
                                          "silent: no heartbeat for more than claw_sensor_silent_minutes",
                                          **status_options), context=status_context),
@@ -144,9 +149,10 @@ def definition(saved):
                                    "same SPL as the saved search \"%s\"" % DROPS_SEARCH),
         "viz_coverage": _table("SBOM coverage by image", "ds_coverage",
                                "Evidence level and share of loads unverifiable / no_sbom: same SPL as the "
-                               "saved search \"%s\"" % COVERAGE_SEARCH),
+                               "saved search \"%s\"" % COVERAGE_SEARCH, short=("image_digest",)),
         "viz_tier_spikes": _table("Tier spikes", "ds_tier_spikes",
-                                  "Attestations from hosts outside an image's normal tier, or far above its rate"),
+                                  "Attestations from hosts outside an image's normal tier, or far above its rate",
+                                  short=("image_digest",)),
         "viz_verdicts": _column("Attestation verdicts", "ds_verdicts", "Per %s" % SPAN,
                                 {"Allowed": "#53A051", "Denied": "#DC4E41"}),
     }
@@ -164,11 +170,11 @@ def definition(saved):
     rows = [  # (item, x, y, w, h) on a 1440 px wide grid
         ("viz_intro", 0, 0, 1440, 60),
         ("viz_alerts_detection", 0, 60, 720, 300), ("viz_alerts_severity", 720, 60, 720, 300),
-        ("viz_unlisted", 0, 360, 1440, 330),
-        ("viz_selected_loads", 0, 690, 1440, 220),
-        ("viz_sensor_health", 0, 910, 720, 280), ("viz_filter_drops", 720, 910, 720, 280),
-        ("viz_coverage", 0, 1190, 1440, 300),
-        ("viz_tier_spikes", 0, 1490, 720, 280), ("viz_verdicts", 720, 1490, 720, 280),
+        ("viz_unlisted", 0, 360, 1440, 440),
+        ("viz_selected_loads", 0, 800, 1440, 260),
+        ("viz_sensor_health", 0, 1060, 720, 400), ("viz_filter_drops", 720, 1060, 720, 400),
+        ("viz_coverage", 0, 1460, 1440, 400),
+        ("viz_tier_spikes", 0, 1860, 720, 300), ("viz_verdicts", 720, 1860, 720, 300),
     ]
     return {
         "title": LABEL,
