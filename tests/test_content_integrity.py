@@ -160,6 +160,22 @@ def test_studio_checks_catch_broken_views():
     assert any("well-formed" in p for p in studio.problems(good.replace("<![CDATA[\n{", "<![CDATA[\n{{", 1)))
 
 
+def test_studio_searches_get_the_search_checks():
+    """A Studio view's searches go through the same checks as Simple XML queries: a risky
+    command, a macro that does not exist, an unknown command are reported."""
+    good = dashboards_generate.view_text()
+    assert app_content.studio_searches("default/data/ui/views/x.xml", good)
+    bad = good.replace("| where is_anomaly=1", "| where is_anomaly=1\\n| outputlookup claw_tier_baseline.csv", 1)
+    bad = bad.replace("`claw_runtime_index` `claw_runtime_sensor` event_type=agent_heartbeat",
+                      "`claw_runtime_indexx` event_type=agent_heartbeat | clawnosuch", 1)
+    searches = app_content.studio_searches("default/data/ui/views/x.xml", bad)
+    risky = search_rules.dashboard_risky_problems(searches, CONTENT)
+    assert len(risky) == 1 and "outputlookup" in risky[0] and "ds_tier_spikes" in risky[0], risky
+    problems = [p for s in searches for ps in app_content.check_search(s.spl, CONTENT).values() for p in ps]
+    assert any("claw_runtime_indexx" in p for p in problems), problems
+    assert any("clawnosuch" in p for p in problems), problems
+
+
 def _normalized(spl):
     return re.sub(r"\s+", " ", spl).strip()
 

@@ -179,6 +179,13 @@ def dashboard_files():
     return sorted(glob.glob(os.path.join(DEFAULT_DIR, "data", "ui", "views", "*.xml")))
 
 
+def studio_searches(origin, xml_text):
+    """The search data sources of a Studio view, as Search rows named by data source id."""
+    from claw_ta_tools.dashboards import studio
+    return [Search(origin, "data source %s (panel %r)" % (s.ds_id, s.title), s.spl, {})
+            for s in studio.searches(studio.parse_view(xml_text)[3])]
+
+
 def _dashboard_searches():
     """Every <query> of every Simple XML dashboard, named by its panel title (or search id), and
     every search data source of every Studio dashboard, named by its data source id."""
@@ -188,9 +195,7 @@ def _dashboard_searches():
         with open(path, encoding="utf-8") as handle:
             text = handle.read()
         if studio.is_studio(text):
-            definition = studio.parse_view(text)[3]
-            found += [Search(os.path.relpath(path, APP_DIR), "data source %s (panel %r)" % (s.ds_id, s.title),
-                             s.spl, {}) for s in studio.searches(definition)]
+            found += studio_searches(os.path.relpath(path, APP_DIR), text)
             continue
         root = ET.parse(path).getroot()
         labelled = {}
