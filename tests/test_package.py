@@ -148,6 +148,9 @@ def test_links_are_rewritten_for_the_installed_app():
     out = package.shipped_markdown(text, "docs/tuning.md", shipped, {"README/x.spec"}, "TA-claw-runtime")
     assert out == ("[back](../README.md) [spec](../README/x.spec) s "
                    "[web](https://example.com/a.md) [here](#top) gone")
+    # Pictures (docs/img/) do not ship: their alt text does, without a dangling "!".
+    assert package.shipped_markdown("see ![the overview](img/o.png).", "docs/tuning.md", shipped, set(),
+                                    "TA-claw-runtime") == "see (picture: the overview)."
     assert package.shipped_markdown("[a](docs/tuning.md#x)", "README.md", shipped, set(), "TA-claw-runtime") \
         == "[a](docs/tuning.md#x)"
 

@@ -102,6 +102,8 @@ def install_third_party(bin_dir, requirements=REQUIREMENTS):
 
 
 LINK = re.compile(r"\[([^\]]*)\]\(([^)\s]+)\)")
+# A picture of the repository's docs (docs/img/): pictures do not ship, their alt text does.
+IMAGE = re.compile(r"!\[([^\]]*)\]\(([^)\s]+)\)")
 
 
 def iter_doc_files(repo_dir=REPO_DIR):
@@ -141,6 +143,8 @@ def shipped_markdown(text, rel, shipped, app_files, app_folder=os.path.basename(
         new = posixpath.relpath(app_path, posixpath.dirname(rel) or ".")
         return "[%s](%s%s)" % (label, new, "#" + anchor if anchor else "")
 
+    text = IMAGE.sub(lambda m: m.group(0) if re.match(r"^[a-z][a-z0-9+.-]*:", m.group(2), re.I)
+                     else "(picture: %s)" % m.group(1), text)
     return LINK.sub(fix, text)
 
 
