@@ -51,6 +51,7 @@ class _World(object):
     def __init__(self, paths, app_dir):
         from claw_ta.tiers.aggregate import Aggregator
         params, sensor = read_macro_params(app_dir), read_sensor_rule(app_dir)
+        self.params = params
         trusted = read_tier_trusted_namespaces(app_dir)
         self.start = self.end = None
         self.results, self.accepted, self.dropped, self.tier_rows = [], [], [], []
@@ -166,7 +167,7 @@ def selected_loads(world):
 
 def sensor_health(world):
     fields = ["status", "agent_id", "host", "last_heartbeat", "minutes_since_heartbeat", "heartbeats", "runtime_version"]
-    silent = float(read_macro_params().get("claw_sensor_silent_minutes", 10))
+    silent = float(world.params["claw_sensor_silent_minutes"])
     agents = {}
     for _, e in world.events("agent_heartbeat"):
         entry = agents.setdefault((e.get("agent_id"), e.get("host")), [0, None, None])
