@@ -170,11 +170,11 @@ def definition(saved):
     rows = [  # (item, x, y, w, h) on a 1440 px wide grid
         ("viz_intro", 0, 0, 1440, 60),
         ("viz_alerts_detection", 0, 60, 720, 300), ("viz_alerts_severity", 720, 60, 720, 300),
-        ("viz_unlisted", 0, 360, 1440, 440),
-        ("viz_selected_loads", 0, 800, 1440, 260),
-        ("viz_sensor_health", 0, 1060, 720, 400), ("viz_filter_drops", 720, 1060, 720, 400),
-        ("viz_coverage", 0, 1460, 1440, 400),
-        ("viz_tier_spikes", 0, 1860, 720, 300), ("viz_verdicts", 720, 1860, 720, 300),
+        ("viz_unlisted", 0, 360, 1440, 600),
+        ("viz_selected_loads", 0, 960, 1440, 260),
+        ("viz_sensor_health", 0, 1220, 720, 400), ("viz_filter_drops", 720, 1220, 720, 400),
+        ("viz_coverage", 0, 1620, 1440, 400),
+        ("viz_tier_spikes", 0, 2020, 720, 300), ("viz_verdicts", 720, 2020, 720, 300),
     ]
     return {
         "title": LABEL,

@@ -24,7 +24,7 @@ import subprocess
 TOOL_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
                         "dashboard-render")
 BUNDLE = os.path.join(TOOL_DIR, "build", "render.js")
-VIEWPORT = (1440, 2200)
+VIEWPORT = (1440, 2360)
 SETTLE_MS = 5000
 BUDGET_MS = 15000
 CHROMIUM_NAMES = ("chromium", "chromium-browser")
