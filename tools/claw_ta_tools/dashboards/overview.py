@@ -112,9 +112,11 @@ def _column(title, ds_id, description, colors=None):
 
 def _status_colors(field, mapping):
     """(table options, context) colouring the cells of ``field`` by value."""
-    return ({"columnFormat": {field: {"rowBackgroundColors": "> table | seriesByName(\"%s\") | matchValue(%sColors)"
-                                      % (field, field)}}},
-            {"%sColors" % field: [{"match": value, "value": color} for value, color in mapping]})
+    return ({"columnFormat": {field: {
+        "rowBackgroundColors": "> table | seriesByName(\"%s\") | matchValue(%sColors)" % (field, field),
+        "rowColors": "> table | seriesByName(\"%s\") | matchValue(%sText)" % (field, field)}}},
+            {"%sColors" % field: [{"match": value, "value": color} for value, color in mapping],
+             "%sText" % field: [{"match": value, "value": "#FFFFFF"} for value, _ in mapping]})
 
 
 def definition(saved):
