@@ -15,11 +15,13 @@ import copy
 import glob
 import json
 import os
+import re
 import struct
 
 import pytest
 
-from claw_ta_tools.dashboards import generate, render, rows, studio
+from claw_ta_tools.dashboards import generate, overview, render, rows, studio
+from claw_ta_tools.emulators import spl_eval
 from tests import paths
 
 DOCS_IMG = os.path.join(paths.REPO, "docs", "img")
@@ -112,6 +114,40 @@ def test_panel_judgement():
     assert render.panel_problems(definition, data, {})[0].endswith("not rendered")
 
 
+HOSTILE = 'x" | delete | search a="\\'  # quotes, a pipe, and a trailing backslash
+
+
+def _doc_s(value):
+    """|s as Splunk documents it: quotes around, the quotes inside escaped (Studio "Tokens":
+    https://help.splunk.com/splunk-enterprise/create-dashboards-and-reports/dashboard-studio/10.0/make-dashboards-dynamic-and-interactive/tokens)."""
+    return '"%s"' % value.replace('"', '\\"')
+
+
+def _where_matches(subject_literal, library_literal, event):
+    """The selected-loads panel's ``where`` with the tokens substituted by these literals,
+    evaluated on ``event`` (claw_ta_tools.emulators.spl_eval; its equality is ``==``)."""
+    where = [line for line in overview.SELECTED_LOADS.splitlines() if line.startswith("| where ")]
+    assert len(where) == 1
+    expr = where[0][len("| where "):].replace("$claw_sel_subject|s$", subject_literal)
+    expr = expr.replace("$claw_sel_library|s$", library_literal)
+    expr = re.sub(r"\b(subject_digest|library_path)=", r"\1==", expr)
+    return spl_eval.compile_expression(expr)(event)
+
+
+@pytest.mark.parametrize("escape", [_doc_s, json.dumps], ids=["documented |s", "renderer |s (JSON)"])
+@pytest.mark.parametrize("path", ["/usr/lib/libc.so.6", "/tmp/a\\b.so", HOSTILE])
+def test_the_selected_loads_filter_finds_the_clicked_path_under_either_s(escape, path):
+    """The click passes the copy with backslashes doubled; whether |s escapes backslashes
+    (the pinned renderer: JSON.stringify) or not (as documented), the panel keeps the
+    clicked path's loads and no other path's (but its doubled twin under the JSON |s)."""
+    subject = "sha256:" + "ab" * 32
+    doubled = path.replace("\\", "\\\\")
+    literals = (escape(subject), escape(doubled))
+    assert _where_matches(*literals, {"subject_digest": subject, "library_path": path})
+    assert not _where_matches(*literals, {"subject_digest": subject, "library_path": path + "x"})
+    assert not _where_matches(*literals, {"subject_digest": subject + "0", "library_path": path})
+
+
 # --- in the browser ---------------------------------------------------------------------
 
 @pytest.mark.parametrize("theme", THEMES)
@@ -142,3 +178,29 @@ def test_the_render_check_fails_on_a_broken_definition(shipped, renderer):
     assert any(p.startswith("viz_verdicts:") and "without points" in p for p in found), found
     assert not [p for p in found if p.split(":")[0] not in ("viz_alerts_detection", "viz_coverage", "viz_verdicts")]
     assert json.dumps(report)  # the report is plain data
+
+
+def test_a_click_sets_the_tokens_from_the_escaped_copies(shipped, renderer):
+    """In the renderer: a click on an unlisted row whose path is hostile sets the tokens from
+    the hidden doubled copies; the |s text the renderer substitutes keeps the value one quoted
+    string, and the panel's filter then matches exactly that path."""
+    definition, data, _ = shipped
+    data = copy.deepcopy(data)
+    first = data["ds_unlisted"]["rows"][0]
+    first["library_path"] = HOSTILE
+    first[overview.HIDDEN_DRILL + "library_path"] = HOSTILE.replace("\\", "\\\\")
+    page = rows.with_test_sources(definition, data)
+    # A probe panel whose title prints the tokens as a search would receive them.
+    page["visualizations"]["viz_probe"] = {
+        "type": "splunk.table", "title": "SEL<$claw_sel_library|s$>SUB<$claw_sel_subject|s$>END",
+        "dataSources": {"primary": "ds_tier_spikes"}}
+    page["layout"]["structure"].append({"item": "viz_probe", "type": "block",
+                                        "position": {"x": 0, "y": 2400, "w": 1440, "h": 100}})
+    report = render.render(page, "light", renderer, click={"viz": "viz_unlisted", "row": 0})
+    match = re.search(r"SEL<(.*)>SUB<(.*)>END", report["viz_probe"]["text"], re.S)
+    assert match, report["viz_probe"]["text"]
+    library_literal, subject_literal = match.group(1), match.group(2)
+    assert library_literal.startswith('"') and library_literal.endswith('"') and HOSTILE not in library_literal
+    event = {"subject_digest": first["subject_digest"], "library_path": HOSTILE}
+    assert _where_matches(subject_literal, library_literal, event)
+    assert not _where_matches(subject_literal, library_literal, dict(event, library_path="x"))

@@ -60,9 +60,15 @@ UNLISTED = """`claw_runtime_index` `claw_runtime_sensor` event_type=library_load
 | table subject_name, library_path, sbom_status, sbom_reason, sbom_evidence, sbom_trust, sbom_signer, loads, hosts, first_seen, last_seen, library_digest, subject_digest, image_ref, sbom_ref, {p}subject_digest, {p}library_path""".format(
     p=HIDDEN_DRILL, escape=hidden_escape(["subject_digest", "library_path"]))
 
-SELECTED_LOADS = """`claw_runtime_index` `claw_runtime_sensor` event_type=library_load subject_digest=$claw_sel_subject|s$ library_path=$claw_sel_library|s$
-| where subject_digest=$claw_sel_subject|s$ AND library_path=$claw_sel_library|s$
-| table _time, host, namespace, pod, image_ref, triggering_process_path, library_digest"""
+# The tokens hold the clicked row's copies with backslashes doubled. Splunk documents the
+# |s filter as escaping quotes only, and then the doubled copy quoted is the value itself;
+# the pinned Studio renderer's |s is JSON.stringify, which escapes backslashes too, and
+# then the quoted copy is the doubled value: the replace() undoes the doubling. Either
+# way the value stays one quoted string (tests/test_dashboard_render.py clicks a row).
+SELECTED_LOADS = """`claw_runtime_index` `claw_runtime_sensor` event_type=library_load subject_digest=$claw_sel_subject|s$
+| where subject_digest=$claw_sel_subject|s$ AND (library_path=$claw_sel_library|s$ OR library_path={undouble})
+| table _time, host, namespace, pod, image_ref, triggering_process_path, library_digest""".format(
+    undouble=r'replace($claw_sel_library|s$, "\\\\\\\\", "\\\\")')
 
 SENSOR_HEALTH = """`claw_runtime_index` `claw_runtime_sensor` event_type=agent_heartbeat
 | stats count as heartbeats, latest(_time) as last_heartbeat, latest(runtime_version) as runtime_version by agent_id, host

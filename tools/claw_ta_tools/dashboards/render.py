@@ -57,8 +57,9 @@ def build_bundle():
     return BUNDLE
 
 
-def page_html(definition, theme, bundle=BUNDLE):
-    payload = json.dumps({"definition": definition, "theme": theme, "settleMs": SETTLE_MS})
+def page_html(definition, theme, bundle=BUNDLE, click=None):
+    """The page; ``click`` ``{"viz": id, "row": n}`` clicks that table row before the report."""
+    payload = json.dumps({"definition": definition, "theme": theme, "settleMs": SETTLE_MS, "click": click})
     payload = payload.replace("</", "<\\/")  # the JSON sits in a <script>: no "</script>" in it
     css = os.path.splitext(bundle)[0] + ".css"
     return ('<!doctype html><html><head><meta charset="utf-8"><title>render</title>'
@@ -76,11 +77,11 @@ def _run_chromium(page, *args):
     return subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
 
 
-def render(definition, theme, workdir, screenshot=None):
+def render(definition, theme, workdir, screenshot=None, click=None):
     """The page's per-panel report ``{viz id: {...}}``; writes ``screenshot`` (PNG) when given."""
-    page = os.path.join(workdir, "overview-%s.html" % theme)
+    page = os.path.join(workdir, "overview-%s%s.html" % (theme, "-click" if click else ""))
     with open(page, "w", encoding="utf-8") as handle:
-        handle.write(page_html(definition, theme))
+        handle.write(page_html(definition, theme, click=click))
     proc = _run_chromium(page, "--dump-dom")
     match = re.search(r'<pre id="claw-render-report"[^>]*>(.*?)</pre>', proc.stdout, re.S)
     if not match:

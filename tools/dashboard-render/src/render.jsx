@@ -10,7 +10,7 @@ import { DashboardContextProvider } from '@splunk/dashboard-context';
 import EnterpriseViewOnlyPreset from '@splunk/dashboard-presets/EnterpriseViewOnlyPreset';
 import SplunkThemeProvider from '@splunk/themes/SplunkThemeProvider';
 
-const { definition, theme, settleMs } = window.CLAW_RENDER;
+const { definition, theme, settleMs, click } = window.CLAW_RENDER;
 document.body.style.margin = '0';
 document.body.style.background = theme === 'dark' ? '#0b0c0e' : '#f2f4f5';
 
@@ -50,4 +50,17 @@ createRoot(document.getElementById('root')).render(
         </DashboardContextProvider>
     </SplunkThemeProvider>
 );
-setTimeout(report, settleMs || 5000);
+// With `click` ({viz, row}), click the first cell of that table row once the page has
+// settled, then report (the tokens the click sets show in panels that print them).
+function clickRow() {
+    const rows = document.querySelectorAll(
+        `[data-test="viz-item"][data-id="${click.viz}"] [data-test="main-table"] tbody [data-test="row"]`
+    );
+    const cell = rows[click.row] && rows[click.row].querySelector('td');
+    if (cell) {
+        cell.click();
+    }
+    setTimeout(report, settleMs || 5000);
+}
+
+setTimeout(click ? clickRow : report, settleMs || 5000);
