@@ -24,16 +24,18 @@ SPAN = "10m"
 
 COVERAGE_SEARCH = "Claw - SBOM Coverage by Image"
 DROPS_SEARCH = "Claw - Sensor Filter Drops"
-# Until the saved search "Claw - Sensor Filter Drops" ships, the panel runs this
-# (events that claw_runtime_index holds but `claw_runtime_sensor` rejects); once it
-# ships, `generate` copies the saved search's SPL instead.
-DROPS_FALLBACK = """`claw_runtime_index` NOT (`claw_runtime_sensor`)
-| fillnull value="-" sensor_namespace sensor_pod _SYSTEMD_UNIT
-| stats count as dropped, min(_time) as first_seen, max(_time) as last_seen by host, sensor_namespace, sensor_pod, _SYSTEMD_UNIT
-| rename _SYSTEMD_UNIT as systemd_unit
-| sort 0 - dropped
-| convert ctime(first_seen) ctime(last_seen)
-| table host, sensor_namespace, sensor_pod, systemd_unit, dropped, first_seen, last_seen"""
+# Until the saved search "Claw - Sensor Filter Drops" ships, the panel runs this copy of
+# its SPL (events that claw_runtime_index holds but `claw_runtime_sensor` rejects, per
+# writer); once it ships, `generate` copies the saved search's SPL instead.
+DROPS_FALLBACK = " \n".join((
+    "`claw_runtime_index` NOT (`claw_runtime_sensor`)",
+    '| eval writer=if(isnotnull(sensor_namespace), "pod", "systemd unit")',
+    '| fillnull value="-" sensor_namespace sensor_pod _SYSTEMD_UNIT',
+    "| stats count as dropped, dc(host) as hosts, values(event_type) as event_types, min(_time) as firstTime, "
+    "max(_time) as lastTime by writer, sensor_namespace, sensor_pod, _SYSTEMD_UNIT",
+    '| eval firstTime=strftime(firstTime, "%Y-%m-%dT%H:%M:%SZ"), lastTime=strftime(lastTime, "%Y-%m-%dT%H:%M:%SZ")',
+    "| sort 0 - dropped",
+    "| table writer, sensor_namespace, sensor_pod, _SYSTEMD_UNIT, dropped, hosts, event_types, firstTime, lastTime"))
 
 def hidden_escape(fields):
     """``eval _claw_drill_<f>=<f> with each backslash doubled``: correlation.drill_escape's
@@ -154,7 +156,8 @@ def definition(saved):
                                          **status_options), context=status_context),
         "viz_filter_drops": _table("Events the sensor filter dropped", "ds_filter_drops",
                                    "Claw-shaped events not written by the sensor (claw_runtime_sensor): "
-                                   "same SPL as the saved search \"%s\"" % DROPS_SEARCH),
+                                   "same SPL as the saved search \"%s\"" % DROPS_SEARCH,
+                                   showInternalFields=True),  # _SYSTEMD_UNIT is a column
         "viz_coverage": _table("SBOM coverage by image", "ds_coverage",
                                "Evidence level and share of loads unverifiable / no_sbom: same SPL as the "
                                "saved search \"%s\"" % COVERAGE_SEARCH, short=("image_digest",)),

@@ -187,13 +187,21 @@ def sensor_health(world):
 
 
 def filter_drops(world):
-    fields = ["host", "sensor_namespace", "sensor_pod", "systemd_unit", "dropped", "first_seen", "last_seen"]
+    """Per writer (pod or systemd unit): the events `claw_runtime_sensor` rejected."""
+    fields = ["writer", "sensor_namespace", "sensor_pod", "_SYSTEMD_UNIT", "dropped", "hosts", "event_types",
+              "firstTime", "lastTime"]
     groups = {}
     for _, e in world.dropped:
-        key = (e.get("host"), e.get("sensor_namespace") or "-", e.get("sensor_pod") or "-", e.get("_SYSTEMD_UNIT") or "-")
-        groups.setdefault(key, []).append(e["_time"])
-    rows = [dict(zip(fields, key + (len(times), ctime(min(times)), ctime(max(times)))))
-            for key, times in sorted(groups.items(), key=lambda kv: (-len(kv[1]), kv[0]))]
+        key = ("pod" if e.get("sensor_namespace") is not None else "systemd unit", e.get("sensor_namespace") or "-",
+               e.get("sensor_pod") or "-", e.get("_SYSTEMD_UNIT") or "-")
+        groups.setdefault(key, []).append(e)
+    stamp = lambda t: time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t))  # noqa: E731
+    rows = []
+    for key, events in sorted(groups.items(), key=lambda kv: (-len(kv[1]), kv[0])):
+        times = [e["_time"] for e in events]
+        rows.append(dict(zip(fields, key + (len(events), len(set(e.get("host") for e in events)),
+                                            _mv(e.get("event_type") for e in events),
+                                            stamp(min(times)), stamp(max(times))))))
     return fields, rows
 
 
