@@ -45,6 +45,10 @@ def _mv(values):
     return values if len(values) > 1 else (values[0] if values else None)
 
 
+def _has(event, *fields):
+    return all(event.get(f) not in (None, "") for f in fields)
+
+
 class _World(object):
     """What the searches see: per-scenario contexts and the events of the window."""
 
@@ -128,6 +132,8 @@ UNLISTED_FIELDS = ["subject_name", "library_path", "sbom_status", "sbom_reason",
 def _unlisted(world):
     groups = {}
     for ctx, e in world.events("library_load"):
+        if not _has(e, "subject_digest", "library_path"):
+            continue  # stats ... by drops a row whose by-field is null (the others are fillnull'ed)
         key = (id(ctx), e.get("subject_digest"), e.get("image_digest"), e.get("library_path"), e.get("library_digest"))
         groups.setdefault(key, (ctx, []))[1].append(e)
     rows = []
@@ -170,6 +176,8 @@ def sensor_health(world):
     silent = float(world.params["claw_sensor_silent_minutes"])
     agents = {}
     for _, e in world.events("agent_heartbeat"):
+        if not _has(e, "agent_id", "host"):
+            continue
         entry = agents.setdefault((e.get("agent_id"), e.get("host")), [0, None, None])
         entry[0] += 1
         if entry[1] is None or e["_time"] >= entry[1]:
@@ -210,6 +218,10 @@ def coverage(world):
               "no_sbom_pct", "reasons"]
     images = {}
     for ctx, e in world.events("library_load"):
+        # by-fields without fillnull (subject_digest, library_path), and image_digest after
+        # nullif, drop the row in stats
+        if not _has(e, "subject_digest", "library_path", "image_digest"):
+            continue
         status = ctx.sbom_index.check(e)
         key = (e.get("image_ref") or "-", e.get("image_digest"))
         entry = images.setdefault(key, {"loads": 0, "unverifiable": 0, "no_sbom": 0, "reasons": set(), "ctx": ctx})
