@@ -89,6 +89,15 @@ def alert_spl(detection, sep=" "):
     return results_spl(detection, sep) + sep + "| where claw_alert=1"
 
 
+# Continuous scheduling (savedsearches.conf spec, realtime_schedule): every
+# detection collects its results to the risk summary over abutting windows,
+# and the two rules that read the summary look back over fixed windows; under
+# the default real-time scheduling "the scheduler might skip some execution
+# periods", a permanent gap in the summary and the alerts. With 0 a skipped
+# period runs later instead.
+CONTINUOUS = ("realtime_schedule", "0")
+
+
 def _conf_value(spl):
     """A multi-line conf value: continuation lines end with a backslash."""
     return spl.replace("\n", " \\\n")
@@ -176,6 +185,7 @@ def detection_stanza(d):
         ("dispatch.earliest_time", earliest),
         ("dispatch.latest_time", latest),
         ("schedule_window", "auto"),
+        CONTINUOUS,
     ]
     keys += _alert_keys(d.severity, d.throttle_fields, d.throttle)
     keys += _es_keys(d.search_name, "%s: %s" % (d.title, ", ".join("$%s$" % f for f in d.entity_fields)),
@@ -209,6 +219,7 @@ def risk_stanza():
         ("dispatch.earliest_time", "-%dh@m" % rule["window_hours"]),
         ("dispatch.latest_time", "-5m@m"),
         ("schedule_window", "auto"),
+        CONTINUOUS,
     ]
     keys += _alert_keys(rule["severity"], ("risk_object",), "24h")
     keys += _es_keys("Claw - %s - Rule" % rule["title"], "Workload risk: $risk_object$ ($detections$)",
@@ -236,6 +247,7 @@ def network_stanza():
         ("dispatch.earliest_time", "-24h@m"),
         ("dispatch.latest_time", "-5m@m"),
         ("schedule_window", "auto"),
+        CONTINUOUS,
     ]
     keys += _alert_keys(net["severity"], ("claw_entity",), "24h")
     keys += _es_keys("Claw - %s - Rule" % net["title"], "Unlisted library and new outbound connections: $claw_entity$",
