@@ -13,6 +13,7 @@ import csv
 import json
 import os
 import re
+import time
 
 from claw_ta import conffile as conf
 from claw_ta_tools.emulators import spl_eval
@@ -87,11 +88,14 @@ class TimeFailed(object):
         return "TimeFailed(%r)" % self.reason
 
 
-def extract_time(stanza, event):
+def extract_time(stanza, event, now=None):
     """_time from TIME_PREFIX + TIME_FORMAT within MAX_TIMESTAMP_LOOKAHEAD.
 
     None for ``DATETIME_CONFIG = CURRENT`` (index time by design); a
-    ``TimeFailed`` when the prefix or the format does not match.
+    ``TimeFailed`` when the prefix or the format does not match, or when the
+    time is more than MAX_DAYS_AGO (default 2000) days before or MAX_DAYS_HENCE
+    (default 2) days after ``now`` (the index time; default: the clock), which
+    Splunk does not accept as the event's time (props.conf spec).
     """
     if stanza.get("DATETIME_CONFIG") == "CURRENT":
         return None
@@ -104,20 +108,73 @@ def extract_time(stanza, event):
     seconds = spl_eval.strptime(window, stanza["TIME_FORMAT"])
     if seconds is None:
         return TimeFailed("TIME_FORMAT %r does not match %r" % (stanza["TIME_FORMAT"], window))
+    now = time.time() if now is None else now
+    ago, hence = days_bounds(stanza)
+    if not now - ago * 86400 <= seconds <= now + hence * 86400:
+        return TimeFailed("%r is outside MAX_DAYS_AGO / MAX_DAYS_HENCE" % window)
     return seconds
 
 
+def days_bounds(stanza):
+    """(MAX_DAYS_AGO, MAX_DAYS_HENCE) of a stanza, Splunk's defaults where unset."""
+    return int(stanza.get("MAX_DAYS_AGO", "2000")), int(stanza.get("MAX_DAYS_HENCE", "2"))
+
+
+def split_assignments(text):
+    """``a=x, b:=y`` -> [("a", "x"), ("b", "y")]: the commas and ``=`` outside strings and parentheses."""
+    parts, depth, quote, start, i = [], 0, False, 0, 0
+    while i < len(text):
+        char = text[i]
+        if quote:
+            if char == "\\":
+                i += 1
+            elif char == '"':
+                quote = False
+        elif char == '"':
+            quote = True
+        elif char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+        elif char == "," and depth == 0:
+            parts.append(text[start:i])
+            start = i + 1
+        i += 1
+    parts.append(text[start:])
+    out = []
+    for part in parts:
+        match = re.match(r"\s*([A-Za-z_][A-Za-z0-9_]*)\s*:?=(?!=)", part)
+        if not match:
+            raise SyntaxError("not an assignment: %r" % part)
+        out.append((match.group(1), part[match.end():]))
+    return out
+
+
 def ingest_eval(transform, fields):
-    """One INGEST_EVAL ``field=expression`` (the add-on's only form) on ``fields``."""
-    name, _, expression = transform["INGEST_EVAL"].partition("=")
-    fields[name.strip()] = spl_eval.compile_expression(expression)(fields)
+    """An INGEST_EVAL: ``field=expression`` assignments, comma-separated, evaluated left to right.
+
+    Each assignment sees what the ones before it wrote (``:=`` replaces a value);
+    a field assigned null() is removed, so a temporary field is not indexed
+    (https://help.splunk.com/splunk-enterprise/get-started/get-data-in/9.0/configure-indexed-field-extraction/process-events-with-ingest-time-eval).
+    """
+    for name, expression in split_assignments(transform["INGEST_EVAL"]):
+        value = spl_eval.compile_expression(expression)(fields)
+        if value is None:
+            fields.pop(name, None)
+        else:
+            fields[name] = value
 
 
-def typing(stanza, sourcetype, event, when):
-    """SEDCMD then TRANSFORMS (sourcetype renames, INGEST_EVAL): (sourcetype, _raw, _time)."""
+def typing_fields(stanza, sourcetype, event, when, now=None):
+    """SEDCMD then TRANSFORMS (sourcetype renames, INGEST_EVAL): every field the typing pipeline leaves.
+
+    ``now`` is the index time (``time()`` in an INGEST_EVAL; default: the clock).
+    """
     for key in sorted(k for k in stanza if k.startswith("SEDCMD-")):
         event = sed(stanza[key], event)
     fields = {"_raw": event, "_time": when, "sourcetype": sourcetype}
+    if now is not None:
+        fields[spl_eval.INDEX_TIME_FIELD] = now
     for key in sorted(k for k in stanza if k.startswith("TRANSFORMS-")):
         for name in stanza[key].split(","):
             transform = TRANSFORMS[name.strip()]
@@ -125,6 +182,13 @@ def typing(stanza, sourcetype, event, when):
                 ingest_eval(transform, fields)
             elif transform.get("DEST_KEY") == "MetaData:Sourcetype" and pcre(transform["REGEX"]).search(fields["_raw"]):
                 fields["sourcetype"] = transform["FORMAT"].split("::", 1)[1]
+    fields.pop(spl_eval.INDEX_TIME_FIELD, None)
+    return fields
+
+
+def typing(stanza, sourcetype, event, when, now=None):
+    """(sourcetype, _raw, _time) after the typing pipeline (``typing_fields``)."""
+    fields = typing_fields(stanza, sourcetype, event, when, now)
     return fields["sourcetype"], fields["_raw"], fields["_time"]
 
 
@@ -151,14 +215,14 @@ def sed(expression, text):
     return pcre(regex).sub(repl, text, count=0 if "g" in flags else 1)
 
 
-def index_time(sourcetype, data, chunk_bytes=CHUNK_BYTES):
-    """[(sourcetype, _raw, _time)] as the parsing and typing pipelines leave a monitored file."""
+def index_time(sourcetype, data, chunk_bytes=CHUNK_BYTES, now=None):
+    """[(sourcetype, _raw, _time)] as the parsing and typing pipelines leave a monitored file (indexed at ``now``)."""
     stanza = PROPS[sourcetype]
-    return [typing(stanza, sourcetype, event, extract_time(stanza, event))
+    return [typing(stanza, sourcetype, event, extract_time(stanza, event, now), now)
             for event in break_lines(stanza, data, chunk_bytes)]
 
 
-def hec_event(event, envelope_time, sourcetype="claw:runtime"):
+def hec_event(event, envelope_time, sourcetype="claw:runtime", now=None):
     """(sourcetype, _raw, _time) of a /services/collector/event payload's ``event``.
 
     The event endpoint does no line breaking and no timestamp extraction unless
@@ -171,7 +235,7 @@ def hec_event(event, envelope_time, sourcetype="claw:runtime"):
     truncate = int(PROPS[sourcetype].get("TRUNCATE", "10000"))
     if truncate:  # assumed to apply to HEC events as well (checked by tests/live)
         raw = raw.encode("utf-8")[:truncate].decode("utf-8", errors="ignore")
-    return typing(PROPS[sourcetype], sourcetype, raw, envelope_time)
+    return typing(PROPS[sourcetype], sourcetype, raw, envelope_time, now)
 
 
 def flatten_json(obj, prefix="", out=None):

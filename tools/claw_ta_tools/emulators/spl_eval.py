@@ -6,19 +6,24 @@ uses (and fails loudly on anything else, so props.conf cannot drift out of
 what is tested): string and number literals, field names (bare or in single
 quotes), ``.`` concatenation, ``==``/``!=``, ``AND``/``OR``/``NOT`` and the
 functions coalesce, json_extract, if, case, in, isnull, isnotnull, null,
-match, replace, lower, strptime, true. Values follow Splunk: fields are strings, a
-missing field is null, functions of null give null.
+match, replace, lower, strptime, true, abs, time, and numeric ``<``, ``<=``,
+``>``, ``>=``, ``+``, ``-``. Values follow Splunk: fields are strings, a
+missing field is null, functions of null give null; ``time()`` is the wall
+clock, or the index time the caller puts in the ``INDEX_TIME_FIELD`` entry.
 """
 import calendar
 import json
 import re
+import time
+
+INDEX_TIME_FIELD = "\x00index_time"  # not a field name SPL can write: the emulator's clock
 
 TOKEN = re.compile(r"""
     \s*(?:
       (?P<str>"(?:[^"\\]|\\.)*")
     | (?P<quoted>'[^']*')
     | (?P<num>\d+(?:\.\d+)?)
-    | (?P<op>==|!=|[(),.])
+    | (?P<op>==|!=|<=|>=|[<>(),.+-])
     | (?P<word>[A-Za-z_][A-Za-z0-9_.:]*)
     )""", re.X)
 
@@ -90,16 +95,23 @@ class Parser(object):
 
     def compare(self):
         node = self.concat()
-        if self.peek()[1] in ("==", "!="):
+        if self.peek()[0] == "op" and self.peek()[1] in ("==", "!=", "<", "<=", ">", ">="):
             op = self.take()[1]
             node = (op, node, self.concat())
         return node
 
     def concat(self):
-        node = self.primary()
+        node = self.sum_()
         while self.peek() == ("op", "."):
             self.take()
-            node = ("concat", node, self.primary())
+            node = ("concat", node, self.sum_())
+        return node
+
+    def sum_(self):
+        node = self.primary()
+        while self.peek()[0] == "op" and self.peek()[1] in ("+", "-"):
+            op = self.take()[1]
+            node = (op, node, self.primary())
         return node
 
     def primary(self):
@@ -208,6 +220,18 @@ def strptime(text, time_format):
     return seconds + (float("0." + g["N"]) if g.get("N") else 0.0)
 
 
+def _number(value):
+    """A number, or None (strings that are not numbers, booleans, the emulator's TimeFailed)."""
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, (int, float)):
+        return value
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
 def evaluate(node, fields):
     kind = node[0]
     if kind == "lit":
@@ -222,6 +246,12 @@ def evaluate(node, fields):
         if left is None or right is None:
             return False
         return (left == right) if kind == "==" else (left != right)
+    if kind in ("<", "<=", ">", ">=", "+", "-"):
+        left, right = _number(evaluate(node[1], fields)), _number(evaluate(node[2], fields))
+        if left is None or right is None:
+            return False if kind in ("<", "<=", ">", ">=") else None
+        return {"<": left < right, "<=": left <= right, ">": left > right, ">=": left >= right,
+                "+": left + right, "-": left - right}[kind]
     if kind == "and":
         return bool(evaluate(node[1], fields)) and bool(evaluate(node[2], fields))
     if kind == "or":
@@ -255,6 +285,11 @@ def evaluate(node, fields):
         return None
     if name == "true":
         return True
+    if name == "time":
+        return fields.get(INDEX_TIME_FIELD) or time.time()
+    if name == "abs":
+        number = _number(values[0])
+        return None if number is None else abs(number)
     if name == "match":
         return values[0] is not None and re.search(_pcre_to_python(values[1]), values[0]) is not None
     if name == "replace":
