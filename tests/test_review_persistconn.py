@@ -112,7 +112,7 @@ def test_restmap_web_and_authorize_register_and_protect_the_handler():
     assert web.get("skipCSRFProtection", "0").strip().lower() in ("0", "false")
     roles = conf.parse(os.path.join(paths.APP_DEFAULT, "authorize.conf"))
     assert "capability::claw_review" in roles
-    for role in ("role_claw_reviewer", "role_claw_admin", "role_admin", "role_sc_admin"):
+    for role in ("role_claw_reviewer", "role_claw_admin", "role_admin"):
         assert roles[role]["claw_review"] == "enabled", role
     assert roles["role_claw_admin"]["importRoles"] == "claw_reviewer"
     assert "capability::claw_admin" in roles  # revokes decisions
