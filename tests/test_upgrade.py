@@ -20,14 +20,26 @@ against the documentation below):
 - SHC deployer: ``-preserve-lookups`` / ``deployer_lookups_push_mode`` decide
   whether lookup files the *bundle contains* ("stubs") overwrite the members'
   populated ones: https://help.splunk.com/splunk-enterprise/administer/distributed-search/9.3/update-search-head-cluster-members/use-the-deployer-to-distribute-apps-and-configuration-updates
-  The package contains no site or generated table, so no mode can overwrite one.
+  app.conf spec, ``[shclustering] deployer_lookups_push_mode``:
+  ``always_preserve`` (the default) keeps the members' copy of every lookup
+  file the bundle contains, ``always_overwrite`` replaces them,
+  ``preserve_lookups`` follows the command's ``-preserve-lookups``:
+  https://help.splunk.com/en/data-management/splunk-enterprise-admin-manual/10.0/10.0.0-configuration-file-reference/app.conf
+  Emulated as: every file of the bundle replaces the member's, except lookup
+  files the member already has when the app's mode preserves them; files the
+  bundle does not contain (runtime tables, ``local/``) stay. The package
+  contains no site or generated table, so no mode can overwrite one; the
+  shipped defaults reach the members only because the app sets
+  ``always_overwrite``.
 - KV store data is not a file of the app: none of the three touches it. The
   test checks that N+1 still defines every collection the site's records are in.
 """
+import io
 import os
 import re
 import shutil
 import tarfile
+import tempfile
 
 import pytest
 
@@ -121,6 +133,34 @@ def _deployment_server(archive, apps, exclude):
             handle.write(data)
 
 
+def _push_mode(archive):
+    """The bundle's own ``[shclustering] deployer_lookups_push_mode`` (app.conf spec default: always_preserve)."""
+    with tarfile.open(archive) as tar:
+        text = tar.extractfile(APP + "/default/app.conf").read().decode("utf-8")
+    with tempfile.TemporaryDirectory() as folder:
+        path = os.path.join(folder, "app.conf")
+        with open(path, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        return conf.parse(path).get("shclustering", {}).get("deployer_lookups_push_mode", "always_preserve")
+
+
+def _deployer_push(archive, members, preserve_lookups_flag=False):
+    """``splunk apply shcluster-bundle`` of the package to each member's etc/apps (see the module doc)."""
+    mode = _push_mode(archive)
+    preserve = {"always_preserve": True, "always_overwrite": False,
+                "preserve_lookups": preserve_lookups_flag}[mode]
+    with tarfile.open(archive) as tar:
+        entries = [(m.name, tar.extractfile(m).read()) for m in tar.getmembers() if m.isfile()]
+    for apps in members:
+        for name, data in entries:
+            target = os.path.join(apps, *name.split("/"))
+            if preserve and name.split("/")[1] == "lookups" and os.path.exists(target):
+                continue
+            os.makedirs(os.path.dirname(target), exist_ok=True)
+            with open(target, "wb") as handle:
+                handle.write(data)
+
+
 def _site_edits(apps, kvstore):
     root = os.path.join(apps, APP)
     for rel, text in SITE_FILES.items():
@@ -191,6 +231,47 @@ def test_deployment_server_with_the_documented_exclusions_keeps_every_site_row(i
     apps, kvstore, new = installed
     _deployment_server(new, apps, DS_EXCLUDE_FROM_UPDATE)
     _check_upgraded(apps, kvstore)
+
+
+@pytest.mark.parametrize("preserve_flag", [False, True])
+def test_shc_deployer_push_keeps_every_site_row_and_delivers_the_new_defaults(tmp_path, preserve_flag):
+    """Two members: N pushed by the deployer, tables edited on each, N+1 pushed (with or without -preserve-lookups)."""
+    members = [str(tmp_path / ("sh%d" % i) / "etc" / "apps") for i in (1, 2)]
+    kvstore = str(tmp_path / "kvstore" / APP)  # replicated across members: one store
+    old, new = _build(tmp_path, "n"), _build(tmp_path, "n1", new_defaults=True)
+    _deployer_push(old, members)
+    for apps in members:
+        _site_edits(apps, kvstore)
+    _deployer_push(new, members, preserve_lookups_flag=preserve_flag)
+    for apps in members:
+        _check_upgraded(apps, kvstore)
+
+
+def test_the_emulated_deployer_keeps_old_defaults_under_the_spec_default_mode(tmp_path):
+    """What the app's push mode is for: without it (always_preserve) the members keep N's defaults."""
+    apps = str(tmp_path / "sh1" / "etc" / "apps")
+    old, new = _build(tmp_path, "n"), _build(tmp_path, "n1", new_defaults=True)
+    _deployer_push(old, [apps])
+    with tarfile.open(new) as tar:
+        members = [(m, tar.extractfile(m).read() if m.isfile() else None) for m in tar.getmembers()]
+    stripped = str(tmp_path / "n1-default-mode.tar.gz")
+    with tarfile.open(stripped, "w:gz") as out:
+        for member, data in members:
+            if member.name == APP + "/default/app.conf":
+                data = re.sub(rb"(?ms)^\[shclustering\].*?(?=^\[|\Z)", b"", data)
+                member.size = len(data)
+            out.addfile(member, io.BytesIO(data) if data is not None else None)
+    assert _push_mode(stripped) == "always_preserve"
+    _deployer_push(stripped, [apps])
+    for rel, rows in NEW_DEFAULTS.items():
+        assert rows not in open(os.path.join(apps, APP, rel), encoding="utf-8").read()
+
+
+def test_the_app_overwrites_its_shipped_lookups_on_every_deployer_push():
+    app = conf.app_conf("app")
+    assert app["shclustering"]["deployer_lookups_push_mode"] == "always_overwrite"
+    shipped = sorted(f for f in os.listdir(paths.APP_LOOKUPS) if f.endswith(".csv"))
+    assert not set(shipped) & set(lk.STATE_FILES)  # overwriting can only ever replace shipped defaults
 
 
 def test_deployment_server_without_exclusions_drops_the_csv_tables_but_not_the_kv_store(installed):
