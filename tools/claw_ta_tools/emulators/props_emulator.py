@@ -5,8 +5,8 @@ No Splunk here, so this applies the app's own settings with Python's ``re``
 are translated): index time (LINE_BREAKER over raw chunks with
 LINE_BREAKER_LOOKBEHIND, TRUNCATE in bytes, TIME_PREFIX/TIME_FORMAT with
 failures reported, SEDCMD, TRANSFORMS: sourcetype renames and INGEST_EVAL; the
-HEC event endpoint) and search time (KV_MODE=json,
-EXTRACT ... in <field>, FIELDALIAS, EVAL through ``claw_ta_tools.emulators.spl_eval``, automatic
+HEC event endpoint) and search time (KV_MODE=json up to limits.conf
+``[spath] extraction_cutoff``, EXTRACT ... in <field>, FIELDALIAS, EVAL through ``claw_ta_tools.emulators.spl_eval``, automatic
 CSV LOOKUPs). The settings are read from the conf files, never restated here.
 """
 import csv
@@ -257,6 +257,72 @@ def flatten_json(obj, prefix="", out=None):
     return out
 
 
+# limits.conf [spath] extraction_cutoff: KV_MODE=json ("extract-all") reads only
+# the first 5000 bytes of _raw (tests/test_props_json_cutoff.py cites the spec).
+JSON_EXTRACTION_CUTOFF = 5000
+_WS = re.compile(r"[ \t\n\r]*")
+_SCALAR = re.compile(r"-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][-+]?\d+)?|true|false|null")
+
+
+def auto_json_fields(raw, cutoff=JSON_EXTRACTION_CUTOFF):
+    """The fields KV_MODE=json gives ``raw``: flattened names, only values that end within ``cutoff`` bytes.
+
+    A document that is not whole JSON gives none (as before this model).
+    """
+    try:
+        obj = json.loads(raw)
+    except ValueError:
+        return {}
+    if not isinstance(obj, dict):
+        return {}
+    limit = len(raw.encode("utf-8")[:cutoff].decode("utf-8", errors="ignore"))
+    out = {}
+    try:
+        _walk(raw, 0, "", limit, out)
+    except RecursionError:
+        pass
+    return out
+
+
+def _add(out, name, value):
+    if name in out:
+        existing = out[name]
+        out[name] = (existing if isinstance(existing, list) else [existing]) + [value]
+    else:
+        out[name] = value
+
+
+def _walk(text, pos, prefix, limit, out):
+    """Walk one JSON value at ``pos``; scalars ending at or before ``limit`` (chars) go to ``out``. Returns the end."""
+    pos = _WS.match(text, pos).end()
+    char = text[pos]
+    if char == "{" or char == "[":
+        close, pos = ("}" if char == "{" else "]"), _WS.match(text, pos + 1).end()
+        if text[pos] == close:
+            return pos + 1
+        while True:
+            if close == "}":
+                key, pos = json.decoder.scanstring(text, _WS.match(text, pos).end() + 1)
+                pos = _WS.match(text, pos).end() + 1  # the ':'
+                name = key if not prefix else prefix + "." + key
+            else:
+                name = prefix + "{}"
+            pos = _WS.match(text, _walk(text, pos, name, limit, out)).end()
+            if text[pos] == close:
+                return pos + 1
+            pos += 1  # the ','
+    if char == '"':
+        value, end = json.decoder.scanstring(text, pos + 1)
+    else:
+        end = _SCALAR.match(text, pos).end()
+        value = text[pos:end]
+        if value == "null":
+            return end
+    if end <= limit:
+        _add(out, prefix, value)
+    return end
+
+
 def _lookup_rows(name):
     with open(os.path.join(LOOKUPS_DIR, TRANSFORMS[name]["filename"]), encoding="utf-8") as handle:
         return list(csv.DictReader(handle))
@@ -286,7 +352,8 @@ def field_alias(fields, value):
 DEFAULT_FIELDS = ("host", "source", "sourcetype", "index", "_time", "_raw")
 
 
-def search_time(raw, sourcetype="claw:runtime", source="", host="", indexed=None):
+def search_time(raw, sourcetype="claw:runtime", source="", host="", indexed=None,
+                json_cutoff=JSON_EXTRACTION_CUTOFF):
     """Fields Splunk's search-time operations give an event of ``sourcetype``."""
     stanza = PROPS[sourcetype]
     fields = {"_raw": raw, "source": source, "sourcetype": sourcetype, "host": host}
@@ -299,12 +366,8 @@ def search_time(raw, sourcetype="claw:runtime", source="", host="", indexed=None
             match = pcre(regex.strip()).search(fields.get(field.strip()) or "")
             if match:
                 fields.update({k: v for k, v in match.groupdict().items() if v is not None})
-    if stanza.get("KV_MODE") == "json":  # 2. automatic JSON key/values
-        try:
-            obj = json.loads(raw)
-        except ValueError:
-            obj = None
-        for key, value in flatten_json(obj).items() if isinstance(obj, dict) else ():
+    if stanza.get("KV_MODE") == "json":  # 2. automatic JSON key/values, up to the extraction cutoff
+        for key, value in auto_json_fields(raw, json_cutoff).items():
             if key not in DEFAULT_FIELDS:
                 fields[key] = value
     for key, value in stanza.items():  # 3. FIELDALIAS
