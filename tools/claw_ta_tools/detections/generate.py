@@ -132,7 +132,9 @@ def _es_keys(label, title, description, severity, mitre, score, entity_fields, d
         ("action.correlationsearch.enabled", "1"),
         ("action.correlationsearch.label", label),
         ("action.correlationsearch.annotations", annotations),
-        ("action.notable", "1"),
+        # Off: only Enterprise Security defines the notable and risk actions
+        # (ES_FILE switches them on where it is installed).
+        ("action.notable", "0"),
         ("action.notable.param.rule_title", title),
         ("action.notable.param.rule_description", description),
         ("action.notable.param.security_domain", "endpoint"),
@@ -142,7 +144,7 @@ def _es_keys(label, title, description, severity, mitre, score, entity_fields, d
         ("action.notable.param.drilldown_search", drill),
         ("action.notable.param.drilldown_earliest_offset", "$info_min_time$"),
         ("action.notable.param.drilldown_latest_offset", "$info_max_time$"),
-        ("action.risk", "1"),
+        ("action.risk", "0"),
         ("action.risk.param._risk", _risk_param(score)),
         ("action.risk.param._risk_message", message),
         ("action.risk.param.verbose", "0"),
@@ -309,12 +311,42 @@ def current_block(text, begin=BEGIN, end_marker=END):
     return text[start:end + len(end_marker)] + "\n"
 
 
+# The Enterprise Security switch: shipped in README/, copied into
+# local/savedsearches.conf on search heads where ES is installed.
+ES_FILE = "enterprise_security_savedsearches.conf.example"
+ES_HEADER = """# Enterprise Security switch for TA-claw-runtime (generated; see docs/detections.md).
+# The detections ship with action.notable = 0 and action.risk = 0: the notable
+# and risk alert actions exist only where Splunk Enterprise Security is
+# installed, and a search that triggers an action that does not exist fails to
+# run it. On ES search heads only (the SHC deployer: etc/shcluster/apps/), copy
+# the stanzas below into $SPLUNK_HOME/etc/apps/TA-claw-runtime/local/savedsearches.conf.
+# Every other key (titles, drill-downs, risk objects, annotations) ships in
+# default/savedsearches.conf.
+
+"""
+
+
+def es_block():
+    """The local/ stanzas that turn on ES's notable and risk actions for every rule."""
+    parts = [BEGIN, NOTE]
+    names = [(d.search_name, True) for d in defs.DETECTIONS]
+    names += [("Claw - %s - Rule" % defs.RISK_INCIDENT["title"], False),
+              ("Claw - %s - Rule" % defs.NETWORK_CONTEXT["title"], True)]
+    for name, risk in names:
+        parts.append("[%s]\naction.notable = 1\n%s" % (name, "action.risk = 1\n" if risk else ""))
+    parts.append(END)
+    return "\n".join(parts) + "\n"
+
+
 TARGETS = (("savedsearches.conf", savedsearches_block), ("macros.conf", macros_block))
 
 
 def _targets(default_dir, docs_file):
     """(path, block, begin, end) of every generated block; the docs page only where it exists."""
     found = [(os.path.join(default_dir, name), make(), BEGIN, END) for name, make in TARGETS]
+    readme = os.path.join(os.path.dirname(default_dir), "README")
+    if os.path.isdir(readme):  # the app's README/ folder (absent from a test's bare default/)
+        found.append((os.path.join(readme, ES_FILE), es_block(), BEGIN, END))
     if docs_file and os.path.exists(docs_file):
         found.append((docs_file, docs_table.docs_block(), docs_table.BEGIN, docs_table.END))
     return found
@@ -330,6 +362,8 @@ def main(argv=None):
     for path, block, begin, end in _targets(args.default_dir, args.docs_file):
         name = os.path.basename(path)
         text = open(path, encoding="utf-8").read() if os.path.exists(path) else ""
+        if not text and name == ES_FILE:
+            text = ES_HEADER
         if current_block(text, begin, end) == block:
             continue
         stale.append(name)
