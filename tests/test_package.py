@@ -117,13 +117,14 @@ def _markdown_members(path):
 
 def test_the_user_documentation_ships_with_the_app(archive):
     names, pages = _markdown_members(archive)
-    repo_pages = sorted(f for f in os.listdir(os.path.join(paths.REPO, "docs")) if f.endswith(".md"))
+    repo_pages = sorted(f for f in os.listdir(os.path.join(paths.REPO, "docs")) if f.endswith(".md")
+                        and f not in package.DEVELOPER_PAGES and f != package.ADMIN_README)
     assert sorted(n.split("/")[-1] for n in pages if n.startswith("TA-claw-runtime/docs/")) == repo_pages
     assert "TA-claw-runtime/README.md" in pages
     with tarfile.open(archive) as tar:
         readme_txt = tar.extractfile("TA-claw-runtime/README.txt").read().decode("utf-8")
     # README.txt names only documentation that is in the package
-    for mentioned in re.findall(r"\b(README\.md|docs/)", readme_txt):
+    for mentioned in re.findall(r"\b(README\.md|docs/|THIRD-PARTY-NOTICES\.txt|README/[\w.]+)", readme_txt):
         assert any(n.startswith("TA-claw-runtime/" + mentioned) for n in names), mentioned
 
 

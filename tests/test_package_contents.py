@@ -32,7 +32,7 @@ SPLUNK_CONF_FILES = {
     "props", "restmap", "savedsearches", "searchbnf", "tags", "transforms", "web", "indexes",
     "datamodels", "fields", "limits", "server", "workflow_actions", "ui-prefs", "visualizations",
 }
-DOCUMENTATION = {"README.md", "README.txt", "LICENSE.txt", "app.manifest"}
+DOCUMENTATION = {"README.md", "README.txt", "LICENSE.txt", "app.manifest", "THIRD-PARTY-NOTICES.txt"}
 THIRD_PARTY = ("splunklib",)
 
 

@@ -11,8 +11,12 @@ their import packages are kept, not pip's ``*.dist-info`` records. Left out: dot
 0755 (folders) or 0644 (files), so no file is world-writable or executable
 outside what Splunk needs.
 
-The user documentation ships too: the repository's ``README.md`` as the app's
-``README.md`` and ``docs/*.md`` as the app's ``docs/`` (``iter_doc_files``).
+The user documentation ships too: ``docs/install.md`` (the administrator's
+page) as the app's ``README.md`` and the other ``docs/*.md`` but the developer
+pages as the app's ``docs/`` (``iter_doc_files``); the repository's README is
+for developers and does not ship. ``THIRD-PARTY-NOTICES.txt`` names the
+third-party distributions installed into ``bin/`` and carries their licences
+(``third_party_notice``).
 Their relative links are rewritten for the installed app (``shipped_markdown``):
 a link into the app folder points at the shipped file, a link to a shipped page
 stays, and a link to anything else in the repository (scenarios, tests) becomes
@@ -106,18 +110,73 @@ LINK = re.compile(r"\[([^\]]*)\]\(([^)\s]+)\)")
 IMAGE = re.compile(r"!\[([^\]]*)\]\(([^)\s]+)\)")
 
 
+# The app's README.md is the administrator's page (docs/install.md), not the
+# repository's developer README; developer pages do not ship.
+ADMIN_README = "install.md"
+DEVELOPER_PAGES = ("testing.md", "benchmarks.md", "design.md")
+
+
 def iter_doc_files(repo_dir=REPO_DIR):
-    """``[(path inside the app, source path)]`` of the user documentation (none outside a checkout)."""
+    """``[(path inside the app, source path)]`` of the user documentation (none outside a checkout).
+
+    ``docs/install.md`` becomes the app's ``README.md``; every other page of
+    ``docs/`` but the developer pages ships under ``docs/``.
+    """
     found = []
-    readme = os.path.join(repo_dir, "README.md")
-    if os.path.isfile(readme):
-        found.append(("README.md", readme))
     docs = os.path.join(repo_dir, "docs")
     if os.path.isdir(docs):
         for name in sorted(os.listdir(docs)):
-            if name.endswith(".md") and not name.startswith("."):
-                found.append(("docs/" + name, os.path.join(docs, name)))
+            if name.endswith(".md") and not name.startswith(".") and name not in DEVELOPER_PAGES:
+                found.append(("README.md" if name == ADMIN_README else "docs/" + name, os.path.join(docs, name)))
     return found
+
+
+NOTICE = "THIRD-PARTY-NOTICES.txt"
+LICENSES_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "licenses")
+
+
+def third_party_notice(sources):
+    """The text of THIRD-PARTY-NOTICES.txt for the distributions pip installed into ``sources``.
+
+    Name, version, home page, author and licence from each ``*.dist-info``
+    (the import packages ship, the dist-info does not), then the licence
+    files the distribution carries, or the Apache License 2.0 text when it
+    declares that licence and carries none.
+    """
+    parts = ["Third-party software in TA-claw-runtime\n"
+             "=======================================\n\n"
+             "bin/ holds these distributions, installed unmodified from PyPI when the package was built.\n"]
+    licence_texts = []
+    for source in sources:
+        for name in sorted(os.listdir(source)):
+            if not name.endswith(".dist-info"):
+                continue
+            folder = os.path.join(source, name)
+            with open(os.path.join(folder, "METADATA"), encoding="utf-8") as handle:
+                header = handle.read().split("\n\n", 1)[0]
+            meta = {}
+            for line in header.splitlines():
+                key, _, value = line.partition(": ")
+                meta.setdefault(key, []).append(value)
+            first = lambda key: (meta.get(key) or [""])[0]  # noqa: E731
+            licence = first("License-Expression") or first("License") or ", ".join(
+                c.split(" :: ")[-1] for c in meta.get("Classifier", []) if c.startswith("License ::"))
+            top = os.path.join(folder, "top_level.txt")
+            modules = open(top, encoding="utf-8").read().split() if os.path.exists(top) else []
+            parts.append("\n%s %s (bin/%s)\n  Home page: %s\n  Author: %s\n  Licence: %s\n" % (
+                first("Name"), first("Version"), ", bin/".join(modules) or "?", first("Home-page") or "-",
+                first("Author") or "-", licence or "-"))
+            carried = [os.path.join(root, f) for root, _, files in os.walk(folder) for f in files
+                       if f.upper().startswith(("LICENSE", "LICENCE", "NOTICE", "COPYING"))]
+            for path in sorted(carried):
+                with open(path, encoding="utf-8", errors="replace") as handle:
+                    licence_texts.append("--- %s %s: %s ---\n\n%s" % (
+                        first("Name"), first("Version"), os.path.basename(path), handle.read()))
+            if not carried and "apache" in (licence + " ".join(meta.get("Classifier", []))).lower():
+                with open(os.path.join(LICENSES_DIR, "Apache-2.0.txt"), encoding="utf-8") as handle:
+                    licence_texts.append("--- %s %s: Apache License 2.0 ---\n\n%s" % (
+                        first("Name"), first("Version"), handle.read()))
+    return "".join(parts) + "\n" + "\n".join(licence_texts)
 
 
 def shipped_markdown(text, rel, shipped, app_files, app_folder=os.path.basename(APP_DIR)):
@@ -174,6 +233,9 @@ def stage(root, app_dir=APP_DIR, requirements=REQUIREMENTS):
                 if app_rel not in files)
     shipped = dict((os.path.relpath(source, os.path.dirname(app_dir)).replace(os.sep, "/"), app_rel)
                    for app_rel, source in docs.items())
+    # Pages link the repository's README; in the app that is the admin README
+    # (added last, so that shipped_markdown finds docs/install.md as its source).
+    shipped.setdefault("README.md", "README.md")
     for app_rel, source in docs.items():
         with open(source, encoding="utf-8") as handle:
             text = handle.read()
@@ -182,6 +244,8 @@ def stage(root, app_dir=APP_DIR, requirements=REQUIREMENTS):
             handle.write(shipped_markdown(text, app_rel, shipped, set(files), os.path.basename(app_dir)))
     os.makedirs(os.path.join(target, "bin"), exist_ok=True)
     install_third_party(os.path.join(target, "bin"), requirements)
+    with open(os.path.join(target, NOTICE), "w", encoding="utf-8", newline="\n") as handle:
+        handle.write(third_party_notice([third_party_dir(requirements)]))
     return target
 
 
