@@ -8,7 +8,12 @@ documented behaviour docs/data-collection.md relies on:
 - TIME_FORMAT to the second on file lines (HEC raw endpoint: line breaking and
   timestamp extraction run), with and without a fraction;
 - the CRI line breaker with an empty F line, TRUNCATE with a 300 KB record;
-- FIELDALIAS-tier ASNEW; `claw_runtime_sensor` drops a workload's forged event.
+- the event's own tier survives the label; `claw_runtime_sensor` drops a workload's forged event;
+- _time from the claw object's own timestamp (not a nested one), never one
+  outside MAX_DAYS_AGO / MAX_DAYS_HENCE of the index time; the JSON functions,
+  time() and the null() of a temporary field at index time;
+- a stderr line inside a stdout P...F sequence is an event of its own;
+- fields past [spath] extraction_cutoff (a 2.3 KB process path) are extracted.
 """
 import json
 import time
@@ -59,6 +64,20 @@ def sent(live_splunk):
                  "claw:runtime", "r1-" + run)
     cri = "2026-11-20T14:03:10.1Z stdout F\n2026-11-20T14:03:10.2Z stdout F %s\n" % json.dumps(claw("c1-" + run))
     raw_endpoint("cri_after_empty_f", cri, "claw:runtime:cri", "c1-" + run)
+    nested = {"kubernetes": dict(SENSOR_KUBE, annotations={"timestamp": "2020-01-01T00:00:00Z"}),
+              "log": json.dumps(claw("h5-" + run))}
+    event_endpoint("hec_nested_timestamp", nested)
+    event_endpoint("hec_far_future", {"log": json.dumps(claw("h6-" + run, timestamp="9999-12-31T23:59:59Z")),
+                                      "kubernetes": SENSOR_KUBE})
+    long_path = "/opt/app/" + "d" * 2300 + "/bin/server"
+    event_endpoint("hec_past_cutoff", dict(claw("h7-" + run, event_type="library_load", subject_name=long_path,
+                                                triggering_process_path=long_path, library_path="/usr/lib/libz.so.1",
+                                                library_digest="sha256:" + "2" * 64, k8s_namespace="payments"),
+                                           kubernetes=SENSOR_KUBE))
+    partial = json.dumps(claw("c2-" + run))
+    cri_mixed = ("2026-11-20T14:03:11.1Z stdout P %s\n2026-11-20T14:03:11.2Z stderr F panic-%s\n"
+                 "2026-11-20T14:03:11.3Z stdout F %s\n" % (partial[:40], run, partial[40:]))
+    raw_endpoint("cri_stderr_inside_partials", cri_mixed, "claw:runtime:cri", "panic-" + run)
     deadline = time.time() + live_splunk.config["timeout"]
     pending = dict(searches)
     while pending and time.time() < deadline:
@@ -97,7 +116,7 @@ def test_an_empty_f_line_does_not_swallow_the_next_cri_line(live_splunk, sent):
     assert row["_raw"].startswith('{"timestamp"') and row.get("sourcetype") == "claw:runtime"
 
 
-def test_an_event_tier_survives_the_alias(live_splunk, sent):
+def test_an_event_tier_survives_the_label(live_splunk, sent):
     assert one(live_splunk, sent["raw_whole"]).get("tier") == "backend"
 
 
@@ -106,3 +125,25 @@ def test_the_sensor_filter_drops_a_forged_event(live_splunk, sent):
     real = sent["hec_fraction"] + " `claw_runtime_sensor` | stats count"
     assert live_splunk.search(forged)[0]["count"] == "0"
     assert live_splunk.search(real)[0]["count"] == "1"
+
+
+def test_a_nested_timestamp_is_not_the_time(live_splunk, sent):
+    row = one(live_splunk, sent["hec_nested_timestamp"])
+    assert float(row["claw_live_epoch"]) == pytest.approx(parse_time(STAMP), abs=1e-6)
+    assert "claw_ts" not in row  # the temporary field of the ingest eval is not indexed
+
+
+def test_a_time_far_from_the_index_time_is_not_taken(live_splunk, sent):
+    row = one(live_splunk, sent["hec_far_future"])
+    assert float(row["claw_live_epoch"]) < parse_time("2100-01-01T00:00:00Z")
+
+
+def test_a_stderr_line_inside_stdout_partials_is_an_event_of_its_own(live_splunk, sent):
+    row = one(live_splunk, sent["cri_stderr_inside_partials"])
+    assert row["_raw"].startswith("panic-") and "event_id" not in row["_raw"]
+
+
+def test_fields_past_the_json_extraction_cutoff(live_splunk, sent):
+    row = one(live_splunk, sent["hec_past_cutoff"])
+    assert (row.get("library_path"), row.get("library_digest"), row.get("namespace")) == (
+        "/usr/lib/libz.so.1", "sha256:" + "2" * 64, "payments")
