@@ -3,7 +3,9 @@
 - ``props_emulator``: props.conf / transforms.conf applied to raw events as
   Splunk's parsing and search-time extraction would, with ``spl_eval`` (a small
   SPL ``eval`` interpreter that refuses functions it does not know) for
-  EVAL- fields;
+  EVAL- fields, ``auto_kv_json`` for KV_MODE=json up to limits.conf
+  ``[spath] extraction_cutoff``, and ``pcre2`` (the system's PCRE2 through
+  ctypes) to run index-time regexes under Splunk's backtracking depth limit;
 - ``spl_lint``, ``spl_fields``, ``search_rules``, ``app_content``: the app's
   searches read and checked offline (unknown commands, macros, fields, the
   detection rules of the saved searches and dashboards);

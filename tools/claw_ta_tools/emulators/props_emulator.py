@@ -17,6 +17,7 @@ import time
 
 from claw_ta import conffile as conf
 from claw_ta_tools.emulators import spl_eval
+from claw_ta_tools.emulators.auto_kv_json import JSON_EXTRACTION_CUTOFF, auto_json_fields  # noqa: F401
 from claw_ta import LOOKUPS_DIR
 
 PROPS = conf.app_conf("props")
@@ -255,72 +256,6 @@ def flatten_json(obj, prefix="", out=None):
         else:
             out[prefix] = text
     return out
-
-
-# limits.conf [spath] extraction_cutoff: KV_MODE=json ("extract-all") reads only
-# the first 5000 bytes of _raw (tests/test_props_json_cutoff.py cites the spec).
-JSON_EXTRACTION_CUTOFF = 5000
-_WS = re.compile(r"[ \t\n\r]*")
-_SCALAR = re.compile(r"-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][-+]?\d+)?|true|false|null")
-
-
-def auto_json_fields(raw, cutoff=JSON_EXTRACTION_CUTOFF):
-    """The fields KV_MODE=json gives ``raw``: flattened names, only values that end within ``cutoff`` bytes.
-
-    A document that is not whole JSON gives none (as before this model).
-    """
-    try:
-        obj = json.loads(raw)
-    except ValueError:
-        return {}
-    if not isinstance(obj, dict):
-        return {}
-    limit = len(raw.encode("utf-8")[:cutoff].decode("utf-8", errors="ignore"))
-    out = {}
-    try:
-        _walk(raw, 0, "", limit, out)
-    except RecursionError:
-        pass
-    return out
-
-
-def _add(out, name, value):
-    if name in out:
-        existing = out[name]
-        out[name] = (existing if isinstance(existing, list) else [existing]) + [value]
-    else:
-        out[name] = value
-
-
-def _walk(text, pos, prefix, limit, out):
-    """Walk one JSON value at ``pos``; scalars ending at or before ``limit`` (chars) go to ``out``. Returns the end."""
-    pos = _WS.match(text, pos).end()
-    char = text[pos]
-    if char == "{" or char == "[":
-        close, pos = ("}" if char == "{" else "]"), _WS.match(text, pos + 1).end()
-        if text[pos] == close:
-            return pos + 1
-        while True:
-            if close == "}":
-                key, pos = json.decoder.scanstring(text, _WS.match(text, pos).end() + 1)
-                pos = _WS.match(text, pos).end() + 1  # the ':'
-                name = key if not prefix else prefix + "." + key
-            else:
-                name = prefix + "{}"
-            pos = _WS.match(text, _walk(text, pos, name, limit, out)).end()
-            if text[pos] == close:
-                return pos + 1
-            pos += 1  # the ','
-    if char == '"':
-        value, end = json.decoder.scanstring(text, pos + 1)
-    else:
-        end = _SCALAR.match(text, pos).end()
-        value = text[pos:end]
-        if value == "null":
-            return end
-    if end <= limit:
-        _add(out, prefix, value)
-    return end
 
 
 def _lookup_rows(name):
