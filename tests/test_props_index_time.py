@@ -245,7 +245,7 @@ def test_field_alias_as_removes_the_destination_and_asnew_keeps_it():
 
 
 def test_an_event_tier_survives_the_tier_alias():
-    """FIELDALIAS-tier is ASNEW: an event's own tier is neither removed (no label) nor replaced."""
+    """EVAL-tier keeps an event's own tier: it is neither removed (no label) nor replaced by the label."""
     assert pe.search_time(claw_line("n", tier="backend"))["tier"] == "backend"
     record = json.loads(claw_line("n", tier="backend"))
     record["kubernetes"] = {"labels": {"tier": "frontend"}}
