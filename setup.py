@@ -76,6 +76,7 @@ setup(
     python_requires=">=3.9",
     package_dir={"claw_ta": os.path.join(APP_BIN, "claw_ta"), "claw_ta_tools": os.path.join(TOOLS, "claw_ta_tools")},
     packages=find_packages(APP_BIN, "claw_ta") + find_packages(TOOLS, "claw_ta_tools"),
+    package_data={"claw_ta_tools": ["licenses/*.txt"]},  # the licence texts THIRD-PARTY-NOTICES.txt carries
     install_requires=[],
     extras_require={"test": TEST_REQUIRES, "attest": ATTEST_REQUIRES},
     entry_points={"console_scripts": ["claw-ta = claw_ta_tools.cli:main"]},
