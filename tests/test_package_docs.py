@@ -76,3 +76,12 @@ def test_the_notice_lists_every_distribution_it_is_given(tmp_path):
     assert "a-pkg 1.0 (bin/a)" in notice and "Licence: BSD-3-Clause" in notice and "BSD text here" in notice
     assert "b 2.0 (bin/b)" in notice and "Licence: MIT License" in notice
     assert "long description" not in notice and "Apache" not in notice
+
+
+def test_the_apps_readme_links_every_page_that_ships():
+    import os
+    from tests import paths
+    with open(os.path.join(paths.REPO, "docs", package.ADMIN_README), encoding="utf-8") as handle:
+        linked = set(re.findall(r"\]\(([\w-]+\.md)(?:#[^)]*)?\)", handle.read()))
+    shipped = set(rel.split("/")[-1] for rel, _ in package.iter_doc_files() if rel != "README.md")
+    assert shipped - linked == set()
