@@ -93,10 +93,12 @@ def test_timestamps_with_zero_to_nine_fractional_digits_are_valid(fraction):
     (lambda e: e.pop("reason"), "", "'reason' is a required property"),  # Denied needs a reason
     (lambda e: e.pop("pid"), "", "'pid' is a required property"),
     (lambda e: e.update(event_type=""), "event_type", "does not match"),
+    (lambda e: e.update(k8s_labels={"tier": 3}), "k8s_labels/tier", "is not of type 'string'"),
+    (lambda e: e.update(k8s_node_labels=["tier=frontend"]), "k8s_node_labels", "is not of type 'object'"),
 ], ids=["no_event_id", "ten_fraction_digits", "not_utc", "no_T", "month_13", "bad_uuid",
         "short_digest", "md5_digest", "elided_container_id", "bad_verdict", "slsa_5", "pid_string",
         "relative_process_path", "bad_semver", "denied_without_reason", "binary_without_pid",
-        "empty_event_type"])
+        "empty_event_type", "label_not_a_string", "node_labels_not_an_object"])
 def test_invalid_events_are_rejected_with_a_useful_error(mutate, where, words):
     event = _base()
     mutate(event)
@@ -123,3 +125,12 @@ def test_heartbeat_needs_only_the_common_fields():
     assert errors(common) == []
     del common["agent_id"]
     assert "'agent_id' is a required property" in first_error(common).message
+
+
+def test_pod_and_node_labels_follow_the_contract():
+    """k8s_labels: the workload pod's labels; k8s_node_labels: the sensor's node (heartbeats)."""
+    heartbeat = _base("agent_heartbeat")
+    assert heartbeat["k8s_node_labels"]["kubernetes.io/arch"] == "amd64"
+    assert errors(heartbeat) == []
+    load = _base("image_attestation_allowed")
+    assert load["k8s_labels"]["tier"] == "backend" and errors(load) == []

@@ -20,9 +20,24 @@ first/last time, its active hours as a bit mask and its pod tier labels.
 
 An :class:`Aggregator` accepts both shapes the command can be fed: raw
 normalized events (count 1 each) and rows the ``stats`` above produced
-(``count``, ``first_time``, ``last_time``, ``hours``).
+(``count``, ``first_time``, ``last_time``, ``hours``). Raw events may also be
+claw events as parsed from the JSON line (``timestamp``, ``host``,
+``k8s_namespace``, ``k8s_labels``): the time, namespace and pod tier label are
+read from those when the normalized fields are absent.
+
+Node labels: the sensor's ``agent_heartbeat`` of a Kubernetes node carries
+``k8s_node_labels``; the macro turns each node's heartbeats into one row with
+``image_digest`` = :data:`NODE_ROW` and the labels' JSON texts in
+``node_labels``. The aggregator keeps, per lowercased host, the values of the
+node label ``node_label`` (default ``tier``) in :attr:`Aggregator.nodes`: the
+``node_labels`` tier source (claw_ta.tiers.model).
 """
+import calendar
+import json
 import math
+import re
+
+from claw_ta.nodelabels import label_value, parse_labels
 
 COUNTED_EVENT_TYPES = ("image_attestation", "binary_attestation")
 MAX_FIELD_CHARS = 256       # longer digests/hosts are rejected, longer tier labels ignored
@@ -37,6 +52,24 @@ OTHER_TYPE = "other_event_type"  # an event type that is not counted (library_lo
 NO_DIGEST = "no_image_digest"    # binary_attestation outside a container (host binaries)
 OVERSIZED = "oversized_field"    # digest or host longer than MAX_FIELD_CHARS
 TIER_IGNORED = "tier_label_ignored"  # a tier label longer than MAX_FIELD_CHARS
+HEARTBEAT = "agent_heartbeat"
+NODE_ROW = "(node)"  # image_digest of the aggregate's per-node rows (heartbeats with node labels)
+_RFC3339 = re.compile(r"(\d{4})-(\d\d)-(\d\d)[Tt ](\d\d):(\d\d):(\d\d)(?:[.,](\d+))?([Zz]|[+-]\d\d:?\d\d)\Z")
+
+
+def parse_timestamp(text):
+    """Epoch seconds (float, truncated to microseconds) of an RFC 3339 claw ``timestamp``; ValueError."""
+    match = _RFC3339.match(text.strip()) if isinstance(text, str) else None
+    if not match:
+        raise ValueError("not an RFC 3339 time")
+    g = match.groups()
+    seconds = calendar.timegm((int(g[0]), int(g[1]), int(g[2]), int(g[3]), int(g[4]), int(g[5]), 0, 0, 0))
+    zone = g[7]
+    if zone not in ("Z", "z"):
+        sign = -1 if zone[0] == "-" else 1
+        seconds -= sign * (int(zone[1:3]) * 3600 + int(zone[-2:]) * 60)
+    micros = int(((g[6] or "") + "000000")[:6])
+    return seconds + micros / 1000000.0
 
 
 def _scalar(value):
@@ -212,9 +245,11 @@ class PairState(object):
 class Aggregator(object):
     """Counts attestation events per (image digest, host); see the module docstring."""
 
-    def __init__(self, tier_field="tier"):
+    def __init__(self, tier_field="tier", node_label="tier"):
         self.tier_field = tier_field
+        self.node_label = node_label
         self.pairs = {}
+        self.nodes = {}  # lowercased host -> frozenset of its node tier labels (heartbeats)
         self.report = {}
         self._labels = {}  # field value -> (frozenset of kept labels or None, labels too long)
         self._names = {}  # one string object per distinct digest and host (a million pairs share them)
@@ -231,7 +266,10 @@ class Aggregator(object):
             if not isinstance(record, dict):
                 self._count(MALFORMED)
             elif record.get("count") not in (None, "") and "event_type" not in record:
-                self._add_row(record)
+                if _scalar(record.get("image_digest")) == NODE_ROW:
+                    self.add_node_labels(_scalar(record.get("host")), record.get("node_labels"))
+                else:
+                    self._add_row(record)
             else:
                 self._add_event(record)
         except (TypeError, ValueError, OverflowError):
@@ -290,22 +328,47 @@ class Aggregator(object):
             self._count(MALFORMED)
             return
         if event_type not in COUNTED_EVENT_TYPES:
+            if event_type == HEARTBEAT:  # a node's labels, not a count
+                labels = event.get("k8s_node_labels")
+                if labels is not None:
+                    self.add_node_labels(_scalar(event.get("dest")) or _scalar(event.get("host")), [labels])
+                return
             self._count(OTHER_TYPE)
             return
         digest = event_digest(event)
         if digest is None:
             self._count(NO_DIGEST)
             return
-        when = _number(event.get("_time"))
+        when = event.get("_time")
+        when = _number(when) if when is not None else parse_timestamp(event.get("timestamp"))
         if not _MIN_TIME <= when <= _MAX_TIME:
             raise ValueError("time out of range")
         key = self._key(digest, _scalar(event.get("dest")) or _scalar(event.get("host")))
         if key is None:
             return
-        state = self._state(key, event.get(self.tier_field), event.get("namespace"))
+        tier = event.get(self.tier_field)
+        if tier is None and "k8s_labels" in event:  # a claw event as parsed: the pod's labels
+            tier = label_value(parse_labels(event["k8s_labels"]), self.tier_field)
+        namespace = event.get("namespace")
+        state = self._state(key, tier, namespace if namespace is not None else event.get("k8s_namespace"))
         state.count += 1
         state.add_time(when, when)
         state.add_hour(int(when // 3600))
+
+    def add_node_labels(self, host, value):
+        """The node tier labels of ``host`` from ``node_labels`` JSON texts (a string, list or None)."""
+        if host is None or len(host) > MAX_FIELD_CHARS:
+            self._count(MALFORMED)
+            return
+        values = value if isinstance(value, (list, tuple)) else [value] if value is not None else []
+        found = []
+        for item in values:
+            tier = label_value(parse_labels(item), self.node_label)
+            if tier is not None:
+                found.append(tier)
+        if found:
+            key = host.lower()
+            self.nodes[key] = union(self.nodes.get(key), found)
 
     def _add_row(self, row):
         self.add_stats(_scalar(row.get("image_digest")), _scalar(row.get("host")), _scalar(row.get("count")),
@@ -360,9 +423,17 @@ class Aggregator(object):
             if mine is None:
                 mine = self.pairs[key] = PairState()
             mine.merge(state)
+        for host, tiers in other.nodes.items():
+            self.nodes[host] = union(self.nodes.get(host), sorted(tiers))
         for name, n in other.report.items():
             self._count(name, n)
         return self
+
+    def node_rows(self):
+        """One row per node with tier labels, as the macro's node rows (labels as JSON texts)."""
+        return [{"image_digest": NODE_ROW, "host": host, "count": 1,
+                 "node_labels": [json.dumps({self.node_label: tier}) for tier in sorted(self.nodes[host])]}
+                for host in sorted(self.nodes)]
 
     def rows(self):
         """The rows ``stats`` outputs: sorted by (image_digest, host)."""
@@ -379,9 +450,14 @@ class Aggregator(object):
         return out
 
 
-def aggregate_events(events, tier_field="tier", report=None):
-    """``stats`` in Python: the aggregated rows for an iterable of events (or rows)."""
-    agg = Aggregator(tier_field).add_all(events)
+def aggregate_events(events, tier_field="tier", report=None, node_label="tier"):
+    """``stats`` in Python: the aggregated rows for an iterable of events (or rows).
+
+    Node rows (``image_digest`` :data:`NODE_ROW`, ``host``, ``node_labels``:
+    the node's tier labels as ``{node_label: tier}`` JSON texts) follow the
+    pair rows, one per node whose heartbeats named a tier.
+    """
+    agg = Aggregator(tier_field, node_label).add_all(events)
     if report is not None:
         report.update(agg.report)
-    return agg.rows()
+    return agg.rows() + agg.node_rows()
