@@ -346,7 +346,7 @@ class Replay(object):
         from claw_ta.tiers.aggregate import Aggregator
         scn = self.scenario
         history = Aggregator(node_label=self.node_label)  # the tier baseline's training input, as it streams
-        platforms = {}  # lowercased host -> (time, os/arch) of its latest heartbeat with node labels
+        platforms = self.platforms = {}  # lowercased host -> (time, os/arch) of its latest heartbeat
         ctx = Context(scn, self.params, history, self.tier_trusted, self.node_label, platforms)
         runs = [_Run(d, ctx) for d in self.detections]
         routes = {}
