@@ -6,6 +6,7 @@ break the log format are rejected with an error naming what is wrong.
 import copy
 import json
 import os
+import re
 
 import jsonschema
 import pytest
@@ -134,3 +135,31 @@ def test_pod_and_node_labels_follow_the_contract():
     assert errors(heartbeat) == []
     load = _base("image_attestation_allowed")
     assert load["k8s_labels"]["tier"] == "backend" and errors(load) == []
+
+
+def _contract_body(text):
+    """The contract's text after its title line (and, in docs/, after the page's note)."""
+    lines = text.splitlines()[1:]
+    while lines and (not lines[0].strip() or lines[0].startswith(">")):
+        lines.pop(0)
+    return "\n".join(lines).replace("\n\n[Back to the README](../README.md)", "").strip()
+
+
+def test_docs_page_mirrors_the_contract(shared_dir):
+    """docs/log-format.md is the contract in ../shared word for word (plus the page's note)."""
+    with open(os.path.join(shared_dir, "claw-runtime-log-format.md"), encoding="utf-8") as handle:
+        contract = handle.read()
+    with open(os.path.join(paths.REPO, "docs", "log-format.md"), encoding="utf-8") as handle:
+        page = handle.read()
+    assert _contract_body(page) == _contract_body(contract)
+
+
+def test_schema_names_every_field_of_the_contract():
+    with open(os.path.join(paths.REPO, "docs", "log-format.md"), encoding="utf-8") as handle:
+        table = handle.read().split("## 1.")[1].split("## 2.")[0]
+    named = set()
+    for row in table.splitlines():
+        if row.startswith("| `"):
+            named.update(re.findall(r"`([a-z0-9_]+)`", row.split("|")[1]))
+    assert {"k8s_labels", "k8s_node_labels", "k8s_namespace", "k8s_pod"} <= named
+    assert named <= set(SCHEMA["properties"]), named - set(SCHEMA["properties"])
