@@ -17,7 +17,7 @@ import pytest
 
 from claw_ta import nodelabels, tiers
 from claw_ta.tiers import stream
-from claw_ta_tools.detections import engine
+from claw_ta_tools.detections import engine, skips
 from claw_ta_tools.detections.scenario import ScenarioError, read_tier_node_label
 from claw_ta_tools.sensor import SensorRule
 from tests import paths
@@ -228,8 +228,8 @@ def test_replay_gives_library_loads_the_nodes_platform():
 def test_the_latest_heartbeat_decides_the_platform():
     platforms = {}
     later = heartbeat("n1", 0, **{"kubernetes.io/arch": "arm64"})
-    engine._note_platform(platforms, later, 20)
-    engine._note_platform(platforms, heartbeat("N1", 0), 10)  # an older one, read afterwards
+    skips.note_platform(platforms, later, 20)
+    skips.note_platform(platforms, heartbeat("N1", 0), 10)  # an older one, read afterwards
     assert platforms == {"n1": (20, "linux/arm64")}
 
 

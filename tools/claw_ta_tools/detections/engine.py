@@ -23,7 +23,7 @@ import time as _time
 from claw_ta import APP_DIR
 from claw_ta_tools import lookups as lk
 from claw_ta.detections import definitions as defs
-from claw_ta_tools.detections import correlation
+from claw_ta_tools.detections import correlation, skips
 from claw_ta.detections.stages import Aggregate, DeniedThenAllowed, Search, TierAnomaly, Where
 from claw_ta_tools.detections.scenario import (Scenario, ScenarioError, read_macro_params,  # noqa: F401
                                          read_sensor_rule, read_tier_node_label,
@@ -40,7 +40,6 @@ LOOKUPS = {
 HEARTBEAT = "agent_heartbeat"
 # What the tier baseline trains on: attestations, and heartbeats for the nodes' labels.
 TIER_EVENT_TYPES = ("binary_attestation", "image_attestation", HEARTBEAT)
-MAX_WRITERS = 20  # distinct writers named in the skipped-event summary
 SUBJECTS_TABLE = "claw_sbom_subjects.csv"  # what NotSameAttestation looks up, in SPL too
 
 
@@ -377,7 +376,7 @@ class Replay(object):
                 continue
             event_type = event.get("event_type")
             if event_type == HEARTBEAT and "k8s_node_labels" in event:
-                _note_platform(platforms, event, t)
+                skips.note_platform(platforms, event, t)
             if sampler is not None and not sampler(event):
                 stats["sampled_out"] += 1
                 continue
@@ -399,48 +398,14 @@ class Replay(object):
         self.warnings.extend(ctx.warnings)
 
     def _count_writer(self, event):
-        unit = event.get("_SYSTEMD_UNIT")
-        if event.get("sensor_namespace") is not None:
-            writer = "pod %s/%s" % (event.get("sensor_namespace"), event.get("sensor_pod"))
-        else:
-            writer = "unit %s" % unit
-        writers = self.writers
-        if writer in writers or len(writers) < MAX_WRITERS:
-            writers[writer] = writers.get(writer, 0) + 1
-        else:
-            writers["(other writers)"] = writers.get("(other writers)", 0) + 1
+        skips.count_writer(self.writers, event)
 
     def skipped_summary(self):
         """One line: how many events were skipped and why (None when none was)."""
-        stats = self.stats
-        skipped = stats["not_sensor"] + stats["no_time"] + stats["malformed"]
-        if not skipped:
-            return None
-        parts = []
-        if stats["not_sensor"]:
-            writers = sorted(self.writers.items(), key=lambda kv: (-kv[1], kv[0]))
-            parts.append("not_sensor=%d (writers: %s; the sensor is %s)" % (
-                stats["not_sensor"], ", ".join("%s: %d" % kv for kv in writers), self.sensor.describe()))
-        for reason in ("no_time", "malformed"):
-            if stats[reason]:
-                parts.append("%s=%d" % (reason, stats[reason]))
-        return "skipped %d of %d events: %s" % (skipped, stats["events"], ", ".join(parts))
+        return skips.summary(self.stats, self.writers, self.sensor)
 
     def incidents(self):
         return risk_incidents(self.results, self.scenario.detect_to)
-
-
-def _note_platform(platforms, event, t):
-    """Keeps the host's platform from its latest heartbeat (by time) that names one."""
-    from claw_ta.nodelabels import node_platform
-    platform = node_platform(event["k8s_node_labels"])
-    host = event.get("dest") or event.get("host")
-    if platform is None or not isinstance(host, str):
-        return
-    key = host.lower()
-    seen = platforms.get(key)
-    if seen is None or t >= seen[0]:
-        platforms[key] = (t, platform)
 
 
 def replay(path, **kwargs):
