@@ -264,3 +264,33 @@ def test_spl_writes_and_reads_the_node_platforms_lookup():
     rule = " ".join(searches["Claw - Unlisted Library Load - Rule"]["search"].split())
     lookup = "| lookup claw_node_platforms host OUTPUTNEW platform AS claw_node_platform |"
     assert lookup in rule and rule.index(lookup) < rule.index("| clawsbomcheck")
+
+
+def _macro_evals():
+    from claw_ta import conffile as conf
+    definition = " ".join(conf.app_conf("macros")["claw_tier_aggregate"]["definition"].replace("\\\n", " ").split())
+    labels = definition.split("| eval claw_node_labels=", 1)[1].split(" | eval image_digest=", 1)[0]
+    digest = definition.split("| eval image_digest=", 1)[1].split(", host=coalesce", 1)[0]
+    return labels, digest
+
+
+@pytest.mark.parametrize("shape", ["raw", "cri", "hec_merged", "hec_log", "journald", "fluentbit_systemd"])
+def test_the_macro_reads_the_heartbeats_node_labels_in_every_shape(shape):
+    """claw_tier_aggregate's evals (the props emulator's SPL interpreter) turn a heartbeat of
+    any delivery shape into a node row whose labels name the node's tier and platform,
+    as the replay's normalized event does; an attestation is no node row."""
+    from claw_ta_tools.emulators import spl_eval
+    from tests.test_fields_by_shape import SAMPLES, python_fields, splunk_fields
+    labels_expr, digest_expr = (spl_eval.compile_expression(text) for text in _macro_evals())
+    by_case = {s.case: s for s in SAMPLES if s.shape == shape}
+    fields = splunk_fields(by_case["agent_heartbeat"])
+    fields["claw_node_labels"] = labels_expr(fields)
+    assert digest_expr(fields) == tiers.NODE_ROW
+    assert nodelabels.node_tier(fields["claw_node_labels"]) == "backend"
+    assert nodelabels.node_platform(fields["claw_node_labels"]) == "linux/amd64"
+    replay_event = python_fields(by_case["agent_heartbeat"])
+    assert nodelabels.node_labels(replay_event["k8s_node_labels"]) == nodelabels.node_labels(fields["claw_node_labels"])
+    attestation_fields = splunk_fields(by_case["image_attestation_allowed"])
+    attestation_fields["claw_node_labels"] = labels_expr(attestation_fields)
+    assert attestation_fields["claw_node_labels"] is None
+    assert digest_expr(attestation_fields) == attestation_fields["image_digest"]
