@@ -135,7 +135,8 @@ def test_node_labels_come_only_from_heartbeats_and_node_rows(baseline):
 
 def test_the_commands_csv_path_reads_node_rows():
     header = "image_digest,host,count,first_time,last_time,hours,tier,namespace,node_labels,__mv_node_labels\r\n"
-    node = '"%s",be-9,60,%s,%s,1,,,"%s",\r\n' % (tiers.NODE_ROW, T0, T0, json.dumps({"tier": "backend"}).replace('"', '""'))
+    labels = json.dumps({"tier": "backend"}).replace('"', '""')
+    node = '"%s",be-9,60,%s,%s,1,,,"%s",\r\n' % (tiers.NODE_ROW, T0, T0, labels)
     pair = "%s,be-9,4,%s,%s,1,,,,\r\n" % (LEDGER, T0, T0 + 60)
     agg = tiers.Aggregator()
     assert stream.ingest(header + node + pair, agg) == 2

@@ -189,7 +189,8 @@ class _Run(object):
             self.filters.append(stages.pop(0))
         self.acc = stages.pop(0).accumulator() if stages and isinstance(stages[0], Aggregate) else None
         if self.acc is None and stages and isinstance(stages[0], TierAnomaly):
-            self.acc = _TierAccumulator(ctx.node_label)  # TierAnomaly reads the stats rows (they re-aggregate exactly)
+            # TierAnomaly reads the stats rows (they re-aggregate exactly)
+            self.acc = _TierAccumulator(ctx.node_label)
         self.rest = stages
         self.keep = self._kept_fields(stages) if self.acc is None else None
         self._values = {}
@@ -368,7 +369,7 @@ class Replay(object):
                 continue
             if ("sensor_namespace" in event or "_SYSTEMD_UNIT" in event) and not sensor.accepts(event):
                 stats["not_sensor"] += 1
-                self._count_writer(event)
+                skips.count_writer(self.writers, event)
                 continue
             t = event.get("_time_ns")
             if t is None:
@@ -396,9 +397,6 @@ class Replay(object):
             for row in throttle(run.d, [r for r in rows if r["claw_alert"] == 1]):
                 self.alerts.append(alert_record(run.d, row))
         self.warnings.extend(ctx.warnings)
-
-    def _count_writer(self, event):
-        skips.count_writer(self.writers, event)
 
     def skipped_summary(self):
         """One line: how many events were skipped and why (None when none was)."""

@@ -35,7 +35,8 @@ SUMMARIES = {
     "attack-unlisted-library-preload-rootkit": "LD_PRELOAD rootkit (libprocesshider.so) in one prod payments-api pod",
     "attack-unlisted-library-swapped-libssl": "libssl.so.3 at its listed path but with another digest (swapped library)",
     "attack-tier-spike-lateral-movement": "backend ledger image attested 120 times on a frontend node; a 1-event outlier stays quiet",
-    "attack-tier-spike-node-labels": "no host table, no trusted namespace: tiers from the nodes' labels in the sensor heartbeats; HPA onto a new same-pool node stays quiet, forged pod labels and heartbeats are ignored",
+    "attack-tier-spike-node-labels": "tiers from node labels alone (sensor heartbeats); same-pool HPA quiet, "
+                                     "forged pod labels and heartbeats ignored",
     "attack-nonprod-image-in-prod": "PR-build image (site-specific feature-builds/ repo, tuned as nonprod) started in payments-prod",
     "attack-manifest-digest-mismatch": "re-pushed tag / tampered image store, in prod and in a dev namespace (any env alerts)",
     "attack-library-from-writable-path-fileless": "exploit loads /dev/shm and memfd libraries in the prod ledger (2 detections, risk incident)",
