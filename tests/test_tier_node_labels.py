@@ -152,6 +152,9 @@ def test_the_node_label_key_is_the_sites(tmp_path):
     assert tiers.train_from_events(events, now=T0 + 60)[0]["tiers"] == ""  # no tier label on that node
     with pytest.raises(ValueError, match="node_tier_label"):
         tiers.check_params({"node_tier_label": "tier|evil"})
+    for key in ("node-restriction.kubernetes.io/tier", "eks.amazonaws.com/nodegroup", "karpenter.sh/nodepool",
+                "kubernetes.azure.com/agentpool"):
+        assert tiers.check_params({"node_tier_label": key})["node_tier_label"] == key
     local = tmp_path / "local"
     local.mkdir()
     (local / "macros.conf").write_text('[claw_tier_node_label]\ndefinition = node_tier_label="karpenter.sh/nodepool"\n')
