@@ -262,11 +262,16 @@ def test_spl_writes_and_reads_the_node_platforms_lookup():
     for label in (nodelabels.OS_LABEL, nodelabels.ARCH_LABEL):
         assert 'json_extract_exact(claw_node_labels, "%s")' % label in writer
     assert "by host" in writer and writer.endswith("| outputlookup override_if_empty=false claw_node_platforms")
+    # a KV store collection: empty before the first run, a lookup that matches nothing (a
+    # missing CSV would fail the rule); hosts are written and looked up lowercased
     transforms = conf.app_conf("transforms")["claw_node_platforms"]
-    assert transforms["filename"] == "claw_node_platforms.csv" and transforms["case_sensitive_match"] == "false"
-    assert not os.path.exists(os.path.join(paths.APP_LOOKUPS, "claw_node_platforms.csv"))  # generated, not shipped
+    assert (transforms["external_type"], transforms["collection"]) == ("kvstore", "claw_node_platforms")
+    assert [f.strip() for f in transforms["fields_list"].split(",")] == ["_key", "host", "platform", "last_seen"]
+    assert "claw_node_platforms" in conf.app_conf("collections")
+    assert "host=mvdedup(mvappend(lower(dest), lower(host)))" in writer
     rule = " ".join(searches["Claw - Unlisted Library Load - Rule"]["search"].split())
-    lookup = "| lookup claw_node_platforms host OUTPUTNEW platform AS claw_node_platform |"
+    lookup = ("| eval claw_node_host=lower(host) | lookup claw_node_platforms host AS claw_node_host "
+              "OUTPUTNEW platform AS claw_node_platform | fields - claw_node_host |")
     assert lookup in rule and rule.index(lookup) < rule.index("| clawsbomcheck")
 
 

@@ -26,7 +26,7 @@ DEFAULT_SUFFIX = "_default"
 # Site tuning (claw_allowlist, claw_namespace_env, claw_image_env live in the KV
 # store; these names are the replay's stand-in files) and generated tables.
 STATE_FILES = ("claw_allowlist.csv", "claw_namespace_env.csv", "claw_image_env.csv",
-               "claw_host_tiers.csv", "claw_tier_baseline.csv", "claw_node_platforms.csv", "claw_sbom_libraries.csv",
+               "claw_host_tiers.csv", "claw_tier_baseline.csv", "claw_sbom_libraries.csv",
                "claw_sbom_subjects.csv")
 # serverclass.conf excludeFromUpdate for a deployment server that serves the app to a
 # search head: what the site edits in the app folder (docs/tuning.md).

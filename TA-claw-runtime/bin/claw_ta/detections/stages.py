@@ -225,7 +225,7 @@ class _Accumulator(object):
 
 
 class NodePlatform(object):
-    """``| lookup claw_node_platforms host OUTPUT platform AS claw_node_platform``.
+    """``| lookup claw_node_platforms host OUTPUTNEW platform AS claw_node_platform`` (host lowercased).
 
     The node's platform (``linux/amd64``, from ``kubernetes.io/os`` and
     ``kubernetes.io/arch`` of its sensor's heartbeats: claw_ta.nodelabels),
@@ -236,7 +236,9 @@ class NodePlatform(object):
     """
 
     def spl(self, params):
-        return "| lookup claw_node_platforms host OUTPUTNEW platform AS claw_node_platform"
+        return ("| eval claw_node_host=lower(host) "
+                "| lookup claw_node_platforms host AS claw_node_host OUTPUTNEW platform AS claw_node_platform "
+                "| fields - claw_node_host")
 
     def apply(self, rows, ctx):
         out = []
