@@ -303,3 +303,15 @@ def test_the_macro_reads_the_heartbeats_node_labels_in_every_shape(shape):
     attestation_fields["claw_node_labels"] = labels_expr(attestation_fields)
     assert attestation_fields["claw_node_labels"] is None
     assert digest_expr(attestation_fields) == attestation_fields["image_digest"]
+
+
+@pytest.mark.parametrize("labels", [
+    "{" + '"tier": "x",' * 20000 + '"a": "b"}',   # over MAX_TEXT: not parsed
+    ["tier=frontend"], {"tier": {"nested": "frontend"}}, {"tier": ""}, {"tier": "f" * 300}, "not json", 12,
+])
+def test_bad_node_labels_give_no_tier_and_lose_nothing(labels):
+    event = heartbeat("n1", T0)
+    event["k8s_node_labels"] = labels
+    agg = tiers.Aggregator().add_all([event, attestation(WEB, "n1", T0 + 5)])
+    assert agg.nodes == {} and agg.report == {}
+    assert agg.pairs[(WEB, "n1")].count == 1
