@@ -31,8 +31,9 @@ def summary(stats, writers, sensor):
     parts = []
     if stats["not_sensor"]:
         named = sorted(writers.items(), key=lambda kv: (kv[0] == OTHERS, -kv[1], kv[0]))
-        parts.append("not_sensor=%d (writers: %s; the sensor is %s)" % (
-            stats["not_sensor"], ", ".join("%s: %d" % kv for kv in named), sensor.describe()))
+        parts.append("not_sensor=%d (writers: %s; the sensor is %s: if one of these writers is your "
+                     "sensor, set the claw_sensor_* macros, docs/data-collection.md)" % (
+                         stats["not_sensor"], ", ".join("%s: %d" % kv for kv in named), sensor.describe()))
     parts.extend("%s=%d" % (reason, stats[reason]) for reason in REASONS[1:] if stats[reason])
     return "skipped %d of %d events: %s" % (skipped, stats["events"], ", ".join(parts))
 
