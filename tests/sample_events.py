@@ -52,7 +52,13 @@ WORKLOAD = {
     "image_ref": "registry.example.com/payments/api:1.4.0",
     "image_digest": IMAGE_DIGEST,
 }
-K8S = {"k8s_namespace": "payments", "k8s_pod": "payments-api-7d9f8b6c5-x2x7k"}
+# The workload pod (the claw event's own fields; the sensor read them from the pod spec).
+K8S = {"k8s_namespace": "payments", "k8s_pod": "payments-api-7d9f8b6c5-x2x7k",
+       "k8s_labels": {"app": "payments-api", "tier": "backend", "pod-template-hash": "7d9f8b6c5"}}
+# The node the sensor runs on (agent_heartbeat on Kubernetes nodes).
+NODE_LABELS = {"kubernetes.io/hostname": "node-12", "kubernetes.io/os": "linux",
+               "kubernetes.io/arch": "amd64", "node.kubernetes.io/instance-type": "m6i.2xlarge",
+               "eks.amazonaws.com/nodegroup": "payments-ng", "tier": "backend"}
 
 # The agent that wrote every sample (the same event is delivered by every shape).
 NODE = {"host": "node-12", "agent_id": "claw-node-12"}
@@ -139,7 +145,7 @@ def _case_events():
         reason="running manifest digest differs from the digest attested at deployment",
         expected_digest=IMAGE_DIGEST, observed_digest="sha256:" + _sha("tampered manifest"),
         **dict(WORKLOAD, **K8S)), ".777777777Z"
-    yield "agent_heartbeat", dict(event_type="agent_heartbeat"), "Z"
+    yield "agent_heartbeat", dict(event_type="agent_heartbeat", k8s_node_labels=NODE_LABELS), "Z"
     yield "unknown_event_type", dict(
         event_type="sbom_drift", drift_count=3, detector="claw-sbom-watch",
         details={"added": ["libfoo.so.2"], "removed": []}, **WORKLOAD), ".424242Z"
@@ -182,9 +188,9 @@ def expected_fields(event, shape):
     # The `kubernetes` object and the CRI file name describe the pod that wrote
     # the line (the claw-runtime sensor): sensor_* fields, never the workload's.
     context = {}
-    if kube:
+    if kube:  # the sensor pod's own labels (kubernetes.labels) are never a tier
         context.update(sensor_namespace=kube["namespace_name"], sensor_pod=kube["pod_name"],
-                       tier=kube["labels"]["tier"], dest=kube["host"])
+                       dest=kube["host"])
     elif shape == "cri":
         context.update(sensor_namespace=CRI_NAMESPACE, sensor_pod=CRI_POD)
     elif shape == "fluentbit_systemd":
@@ -192,6 +198,8 @@ def expected_fields(event, shape):
     if event is not None:
         if event.get("k8s_namespace"):
             context.update(namespace=event["k8s_namespace"], pod=event["k8s_pod"])
+        if (event.get("k8s_labels") or {}).get("tier"):  # the workload pod's tier label
+            context["tier"] = event["k8s_labels"]["tier"]
         if not kube:
             context["dest"] = event["host"]
     out.update(context)

@@ -244,13 +244,20 @@ def test_field_alias_as_removes_the_destination_and_asnew_keeps_it():
     assert fields["tier"] == "backend"
 
 
-def test_an_event_tier_survives_the_tier_alias():
-    """EVAL-tier keeps an event's own tier: it is neither removed (no label) nor replaced by the label."""
-    assert pe.search_time(claw_line("n", tier="backend"))["tier"] == "backend"
-    record = json.loads(claw_line("n", tier="backend"))
-    record["kubernetes"] = {"labels": {"tier": "frontend"}}
-    assert pe.search_time(json.dumps(record))["tier"] == "backend"
+def test_tier_is_the_workload_pods_label_never_the_sensor_pods():
+    """`tier` is the claw event's k8s_labels.tier (the workload pod, as the sensor read it):
+    the `kubernetes` object's labels are the sensor pod's own and never become a tier.
+    The props emulator and the replay's normalization agree on every shape."""
     from claw_ta_tools.normalize import normalize
-    assert normalize(record)["tier"] == "backend"
-    del record["tier"]
-    assert pe.search_time(json.dumps(record))["tier"] == normalize(record)["tier"] == "frontend"
+    record = json.loads(claw_line("n", k8s_labels={"app": "ledger", "tier": "backend"}))
+    record["kubernetes"] = {"namespace_name": "claw-system", "pod_name": "claw-runtime-x",
+                            "labels": {"tier": "platform-security"}}
+    assert pe.search_time(json.dumps(record))["tier"] == normalize(dict(record))["tier"] == "backend"
+    wrapped = {"log": json.dumps({k: v for k, v in record.items() if k != "kubernetes"}),
+               "kubernetes": record["kubernetes"]}
+    assert pe.search_time(json.dumps(wrapped))["tier"] == normalize(wrapped)["tier"] == "backend"
+    del record["k8s_labels"]  # no workload labels: the sensor's labels do not stand in
+    assert "tier" not in pe.search_time(json.dumps(record))
+    assert "tier" not in normalize(dict(record))
+    # a top-level tier field (no k8s_labels) is still read, after the label
+    assert pe.search_time(claw_line("n", tier="data"))["tier"] == "data"

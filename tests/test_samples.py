@@ -60,7 +60,8 @@ def derive_expected(sample):
         "pod": ev.get("k8s_pod"),
         "sensor_namespace": kube.get("namespace_name") or (cri and cri.group("ns")),
         "sensor_pod": kube.get("pod_name") or (cri and cri.group("pod")),
-        "tier": (kube.get("labels") or {}).get("tier"),
+        # the workload pod's tier label (k8s_labels), never the sensor pod's kubernetes.labels
+        "tier": (ev.get("k8s_labels") or {}).get("tier"),
         "dest": kube.get("host") or ev.get("host") or record.get("_HOSTNAME"),
     }
     out.update((k, v) for k, v in context.items() if v)

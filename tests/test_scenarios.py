@@ -201,7 +201,9 @@ def test_scenarios_stay_small():
     for root, _dirs, files in os.walk(paths.SCENARIOS):
         assert "__pycache__" not in root, "bytecode cache inside scenarios/: `scenarios/*/` would list it"
         total += sum(os.path.getsize(os.path.join(root, f)) for f in files)
-    assert total < 20 * 1024 * 1024, "scenarios/ is %.1f MB" % (total / 1048576.0)
+    # 24 MB: the log format's k8s_labels on every workload event and k8s_node_labels on
+    # heartbeats added about 1.5 MB to the 19.6 MB the scenarios held before them
+    assert total < 24 * 1024 * 1024, "scenarios/ is %.1f MB" % (total / 1048576.0)
 
 
 def _sboms(pattern):

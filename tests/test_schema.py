@@ -6,6 +6,7 @@ break the log format are rejected with an error naming what is wrong.
 import copy
 import json
 import os
+import re
 
 import jsonschema
 import pytest
@@ -93,10 +94,12 @@ def test_timestamps_with_zero_to_nine_fractional_digits_are_valid(fraction):
     (lambda e: e.pop("reason"), "", "'reason' is a required property"),  # Denied needs a reason
     (lambda e: e.pop("pid"), "", "'pid' is a required property"),
     (lambda e: e.update(event_type=""), "event_type", "does not match"),
+    (lambda e: e.update(k8s_labels={"tier": 3}), "k8s_labels/tier", "is not of type 'string'"),
+    (lambda e: e.update(k8s_node_labels=["tier=frontend"]), "k8s_node_labels", "is not of type 'object'"),
 ], ids=["no_event_id", "ten_fraction_digits", "not_utc", "no_T", "month_13", "bad_uuid",
         "short_digest", "md5_digest", "elided_container_id", "bad_verdict", "slsa_5", "pid_string",
         "relative_process_path", "bad_semver", "denied_without_reason", "binary_without_pid",
-        "empty_event_type"])
+        "empty_event_type", "label_not_a_string", "node_labels_not_an_object"])
 def test_invalid_events_are_rejected_with_a_useful_error(mutate, where, words):
     event = _base()
     mutate(event)
@@ -123,3 +126,40 @@ def test_heartbeat_needs_only_the_common_fields():
     assert errors(common) == []
     del common["agent_id"]
     assert "'agent_id' is a required property" in first_error(common).message
+
+
+def test_pod_and_node_labels_follow_the_contract():
+    """k8s_labels: the workload pod's labels; k8s_node_labels: the sensor's node (heartbeats)."""
+    heartbeat = _base("agent_heartbeat")
+    assert heartbeat["k8s_node_labels"]["kubernetes.io/arch"] == "amd64"
+    assert errors(heartbeat) == []
+    load = _base("image_attestation_allowed")
+    assert load["k8s_labels"]["tier"] == "backend" and errors(load) == []
+
+
+def _contract_body(text):
+    """The contract's text after its title line (and, in docs/, after the page's note)."""
+    lines = text.splitlines()[1:]
+    while lines and (not lines[0].strip() or lines[0].startswith(">")):
+        lines.pop(0)
+    return "\n".join(lines).replace("\n\n[Back to the README](../README.md)", "").strip()
+
+
+def test_docs_page_mirrors_the_contract(shared_dir):
+    """docs/log-format.md is the contract in ../shared word for word (plus the page's note)."""
+    with open(os.path.join(shared_dir, "claw-runtime-log-format.md"), encoding="utf-8") as handle:
+        contract = handle.read()
+    with open(os.path.join(paths.REPO, "docs", "log-format.md"), encoding="utf-8") as handle:
+        page = handle.read()
+    assert _contract_body(page) == _contract_body(contract)
+
+
+def test_schema_names_every_field_of_the_contract():
+    with open(os.path.join(paths.REPO, "docs", "log-format.md"), encoding="utf-8") as handle:
+        table = handle.read().split("## 1.")[1].split("## 2.")[0]
+    named = set()
+    for row in table.splitlines():
+        if row.startswith("| `"):
+            named.update(re.findall(r"`([a-z0-9_]+)`", row.split("|")[1]))
+    assert {"k8s_labels", "k8s_node_labels", "k8s_namespace", "k8s_pod"} <= named
+    assert named <= set(SCHEMA["properties"]), named - set(SCHEMA["properties"])

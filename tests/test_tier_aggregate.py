@@ -27,6 +27,10 @@ def random_events(n, seed=7):
                       T0 + rng.uniform(-3 * 86400, 3 * 86400),
                       tier=rng.choice(["frontend", "backend", None]),
                       event_type=rng.choice(["image_attestation", "binary_attestation"])))
+        if rng.random() < 0.1:  # a sensor heartbeat with the node's labels
+            out.append({"event_type": "agent_heartbeat", "dest": "node-%d" % rng.randrange(9),
+                        "_time": T0 + rng.uniform(-3 * 86400, 3 * 86400),
+                        "k8s_node_labels": {"tier": rng.choice(["frontend", "backend", "data"])}})
     return out
 
 
@@ -98,10 +102,12 @@ def test_partitions_combine_to_exactly_the_single_partition_result(parts):
     combined = Aggregator()
     for bucket in buckets:
         combined.merge(Aggregator().add_all(bucket))
-    assert combined.rows() == single
+    assert combined.rows() + combined.node_rows() == single
+    assert combined.nodes  # the node labels combine too
     # and the tier logic downstream sees the same thing
     baseline = tiers.train_from_events(events[:1500], now=T0 + 4 * 86400)
-    assert tiers.detect(combined.pairs, baseline) == tiers.detect_from_events(events, baseline)
+    assert tiers.detect(combined.pairs, baseline, node_tiers=combined.nodes) == \
+        tiers.detect_from_events(events, baseline)
 
 
 def test_order_does_not_matter():

@@ -23,11 +23,18 @@ def test_aggregate_macro_produces_what_the_command_reads():
     macros = stanzas("macros.conf")
     functions, by = stats_clause(macros["claw_tier_aggregate"]["definition"])
     outputs = set(re.findall(r" as (\w+)", " " + functions)) | {"count"}
-    assert outputs == {"count", "first_time", "last_time", "hours", "tier", "namespace"}
+    assert outputs == {"count", "first_time", "last_time", "hours", "tier", "namespace", "node_labels"}
     assert [f.strip() for f in by.split(",")] == ["image_digest", "host"]
     definition = one_line(macros["claw_tier_aggregate"]["definition"])
-    assert set(re.findall(r"event_type=(\w+)", definition)) == set(tiers.COUNTED_EVENT_TYPES)
+    # attestations are counted; the sensor's heartbeats carry the nodes' labels
+    selected = re.match(r"search ([^|`]*) `claw_runtime_sensor` \|", definition).group(1)  # OR before AND
+    assert set(re.findall(r"event_type=(\w+)", selected)) == set(tiers.COUNTED_EVENT_TYPES) | {"agent_heartbeat"}
     assert "coalesce(dest, host)" in definition and "floor(_time/3600)" in definition
+    # node rows: one per node, image_digest NODE_ROW, only from heartbeats that name labels
+    assert ('image_digest=if(event_type=="agent_heartbeat", if(isnotnull(claw_node_labels), "%s", null())'
+            % tiers.NODE_ROW) in definition
+    assert 'claw_node_labels=if(event_type=="agent_heartbeat", coalesce(json_extract(_raw, "k8s_node_labels")' \
+        in definition
     # the one-argument variant is the same pipeline with the tier field substituted
     variant = one_line(macros["claw_tier_aggregate(1)"]["definition"])
     assert variant.replace("$tier_field$", "tier") == definition
@@ -89,3 +96,17 @@ def test_trusted_namespaces_macro_reaches_train_and_detect():
         assert "`claw_tier_trusted_namespaces`" in one_line(macros[name]["definition"]), name
     train = one_line(stanzas("savedsearches.conf")["Claw - Tier Baseline - Train"]["search"])
     assert "clawtierbaseline mode=train `claw_tier_trusted_namespaces`" in train
+
+
+def test_node_label_macro_reaches_train_and_detect():
+    """The node label that names a node's tier: one macro (default tier) for training and detection."""
+    macros = stanzas("macros.conf")
+    assert macros["claw_tier_node_label"]["definition"].strip() == 'node_tier_label="tier"'
+    assert tiers.PARAMS["node_tier_label"][0] == "tier"
+    for name in ("claw_tier_baseline_detect", "claw_tier_baseline_detect(2)"):
+        assert "`claw_tier_node_label`" in one_line(macros[name]["definition"]), name
+    train = one_line(stanzas("savedsearches.conf")["Claw - Tier Baseline - Train"]["search"])
+    assert "`claw_tier_node_label`" in train
+    # the tier detection's base search lets the heartbeats through to claw_tier_aggregate
+    rule = one_line(stanzas("savedsearches.conf")["Claw - Attestation Spike Outside Tier - Rule"]["search"])
+    assert 'event_type="agent_heartbeat"' in rule.split("|")[0]

@@ -146,6 +146,7 @@ def test_bad_records_are_reported_and_lose_nothing(app, splunk_python):
     (["mode=detect", "baseline_lookup=../../etc/passwd"], "baseline_lookup"),
     (["mode=detect", "host_tiers_lookup=/tmp/x.csv"], "host_tiers_lookup"),
     (["mode=detect", "colour=blue"], "colour"),
+    (["mode=detect", "node_tier_label=tier,app"], "node_tier_label"),
 ])
 def test_bad_arguments_give_an_error_naming_them(app, splunk_python, args, named):
     result = run(app, args, window(), splunk_python)

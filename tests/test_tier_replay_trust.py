@@ -27,7 +27,7 @@ DETECT_FROM = "2026-11-20T12:00:00Z"
 def _line(t, digest, host, tier):
     return json.dumps({"timestamp": t, "event_type": "binary_attestation", "host": host, "verdict": "Allowed",
                        "subject_digest": "sha256:" + "c" * 64, "image_digest": digest, "k8s_namespace": "shop",
-                       "k8s_pod": "pod-" + host, "tier": tier, "slsa_level": 3})
+                       "k8s_pod": "pod-" + host, "k8s_labels": {"tier": tier}, "slsa_level": 3})
 
 
 def _scenario(root):

@@ -4,6 +4,7 @@
 Syntax:
     clawtierbaseline mode=(train|detect) [tier_field=<field>] [baseline_lookup=<file.csv>]
         [host_tiers_lookup=<file.csv>] [trusted_namespaces=<ns1,ns2,...|*>]
+        [node_tier_label=<label key>]
         detect: [min_count=<int>] [min_score=<float>] [unknown_tier_anomaly=<bool>]
         train:  [half_life_days=<float>] [host_ttl_days=<float>] [max_hosts=<int>]
                 [merge=<bool>] [now=<epoch seconds>]
@@ -21,6 +22,9 @@ Description:
     missing one is empty). Pod tier labels count only from pods whose
     namespaces are all in trusted_namespaces (default none: the macro
     claw_tier_trusted_namespaces); anyone who deploys a pod writes its labels.
+    A node's tier label (node_tier_label, default tier: the macro
+    claw_tier_node_label) from its sensor's heartbeats (the node rows of
+    claw_tier_aggregate) comes right after the host tier lookup.
 
 Example:
     `claw_runtime_index` earliest=-1d@d latest=@d | `claw_tier_aggregate`
@@ -62,6 +66,8 @@ class ClawTierBaselineCommand(ReportingCommand):
     max_hosts = Option(validate=validators.Integer(minimum=1), doc="train: hosts kept per digest")
     merge = Option(default=True, validate=validators.Boolean(), doc="train: merge into the existing baseline")
     now = Option(validate=validators.Float(minimum=0.0), doc="train: run time in epoch seconds (replays)")
+    node_tier_label = Option(doc="the node label (from the sensor's heartbeats, k8s_node_labels) that names a "
+                                 "node's tier (default tier)")
     trusted_namespaces = Option(doc="namespaces whose pods' tier labels may decide a host's tier "
                                     "(comma-separated; * = all; default none: only the host tier lookup "
                                     "and the learned history decide)")
@@ -77,7 +83,7 @@ class ClawTierBaselineCommand(ReportingCommand):
             self.write_error("clawtierbaseline: phase=%s: this command has only a reduce phase" % self.phase)
             sys.exit(1)
         names = ("tier_field", "min_count", "min_score", "unknown_tier_anomaly",
-                 "half_life_days", "host_ttl_days", "max_hosts", "trusted_namespaces")
+                 "half_life_days", "host_ttl_days", "max_hosts", "trusted_namespaces", "node_tier_label")
         given = {n: getattr(self, n) for n in names if getattr(self, n) is not None}
         try:
             self._params = tiers.check_params(given)
@@ -86,7 +92,7 @@ class ClawTierBaselineCommand(ReportingCommand):
         except ValueError as error:
             self.write_error("clawtierbaseline: %s" % error)
             sys.exit(1)
-        self._aggregator = tiers.Aggregator(self._params["tier_field"])
+        self._aggregator = tiers.Aggregator(self._params["tier_field"], self._params["node_tier_label"])
 
     def reduce(self, records):
         # The SCP v1 path (and the reference semantics of _execute_v2): called
@@ -153,13 +159,15 @@ class ClawTierBaselineCommand(ReportingCommand):
         ``labels``: detect rows as :func:`claw_ta.tiers.model.iter_detect_labels` gives them.
         """
         self._report = report = dict(self._aggregator.report)
+        reads_baseline = self.mode == "detect" or self.merge  # train merge=false starts a new one
         try:
             host_tiers = tiers.load_host_tiers(self._host_tiers_path, report)
-            rows = tiers.read_baseline_csv(self._baseline_path, report, tiers.baseline.READ_FIELDS)
+            rows = (tiers.read_baseline_csv(self._baseline_path, report, tiers.baseline.READ_FIELDS)
+                    if reads_baseline else None)
         except (OSError, csv.Error, UnicodeError) as error:
             self.write_error("clawtierbaseline: cannot read a lookup in the app's lookups folder: %s" % error)
             sys.exit(1)
-        if not os.path.exists(self._baseline_path):
+        if reads_baseline and not os.path.exists(self._baseline_path):
             self.write_warning(tiers.missing_baseline_message(self._baseline_path, self.mode))
         p = self._params
         if self.mode == "train":
@@ -167,17 +175,17 @@ class ClawTierBaselineCommand(ReportingCommand):
             if now is None:
                 latest = float(getattr(self.metadata.searchinfo, "latest_time", 0) or 0)
                 now = latest if latest > 0 else time.time()
-            rows = tiers.iter_train(self._aggregator.pairs, rows if self.merge else None, host_tiers,
+            rows = tiers.iter_train(self._aggregator.pairs, rows, host_tiers,
                                     now=now, half_life_days=p["half_life_days"],
                                     host_ttl_days=p["host_ttl_days"], max_hosts=p["max_hosts"], report=report,
-                                    trusted_namespaces=p["trusted_namespaces"])
+                                    trusted_namespaces=p["trusted_namespaces"], node_tiers=self._aggregator.nodes)
             fields = tiers.BASELINE_FIELDS
             return fields, ([row.get(name) for name in fields] for row in rows)
         detect = tiers.model.iter_detect_labels if labels else tiers.iter_detect
         return tiers.DETECT_FIELDS, detect(
             self._aggregator.pairs, rows, host_tiers, min_count=p["min_count"], min_score=p["min_score"],
             unknown_tier_anomaly=p["unknown_tier_anomaly"], report=report,
-            trusted_namespaces=p["trusted_namespaces"])
+            trusted_namespaces=p["trusted_namespaces"], node_tiers=self._aggregator.nodes)
 
     def _report_skipped(self):
         skipped = {k: v for k, v in sorted(self._report.items()) if v}

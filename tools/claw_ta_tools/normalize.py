@@ -29,7 +29,8 @@ CLAW_FIELDS = (
     "expected_digest", "observed_digest", "container_id", "agent_id",
 )
 # Every field the normalization guarantees when the event carries the data:
-# the workload (namespace, pod: claw's k8s_* fields) and the sensor that wrote
+# the workload (namespace, pod, tier: claw's k8s_namespace, k8s_pod and
+# k8s_labels.tier) and the sensor that wrote
 # the event (sensor_namespace, sensor_pod: Fluent Bit's `kubernetes` object or
 # the CRI file name, which describe the claw-runtime pod, never the workload).
 NORMALIZED_FIELDS = CLAW_FIELDS + ("namespace", "pod", "tier", "dest", "sensor_namespace", "sensor_pod")
@@ -183,6 +184,7 @@ def normalize(record, source=None, host=None, cim=True, own=False):
     """
     kube = record.get("kubernetes")
     tier = record.get("tier")
+    pod_labels = record.get("k8s_labels")  # the workload pod's labels, as the sensor read them
     hostname = record.get("_HOSTNAME")
     if "log" in record or "MESSAGE" in record:
         # Every field, outer shape last so that it wins (as KV_MODE=json plus the
@@ -192,6 +194,8 @@ def normalize(record, source=None, host=None, cim=True, own=False):
             inner = _inner(record.get(key))
             if inner is not None:
                 _copy(inner, out)
+                if pod_labels is None:
+                    pod_labels = inner.get("k8s_labels")
         _copy(record, out)
     else:
         out = record if own else dict(record)
@@ -212,13 +216,12 @@ def normalize(record, source=None, host=None, cim=True, own=False):
     pod = out.get("k8s_pod")
     if pod is not None:
         out["pod"] = pod
-    if type(kube) is dict:
+    if type(kube) is dict:  # the pod that wrote the line: the sensor (its labels are not the workload's)
         sensor_ns, sensor_pod = _text(kube.get("namespace_name")), _text(kube.get("pod_name"))
-        labels = kube.get("labels")
-        label = _text(labels.get("tier")) if type(labels) is dict else None
         dest = _text(kube.get("host"))
     else:
-        sensor_ns = sensor_pod = label = dest = None
+        sensor_ns = sensor_pod = dest = None
+    label = _text(pod_labels.get("tier")) if type(pod_labels) is dict else None
     if source and sensor_ns is None and sensor_pod is None:
         found = _SENSOR_FILES.get(source, False)
         if found is False:
@@ -229,8 +232,9 @@ def normalize(record, source=None, host=None, cim=True, own=False):
         out["sensor_namespace"] = sensor_ns
     if sensor_pod is not None:
         out["sensor_pod"] = sensor_pod
-    # tier: FIELDALIAS ... ASNEW: a top-level tier field wins over the label.
-    tier = _text(tier) or label
+    # tier: the workload pod's `tier` label (k8s_labels.tier of the claw event), else a
+    # top-level tier field (props.conf EVAL-tier).
+    tier = label or _text(tier)
     if tier is not None:
         out["tier"] = tier
     elif "tier" in out:

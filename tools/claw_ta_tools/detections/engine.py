@@ -23,10 +23,11 @@ import time as _time
 from claw_ta import APP_DIR
 from claw_ta_tools import lookups as lk
 from claw_ta.detections import definitions as defs
-from claw_ta_tools.detections import correlation
+from claw_ta_tools.detections import correlation, skips
 from claw_ta.detections.stages import Aggregate, DeniedThenAllowed, Search, TierAnomaly, Where
 from claw_ta_tools.detections.scenario import (Scenario, ScenarioError, read_macro_params,  # noqa: F401
-                                         read_sensor_rule, read_tier_trusted_namespaces)
+                                         read_sensor_rule, read_tier_node_label,
+                                         read_tier_trusted_namespaces)
 from claw_ta_tools.normalize import NS, ns_to_time
 
 NO_NAMESPACE = "(none)"
@@ -36,16 +37,21 @@ LOOKUPS = {
     "claw_namespace_env": ("claw_namespace_env.csv", "namespace", "unknown"),
     "claw_image_env": ("claw_image_env.csv", "image_ref", "unknown"),
 }
-TIER_EVENT_TYPES = ("binary_attestation", "image_attestation")
+HEARTBEAT = "agent_heartbeat"
+# What the tier baseline trains on: attestations, and heartbeats for the nodes' labels.
+TIER_EVENT_TYPES = ("binary_attestation", "image_attestation", HEARTBEAT)
 SUBJECTS_TABLE = "claw_sbom_subjects.csv"  # what NotSameAttestation looks up, in SPL too
 
 
 class Context(object):
     """What stages see: the window, the tunables, the lookups, the SBOM index, the tier model."""
 
-    def __init__(self, scenario, params, history_attestations, tier_trusted=frozenset()):
+    def __init__(self, scenario, params, history_attestations, tier_trusted=frozenset(), node_label="tier",
+                 platforms=None):
         self.scenario = scenario
         self.tier_trusted = tier_trusted  # the site's claw_tier_trusted_namespaces
+        self.node_label = node_label  # the site's claw_tier_node_label
+        self.platforms = platforms if platforms is not None else {}  # lowercased host -> (time, platform)
         self.detect_from = scenario.detect_from
         self.detect_to = scenario.detect_to
         self.start = self.detect_from
@@ -60,6 +66,13 @@ class Context(object):
 
     def lookup_file(self, name):
         return lk.lookup_path(name, self.scenario.lookup_dirs)
+
+    def node_platform(self, host):
+        """``os/arch`` of the host's latest heartbeat with node labels (lookup claw_node_platforms)."""
+        if not isinstance(host, str):
+            return None
+        found = self.platforms.get(host.lower())
+        return found[1] if found is not None else None
 
     def lookup(self, name):
         table = self._lookups.get(name)
@@ -131,12 +144,13 @@ class Context(object):
         host_tiers = lk.read_csv(self.lookup_file("claw_host_tiers.csv"))
         shipped = lk.read_csv(self.lookup_file("claw_tier_baseline.csv"))
         history = self.history_attestations  # a tiers Aggregator: memory grows with (digest, host) pairs
-        history = history.rows() if hasattr(history, "rows") else history
+        history = history.rows() + history.node_rows() if hasattr(history, "rows") else history
         trusted = self.tier_trusted
         baseline = tiers.train_from_events(history, baseline_rows=shipped or None, host_tiers=host_tiers,
-                                           now=self.detect_from, trusted_namespaces=trusted)
+                                           now=self.detect_from, trusted_namespaces=trusted,
+                                           node_tier_label=self.node_label)
         return tiers.detect_from_events(window_events, baseline, host_tiers=host_tiers,
-                                        trusted_namespaces=trusted)
+                                        trusted_namespaces=trusted, node_tier_label=self.node_label)
 
 
 # What a buffered stage reads from each event (besides the Aggregate after it):
@@ -146,15 +160,15 @@ BUFFER_READS = {DeniedThenAllowed: ("event_type", "verdict", "image_ref", "image
 
 
 class _TierAccumulator(object):
-    """The `claw_tier_aggregate` stats of the window (claw_ta.tiers): pairs, not events."""
+    """The `claw_tier_aggregate` stats of the window (claw_ta.tiers): pairs and node rows, not events."""
 
-    def __init__(self):
+    def __init__(self, node_label="tier"):
         from claw_ta.tiers.aggregate import Aggregator
-        self.agg = Aggregator()
+        self.agg = Aggregator(node_label=node_label)
         self.add = self.agg.add_record
 
     def rows(self):
-        return self.agg.rows()
+        return self.agg.rows() + self.agg.node_rows()
 
 
 class _Run(object):
@@ -175,7 +189,8 @@ class _Run(object):
             self.filters.append(stages.pop(0))
         self.acc = stages.pop(0).accumulator() if stages and isinstance(stages[0], Aggregate) else None
         if self.acc is None and stages and isinstance(stages[0], TierAnomaly):
-            self.acc = _TierAccumulator()  # TierAnomaly reads the stats rows (they re-aggregate exactly)
+            # TierAnomaly reads the stats rows (they re-aggregate exactly)
+            self.acc = _TierAccumulator(ctx.node_label)
         self.rest = stages
         self.keep = self._kept_fields(stages) if self.acc is None else None
         self._values = {}
@@ -320,16 +335,19 @@ class Replay(object):
         self.detections = detections or defs.DETECTIONS
         self.sampler = sampler
         self.stats = {"events": 0, "malformed": 0, "not_sensor": 0, "no_time": 0, "sampled_out": 0}
+        self.writers = {}  # the writers of the not_sensor events: description -> count
         self.sensor = sensor or read_sensor_rule(app_dir)
         self.tier_trusted = read_tier_trusted_namespaces(app_dir)
+        self.node_label = read_tier_node_label(app_dir)
         self.warnings = []
         self._run()
 
     def _run(self):
         from claw_ta.tiers.aggregate import Aggregator
         scn = self.scenario
-        history = Aggregator()  # the tier baseline's training input, aggregated as it streams
-        ctx = Context(scn, self.params, history, self.tier_trusted)
+        history = Aggregator(node_label=self.node_label)  # the tier baseline's training input, as it streams
+        platforms = self.platforms = {}  # lowercased host -> (time, os/arch) of its latest heartbeat
+        ctx = Context(scn, self.params, history, self.tier_trusted, self.node_label, platforms)
         runs = [_Run(d, ctx) for d in self.detections]
         routes = {}
         for run in runs:
@@ -351,16 +369,15 @@ class Replay(object):
                 continue
             if ("sensor_namespace" in event or "_SYSTEMD_UNIT" in event) and not sensor.accepts(event):
                 stats["not_sensor"] += 1
-                if stats["not_sensor"] <= 5:
-                    self.warnings.append("skipped an event not written by the sensor (%s): pod %s/%s, unit %s"
-                                         % (sensor.describe(), event.get("sensor_namespace"),
-                                            event.get("sensor_pod"), event.get("_SYSTEMD_UNIT")))
+                skips.count_writer(self.writers, event)
                 continue
             t = event.get("_time_ns")
             if t is None:
                 stats["no_time"] += 1
                 continue
             event_type = event.get("event_type")
+            if event_type == HEARTBEAT and "k8s_node_labels" in event:
+                skips.note_platform(platforms, event, t)
             if sampler is not None and not sampler(event):
                 stats["sampled_out"] += 1
                 continue
@@ -380,6 +397,10 @@ class Replay(object):
             for row in throttle(run.d, [r for r in rows if r["claw_alert"] == 1]):
                 self.alerts.append(alert_record(run.d, row))
         self.warnings.extend(ctx.warnings)
+
+    def skipped_summary(self):
+        """One line: how many events were skipped and why (None when none was)."""
+        return skips.summary(self.stats, self.writers, self.sensor)
 
     def incidents(self):
         return risk_incidents(self.results, self.scenario.detect_to)

@@ -59,7 +59,8 @@ def evaluate(paths, risk=True, sampler_factory=lambda: None):
         alerts = list(result.alerts) + (result.incidents() if risk else [])
         entry = {"scenario": result.scenario.name}
         entry.update(score(expected, alerts))
-        entry["warnings"] = result.warnings
+        skipped = result.skipped_summary()  # the same line claw-ta replay prints
+        entry["warnings"] = list(result.warnings) + ([skipped] if skipped else [])
         scores.append(entry)
     return scores, total(scores), errors
 

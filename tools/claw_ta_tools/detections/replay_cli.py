@@ -3,7 +3,9 @@
 Each alert has ``detection_id``, ``severity`` and its entity fields (plus
 context: counts, first time, environment, risk); with several directories
 each alert also names its ``scenario``. ``--risk`` adds ``claw_workload_risk``
-incidents. Warnings (malformed events, unreadable SBOMs) go to stderr.
+incidents. Warnings (malformed events, unreadable SBOMs) go to stderr, and
+per scenario one line with the events skipped and why (``not_sensor`` with
+the writers seen, ``no_time``, ``malformed``).
 """
 import json
 import sys
@@ -35,6 +37,9 @@ def replay_all(paths, args, out=sys.stdout):
             continue
         for message in result.warnings:
             engine.warn("%s: %s" % (result.scenario.name, message))
+        skipped = result.skipped_summary()
+        if skipped:  # never silent: how many events were skipped, and why (docs/replay.md)
+            engine.warn("%s: %s" % (result.scenario.name, skipped))
         records = list(result.alerts)
         if args.risk:
             records.extend(result.incidents())

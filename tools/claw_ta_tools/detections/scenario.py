@@ -64,6 +64,31 @@ def read_tier_trusted_namespaces(app_dir=APP_DIR):
         raise ScenarioError("%s: [%s] %s" % (path, TIER_TRUSTED_MACRO, error))
 
 
+TIER_NODE_LABEL_MACRO = "claw_tier_node_label"
+_NODE_LABEL_OPTION = re.compile(r'node_tier_label\s*=\s*(?:"([^"]*)"|(\S+))')
+
+
+def read_tier_node_label(app_dir=APP_DIR):
+    """The site's ``node_tier_label`` (the node label naming a node's tier; default ``tier``).
+
+    The effective ``claw_tier_node_label`` macro, whose definition is the
+    command option ``node_tier_label="..."``.
+    """
+    from claw_ta.tiers import check_params
+    found = read_macro_definitions(app_dir, (TIER_NODE_LABEL_MACRO,)).get(TIER_NODE_LABEL_MACRO)
+    if found is None:
+        return "tier"
+    path, text = found
+    match = _NODE_LABEL_OPTION.search(text)
+    if match is None:
+        return "tier"
+    value = match.group(1) if match.group(1) is not None else match.group(2)
+    try:
+        return check_params({"node_tier_label": value})["node_tier_label"]
+    except ValueError as error:
+        raise ScenarioError("%s: [%s] %s" % (path, TIER_NODE_LABEL_MACRO, error))
+
+
 def read_sensor_rule(app_dir=APP_DIR):
     """The `claw_runtime_sensor` rule with the site's values (claw_ta_tools.sensor)."""
     found = read_macro_definitions(app_dir, SENSOR_MACROS)

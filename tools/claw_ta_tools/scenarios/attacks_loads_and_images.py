@@ -1,6 +1,6 @@
 """Attack scenarios: each one must raise exactly the alerts in its expected.jsonl."""
 from claw_ta_tools.scenarios.fleet import DEBIAN12, ENVOY, JAMMY, MIN, NGINX, NS, PYTHON311, REG, TEMURIN17, Image, Lib, Scenario
-from claw_ta_tools.scenarios.simulation import Workload, digest
+from claw_ta_tools.scenarios.simulation import Workload, digest, hexdigest
 from claw_ta_tools.scenarios.sboms import cyclonedx_json, cyclonedx_xml
 
 PAYMENTS = Image(REG + "/payments/api", "1.4.0", "/usr/local/bin/gunicorn", DEBIAN12 + PYTHON311)
@@ -92,6 +92,50 @@ def tier_spike():
     for i in range(60):
         wl = ledger[0].moved(sc.sim, node="prod-fe-02", pod="ledger-7d9f8b6c5-z%03d" % i)
         sc.sim.process_start(win, sc.t0 + 15 * MIN + i * 20 * NS, wl, libs=[], image=True)
+    sc.expect("claw_attestation_spike_outside_tier", image_digest=LEDGER.digest, host="prod-fe-02",
+              tier="frontend")
+    return sc
+
+
+def tier_spike_node_labels():
+    sc = Scenario("attack-tier-spike-node-labels",
+                  "Out of the box on Kubernetes: no claw_host_tiers.csv, no trusted namespace. The node pools "
+                  "label their nodes tier=frontend (prod-fe-*) and tier=backend (prod-be-*), and each node's "
+                  "claw-runtime sensor reports those labels in its heartbeats (k8s_node_labels): the node_labels "
+                  "tier source. 24 h of history train shop-web on frontend and ledger on backend. At 12:10 the "
+                  "shop-web HorizontalPodAutoscaler scales out, also onto prod-fe-04, a node of the frontend pool "
+                  "that joined this morning and has no history: in its tier, no alert. From 12:20 the ledger "
+                  "image is attested 120 times (60 pods) on frontend node prod-fe-02 (lateral movement); the "
+                  "attacker labels those pods tier=backend (k8s_labels: workload-written, namespace not trusted, ignored) and one "
+                  "of them prints heartbeats claiming prod-fe-02 is a backend node (written by "
+                  "payments-prod/ledger-*, not the sensor: dropped by the sensor filter, counted as not_sensor). "
+                  "Expected: one claw_attestation_spike_outside_tier for (ledger digest, prod-fe-02, tier "
+                  "frontend). Raw JSON lines; the forged heartbeats arrive in the attacker pod's CRI log file.")
+    fe, be = ["prod-fe-0%d" % i for i in (1, 2, 3)], ["prod-be-0%d" % i for i in (1, 2, 3)]
+    for node in fe + ["prod-fe-04"]:
+        sc.node_pools[node] = {"tier": "frontend", "cloud.google.com/gke-nodepool": "frontend-pool"}
+    for node in be:
+        sc.node_pools[node] = {"tier": "backend", "cloud.google.com/gke-nodepool": "backend-pool"}
+    web = pods(sc, WEB, "shop-prod", fe, "shop-web", tier="frontend")
+    ledger = pods(sc, LEDGER, "payments-prod", be, "ledger", tier="backend")
+    hist, win = "history.jsonl", "window.jsonl"
+    sc.attestation_history(hist, web + ledger, hours=24, per_hour=2)
+    sc.heartbeats(hist, fe + be, end=sc.t0)
+    sc.heartbeats(win, fe + be + ["prod-fe-04"], start=sc.t0)
+    sc.steady(win, web + ledger, per_hour=2, start=sc.t0)
+    hosts = fe + ["prod-fe-04"]
+    for i in range(8):  # HPA scale-out, two new pods on the new node of the same pool (their
+        # library loads left out: the tier detection counts attestations)
+        wl = web[0].moved(sc.sim, node=hosts[i % len(hosts)], pod="shop-web-7d9f8b6c5-h%02d" % i, libs=[])
+        sc.steady(win, [wl], per_hour=6, start=sc.t0 + 10 * MIN + i * 30 * NS)
+    for i in range(60):
+        wl = ledger[0].moved(sc.sim, node="prod-fe-02", pod="ledger-7d9f8b6c5-z%03d" % i)
+        sc.sim.process_start(win, sc.t0 + 20 * MIN + i * 15 * NS, wl, libs=[], image=True)
+    # the attacker's pod prints sensor-shaped heartbeats; a pipeline that collects every
+    # container's log delivers them in that pod's CRI file (the file name names the writer)
+    forged = "ledger-7d9f8b6c5-z000_payments-prod_ledger-%s.cri.log" % hexdigest("forger container")
+    sc.sim.heartbeats(forged, "prod-fe-02", sc.t0 + 20 * MIN, sc.t1,
+                      node_labels=dict(sc.node_labels("prod-fe-02"), tier="backend"))
     sc.expect("claw_attestation_spike_outside_tier", image_digest=LEDGER.digest, host="prod-fe-02",
               tier="frontend")
     return sc

@@ -53,6 +53,9 @@ def dev_debug():
 
 def _tier_fleet(sc, hist, extra_tiers=()):
     _tiers_lookup(sc, extra_tiers)
+    for tier, nodes in TIERS.items():  # the node pools label their nodes with their tier
+        for node in nodes:
+            sc.node_pools[node] = {"tier": tier}
     web = pods(sc, WEB, "shop-prod", TIERS["frontend"][:3], "shop-web", tier="frontend")
     ledger = pods(sc, LEDGER, "payments-prod", TIERS["backend"][:3], "ledger", tier="backend")
     sc.attestation_history(hist, web + ledger, hours=36, per_hour=2)
@@ -64,11 +67,13 @@ def hpa_scale_out():
                   "The shop web frontend's HorizontalPodAutoscaler scales from 3 to 13 replicas at 12:10 for a "
                   "sales peak: attestations of its digest jump tenfold on frontend nodes, including prod-fe-04 "
                   "(in the tier lookup but quiet in the baseline) and prod-fe-05, a node the cluster "
-                  "autoscaler added this morning that is not in claw_host_tiers.csv yet (its pods' `tier` "
-                  "label, from the Fluent Bit kubernetes object, says frontend). A spike inside the digest's "
-                  "own tier is not lateral movement: no alert. 36 h of history; HEC Merge_Log Off.")
+                  "autoscaler added this morning that is not in claw_host_tiers.csv yet: its sensor's "
+                  "heartbeats carry the node pool's label tier=frontend (k8s_node_labels), so its tier is "
+                  "known (node_labels). A spike inside the digest's own tier is not lateral movement: no "
+                  "alert. 36 h of history; HEC Merge_Log Off.")
     hist, f = "history.jsonl", "frontend.hec.jsonl"
     web, ledger = _tier_fleet(sc, hist)
+    sc.node_pools["prod-fe-05"] = {"tier": "frontend"}
     sc.heartbeats(f, TIERS["frontend"] + TIERS["backend"] + ["prod-fe-05"])
     sc.steady(f, web + ledger, per_hour=2)
     hosts = TIERS["frontend"] + ["prod-fe-05"]
@@ -97,8 +102,8 @@ def node_drain():
     sc.heartbeats(hist, nodes, end=sc.t0)
     for i, n in enumerate(nodes):
         up = sc.t0 + (31 + 3 * i) * MIN
-        sc.sim.heartbeats(f, n, sc.t0, up, gaps=gaps[n])
-        sc.sim.heartbeats(f, n, up + 20 * NS, sc.t1, version="1.8.3")
+        sc.sim.heartbeats(f, n, sc.t0, up, gaps=gaps[n], node_labels=sc.node_labels(n))
+        sc.sim.heartbeats(f, n, up + 20 * NS, sc.t1, version="1.8.3", node_labels=sc.node_labels(n))
         # 1.8.3 adds an event type this add-on version does not know: it must pass through harmlessly
         ev = sc.sim.base(up + 5 * NS, "agent_config_reload", n)
         ev.update(runtime_version="1.8.3", config_digest=digest("claw-config|2026-11-20"), rules_loaded=412,

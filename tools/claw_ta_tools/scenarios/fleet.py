@@ -86,6 +86,7 @@ class Scenario(object):
         self.t0, self.t1 = epoch_ns(detect_from), epoch_ns(detect_to)
         self.sim = Sim(name)
         self.sboms, self.lookups, self.expected = {}, {}, []
+        self.node_pools = {}  # node -> labels its node pool adds (e.g. {"tier": "frontend"})
 
     def expect(self, detection_id, **fields):
         row = {"detection_id": detection_id}
@@ -110,10 +111,20 @@ class Scenario(object):
         return out
 
     # ---- common background ---------------------------------------------------------
+    def node_labels(self, node):
+        """The labels a Kubernetes node's sensor reports (``k8s_node_labels``); None for
+        bare-metal hosts (``bm-*``, no Kubernetes). Platform labels as the kubelet sets them."""
+        if node.startswith("bm-"):
+            return None
+        labels = {"kubernetes.io/os": "linux", "kubernetes.io/arch": "arm64" if "-arm-" in node else "amd64"}
+        labels.update(self.node_pools.get(node, {}))
+        return labels
+
     def heartbeats(self, fname, nodes, start=None, end=None, gaps=None):
         for node in nodes:
             self.sim.heartbeats(fname, node, self.t0 - HOUR if start is None else start,
-                                self.t1 if end is None else end, gaps=(gaps or {}).get(node, ()))
+                                self.t1 if end is None else end, gaps=(gaps or {}).get(node, ()),
+                                node_labels=self.node_labels(node))
 
     def steady(self, fname, workloads, per_hour, start=None, end=None, first_image=True):
         """Each workload: a container start (image attestation) then worker restarts at ``per_hour``."""

@@ -21,7 +21,7 @@ from claw_ta_tools.scenarios import benign_fleet_changes as fleet_changes
 from claw_ta_tools.scenarios import benign_library_loads as library_loads
 
 BUILDERS = (
-    loads.unlisted_preload, loads.swapped_libssl, loads.tier_spike,
+    loads.unlisted_preload, loads.swapped_libssl, loads.tier_spike, loads.tier_spike_node_labels,
     loads.nonprod_image, loads.manifest_mismatch, loads.writable_fileless,
     policy.low_slsa, policy.sensor_silent, policy.denied_then_allowed,
     policy.expired_allowlist, policy.workload_risk,
@@ -35,6 +35,8 @@ SUMMARIES = {
     "attack-unlisted-library-preload-rootkit": "LD_PRELOAD rootkit (libprocesshider.so) in one prod payments-api pod",
     "attack-unlisted-library-swapped-libssl": "libssl.so.3 at its listed path but with another digest (swapped library)",
     "attack-tier-spike-lateral-movement": "backend ledger image attested 120 times on a frontend node; a 1-event outlier stays quiet",
+    "attack-tier-spike-node-labels": "tiers from node labels alone (sensor heartbeats); same-pool HPA quiet, "
+                                     "forged pod labels and heartbeats ignored",
     "attack-nonprod-image-in-prod": "PR-build image (site-specific feature-builds/ repo, tuned as nonprod) started in payments-prod",
     "attack-manifest-digest-mismatch": "re-pushed tag / tampered image store, in prod and in a dev namespace (any env alerts)",
     "attack-library-from-writable-path-fileless": "exploit loads /dev/shm and memfd libraries in the prod ledger (2 detections, risk incident)",
@@ -47,7 +49,7 @@ SUMMARIES = {
     "benign-apm-ld-preload": "Datadog and Dynatrace preload libraries in every process, allowlisted by install path",
     "benign-jni-libs-extracted-to-tmp": "snappy/netty/lz4/zstd JNI libs in /tmp (built-in JNI exception + allowlist); mixed: a fake one alerts",
     "benign-dev-debug-sanitizer": "kubectl debug (netshoot), ASan/UBSan build, gdb helpers in /tmp, SNAPSHOT image in dev namespaces",
-    "benign-hpa-scale-out": "HPA 3 -> 13 replicas on frontend nodes, one new node known only by its pods' tier label",
+    "benign-hpa-scale-out": "HPA 3 -> 13 replicas on frontend nodes, one new node known only by its node pool's tier label",
     "benign-node-drain": "drain + reboot of a backend node, pods move within the tier; claw-runtime daemonset upgrade",
     "benign-rollout-promotion": "new digest in staging, then the same digest promoted and rolled out to prod",
     "benign-ci-build-pods": "GitLab runner pods: SLSA 0 tools, /tmp test libraries, no SBOMs; risk tuned with allowlist rows",

@@ -120,9 +120,13 @@ class Sim(object):
         if wl.namespace and wl.k8s_fields:
             ev["k8s_namespace"] = wl.namespace
             ev["k8s_pod"] = wl.pod
+            if wl.labels:  # the pod's labels, as the sensor read them (workload-written)
+                ev["k8s_labels"] = dict(sorted(wl.labels.items()))
 
-    def heartbeats(self, fname, node, start, end, gaps=(), agent=None, version=RUNTIME_VERSION):
-        """One ``agent_heartbeat`` every 60 s (small jitter), none inside ``gaps``."""
+    def heartbeats(self, fname, node, start, end, gaps=(), agent=None, version=RUNTIME_VERSION,
+                   node_labels=None):
+        """One ``agent_heartbeat`` every 60 s (small jitter), none inside ``gaps``;
+        ``node_labels``: the node's labels (``k8s_node_labels``, Kubernetes nodes)."""
         t = start + self.jitter(60 * NS)
         while t < end:
             if not any(a <= t < b for a, b in gaps):
@@ -131,6 +135,8 @@ class Sim(object):
                     ev["agent_id"] = agent
                 ev["runtime_version"] = version
                 ev["uptime_s"] = int((t - start) // NS)
+                if node_labels:
+                    ev["k8s_node_labels"] = dict(sorted(node_labels.items()))
                 self.add(fname, t, ev)
             t += 60 * NS
 

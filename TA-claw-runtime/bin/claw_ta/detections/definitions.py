@@ -14,7 +14,7 @@ files a new detection touches.
 """
 from claw_ta.detections.detection import Detection
 from claw_ta.detections.stages import (Aggregate, BelowParam, DeniedThenAllowed, LookupEquals,
-                                       Not, NotSameAttestation, Regex, Search, SbomUnlisted,
+                                       NodePlatform, Not, NotSameAttestation, Regex, Search, SbomUnlisted,
                                        SilentSince, TierAnomaly, Where)
 
 # Tunable thresholds: each is a macro (override it in local/macros.conf); the
@@ -41,6 +41,8 @@ JNI_EXTRACTED = ("^/tmp/([^/]*libsnappyjava[.]so|libnetty_[^/]*[.]so|jna[^/]*/[^
 JAVA_PROCESS = "(^|/)java$"
 
 ATTESTATIONS = ("binary_attestation", "image_attestation")
+# The tier detection also reads the sensor's heartbeats: their node labels are a tier source.
+TIER_INPUT = ATTESTATIONS + ("agent_heartbeat",)
 
 
 DETECTIONS = (
@@ -54,7 +56,7 @@ DETECTIONS = (
                 Aggregate(["event_type", "subject_digest", "library_path", "library_digest", "image_digest",
                            "host", "namespace"], nullable=["library_digest", "image_digest", "namespace"],
                           values=["pod", "subject_name", "image_ref"]),
-                SbomUnlisted()],
+                NodePlatform(), SbomUnlisted()],
         entity_fields=["subject_digest", "library_path", "host", "namespace"],
         # a second swap of the file at an alerted path alerts again; a row can pin the file itself
         pin_fields=["library_digest"],
@@ -74,12 +76,12 @@ DETECTIONS = (
         description="clawtierbaseline mode=detect: an image digest is attested on a host outside its learned "
                     "service tiers, or at a rate far above its baseline.",
         fires_on="`` `claw_tier_baseline_detect` `` rows with `is_anomaly=1`",
-        stages=[Search(ATTESTATIONS), TierAnomaly()],
+        stages=[Search(TIER_INPUT), TierAnomaly()],
         entity_fields=["image_digest", "host", "tier"],
         severity="medium", risk_score=40, mitre=["T1610", "T1525"],
         context_fields=["tier_status", "spike_score", "reason", "count"],
         interval_minutes=60, cron="5 * * * *",
-        scenarios=["attack-tier-spike-lateral-movement"],
+        scenarios=["attack-tier-spike-lateral-movement", "attack-tier-spike-node-labels"],
         quiet_in=["benign-hpa-scale-out", "benign-node-drain", "benign-rollout-promotion"],
         false_positives="A new tier for a service (re-labelled nodes): retrain the baseline."),
     Detection(

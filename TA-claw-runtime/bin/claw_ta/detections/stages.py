@@ -224,6 +224,34 @@ class _Accumulator(object):
         return out
 
 
+class NodePlatform(object):
+    """``| lookup claw_node_platforms host OUTPUTNEW platform AS claw_node_platform`` (host lowercased).
+
+    The node's platform (``linux/amd64``, from ``kubernetes.io/os`` and
+    ``kubernetes.io/arch`` of its sensor's heartbeats: claw_ta.nodelabels),
+    which ``clawsbomcheck`` uses to pick an image index's platform. The saved
+    search "Claw - Node Platforms" writes the lookup (latest heartbeat per
+    host); the replay takes the latest heartbeat of each host in the scenario
+    (``ctx.node_platform``). A row that already has the field keeps it.
+    """
+
+    def spl(self, params):
+        return ("| eval claw_node_host=lower(host) "
+                "| lookup claw_node_platforms host AS claw_node_host OUTPUTNEW platform AS claw_node_platform "
+                "| fields - claw_node_host")
+
+    def apply(self, rows, ctx):
+        out = []
+        for row in rows:
+            if row.get("claw_node_platform") in (None, ""):
+                platform = ctx.node_platform(row.get("host"))
+                if platform is not None:
+                    row = dict(row)
+                    row["claw_node_platform"] = platform
+            out.append(row)
+        return out
+
+
 class SbomUnlisted(object):
     """``| clawsbomcheck | where sbom_status="unlisted"`` (claw_ta.sbom.matcher in the replay)."""
 

@@ -27,7 +27,7 @@ import os
 import re
 
 from claw_ta.tiers.aggregate import (  # noqa: F401
-    COUNTED_EVENT_TYPES, Aggregator, aggregate_events, event_digest)
+    COUNTED_EVENT_TYPES, NODE_ROW, Aggregator, aggregate_events, event_digest)
 from claw_ta.tiers.baseline import (  # noqa: F401
     BASELINE_FIELDS, HOST_TIER_FIELDS, BaselineTable, baseline_csv_text, load_host_tiers,
     normalize_host_tiers, parse_baseline, read_baseline_csv, write_baseline_csv)
@@ -41,6 +41,7 @@ HOST_TIERS_LOOKUP = "claw_host_tiers.csv"
 # name: (default, kind, minimum, applies to)
 PARAMS = {
     "tier_field": ("tier", "field", None, "both"),
+    "node_tier_label": ("tier", "label", None, "both"),
     "min_count": (5, "int", 1, "detect"),
     "min_score": (3.0, "float", 0.0, "detect"),
     "unknown_tier_anomaly": (False, "bool", None, "detect"),
@@ -67,6 +68,11 @@ def check_params(params, mode=None):
         text = str(value).strip()
         if kind == "namespaces":
             out[name] = parse_namespaces(value, name)
+        elif kind == "label":
+            if not _LABEL_KEY.match(text):
+                raise ValueError("%s must be a Kubernetes label key (e.g. tier, "
+                                 "cloud.google.com/gke-nodepool), not %r" % (name, str(value)[:80]))
+            out[name] = text
         elif kind == "field":
             if not text or len(text) > 128 or any(c in text for c in " \t\r\n\"'`|=,") :
                 raise ValueError("%s must be a field name, not %r" % (name, value))
@@ -96,6 +102,8 @@ def check_params(params, mode=None):
     return out
 
 
+# [prefix/]name: a DNS subdomain prefix, a name of letters, digits, - _ . (Kubernetes label keys)
+_LABEL_KEY = re.compile(r"([a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?\Z")
 _NAMESPACE = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\Z")
 
 
@@ -142,27 +150,32 @@ def missing_baseline_message(path, mode):
 def _split(params, mode):
     checked = check_params(params)
     wanted = {n for n, spec in PARAMS.items() if spec[3] in ("both", mode)}
-    return checked["tier_field"], {k: v for k, v in checked.items() if k in wanted and k != "tier_field"}
+    skip = ("tier_field", "node_tier_label")
+    return (checked["tier_field"], checked["node_tier_label"],
+            {k: v for k, v in checked.items() if k in wanted and k not in skip})
 
 
 def train_from_events(events, baseline_rows=None, host_tiers=None, now=None, report=None, **params):
     """Baseline rows after one training run over ``events`` (merged into ``baseline_rows``).
 
+    ``events``: normalized events, claw events as parsed from their JSON lines
+    (``timestamp``, ``k8s_labels``, ...) or ``claw_tier_aggregate`` rows; the
+    sensor's heartbeats with ``k8s_node_labels`` give the nodes' tiers.
     ``host_tiers``: ``{host: tier or tiers}``, ``host,tier`` rows, or the result of
     :func:`load_host_tiers`; None means no lookup. ``now``: epoch seconds of the
     run (defaults to the latest event time). ``params``: see :data:`PARAMS`.
     """
-    tier_field, options = _split(params, "train")
-    rows = aggregate_events(events, tier_field, report)      # what stats outputs
-    agg = Aggregator(tier_field).add_all(rows)               # what the command reads
+    tier_field, node_label, options = _split(params, "train")
+    rows = aggregate_events(events, tier_field, report, node_label)  # what stats outputs
+    agg = Aggregator(tier_field, node_label).add_all(rows)           # what the command reads
     return train(agg.pairs, baseline_rows, normalize_host_tiers(host_tiers), now=now,
-                 report=report, **options)
+                 report=report, node_tiers=agg.nodes, **options)
 
 
 def detect_from_events(events, baseline_rows, host_tiers=None, report=None, **params):
     """One dict per (image digest, host) seen in ``events``: see :data:`DETECT_FIELDS`."""
-    tier_field, options = _split(params, "detect")
-    rows = aggregate_events(events, tier_field, report)
-    agg = Aggregator(tier_field).add_all(rows)
+    tier_field, node_label, options = _split(params, "detect")
+    rows = aggregate_events(events, tier_field, report, node_label)
+    agg = Aggregator(tier_field, node_label).add_all(rows)
     return detect(agg.pairs, baseline_rows, normalize_host_tiers(host_tiers),
-                  report=report, **options)
+                  report=report, node_tiers=agg.nodes, **options)

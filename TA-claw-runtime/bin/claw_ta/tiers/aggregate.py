@@ -20,14 +20,27 @@ first/last time, its active hours as a bit mask and its pod tier labels.
 
 An :class:`Aggregator` accepts both shapes the command can be fed: raw
 normalized events (count 1 each) and rows the ``stats`` above produced
-(``count``, ``first_time``, ``last_time``, ``hours``).
+(``count``, ``first_time``, ``last_time``, ``hours``). Raw events may also be
+claw events as parsed from the JSON line (``timestamp``, ``host``,
+``k8s_namespace``, ``k8s_labels``): the time, namespace and pod tier label are
+read from those when the normalized fields are absent.
+
+Node labels: the sensor's ``agent_heartbeat`` of a Kubernetes node carries
+``k8s_node_labels``; the macro turns each node's heartbeats into one row with
+``image_digest`` = :data:`NODE_ROW` and the labels' JSON texts in
+``node_labels``. The aggregator keeps, per lowercased host, the values of the
+node label ``node_label`` (default ``tier``) in :attr:`Aggregator.nodes`: the
+``node_labels`` tier source (claw_ta.tiers.model).
 """
-import math
+import calendar
+import json
+import re
+
+from claw_ta.nodelabels import label_value, parse_labels
+from claw_ta.tiers.pairs import MAX_MASK_HOURS, MAX_VALUES, PairState, union  # noqa: F401
 
 COUNTED_EVENT_TYPES = ("image_attestation", "binary_attestation")
 MAX_FIELD_CHARS = 256       # longer digests/hosts are rejected, longer tier labels ignored
-MAX_VALUES = 50             # distinct tier labels / namespaces kept per pair (values() of stats)
-MAX_MASK_HOURS = 24 * 400   # beyond this span (wild clocks) a pair's hours fall back to a set
 _MIN_TIME, _MAX_TIME = 0.0, 4102444800.0
 _INF = float("inf")  # 1970 .. 2100: anything else is a bad time
 
@@ -37,6 +50,24 @@ OTHER_TYPE = "other_event_type"  # an event type that is not counted (library_lo
 NO_DIGEST = "no_image_digest"    # binary_attestation outside a container (host binaries)
 OVERSIZED = "oversized_field"    # digest or host longer than MAX_FIELD_CHARS
 TIER_IGNORED = "tier_label_ignored"  # a tier label longer than MAX_FIELD_CHARS
+HEARTBEAT = "agent_heartbeat"
+NODE_ROW = "(node)"  # image_digest of the aggregate's per-node rows (heartbeats with node labels)
+_RFC3339 = re.compile(r"(\d{4})-(\d\d)-(\d\d)[Tt ](\d\d):(\d\d):(\d\d)(?:[.,](\d+))?([Zz]|[+-]\d\d:?\d\d)\Z")
+
+
+def parse_timestamp(text):
+    """Epoch seconds (float, truncated to microseconds) of an RFC 3339 claw ``timestamp``; ValueError."""
+    match = _RFC3339.match(text.strip()) if isinstance(text, str) else None
+    if not match:
+        raise ValueError("not an RFC 3339 time")
+    g = match.groups()
+    seconds = calendar.timegm((int(g[0]), int(g[1]), int(g[2]), int(g[3]), int(g[4]), int(g[5]), 0, 0, 0))
+    zone = g[7]
+    if zone not in ("Z", "z"):
+        sign = -1 if zone[0] == "-" else 1
+        seconds -= sign * (int(zone[1:3]) * 3600 + int(zone[-2:]) * 60)
+    micros = int(((g[6] or "") + "000000")[:6])
+    return seconds + micros / 1000000.0
 
 
 def _scalar(value):
@@ -62,25 +93,6 @@ def _labels(value):
         if text is not None:
             out.append(text)
     return out
-
-
-_INTERNED = {}  # frozensets of labels, shared by every pair that has the same ones
-
-
-def union(current, labels):
-    """``current`` (a frozenset or None) plus ``labels``, at most MAX_VALUES, as a shared frozenset."""
-    if current is not None and all(label in current for label in labels):
-        return current
-    merged = set(current or ())
-    for label in labels:
-        if len(merged) < MAX_VALUES or label in merged:
-            merged.add(label)
-    if not merged:
-        return current
-    frozen = frozenset(merged)
-    if len(_INTERNED) < 100000:
-        return _INTERNED.setdefault(frozen, frozen)
-    return _INTERNED.get(frozen, frozen)
 
 
 def _number(value):
@@ -109,112 +121,14 @@ def event_digest(event):
     return digest
 
 
-class PairState(object):
-    """What is kept per (digest, host): mergeable, independent of event count."""
-
-    __slots__ = ("count", "first", "last", "base", "mask", "hour_set", "extra_hours", "tiers", "namespaces")
-
-    def __init__(self):
-        self.count = 0
-        self.first = None
-        self.last = None
-        self.base = None        # hour index of bit 0 of mask
-        self.mask = 0           # bit i set: events in hour base + i
-        self.hour_set = None    # replaces base/mask when the span is too wide
-        self.extra_hours = 0    # distinct hours already counted by pre-aggregated rows
-        self.tiers = None       # frozenset of pod tier labels (shared, see union), or None
-        self.namespaces = None  # frozenset of Kubernetes namespaces, or None
-
-    def add_time(self, first, last):
-        self.first = first if self.first is None else min(self.first, first)
-        self.last = last if self.last is None else max(self.last, last)
-
-    def add_hour(self, hour):
-        if self.hour_set is not None:
-            self.hour_set.add(hour)
-            return
-        if self.base is None:
-            self.base, self.mask = hour, 1
-            return
-        offset = hour - self.base
-        if offset >= 0:
-            if offset < MAX_MASK_HOURS:
-                self.mask |= 1 << offset
-                return
-        elif self.mask.bit_length() - offset < MAX_MASK_HOURS:
-            self.mask = (self.mask << -offset) | 1
-            self.base = hour
-            return
-        self.hour_set = self._hours_as_set()
-        self.hour_set.add(hour)
-        self.base, self.mask = None, 0
-
-    def _hours_as_set(self):
-        if self.hour_set is not None:
-            return set(self.hour_set)
-        hours, mask, i = set(), self.mask, 0
-        while mask:
-            if mask & 1:
-                hours.add(self.base + i)
-            mask >>= 1
-            i += 1
-        return hours
-
-    def add_tiers(self, labels):
-        self.tiers = union(self.tiers, labels)
-
-    def add_namespaces(self, names):
-        self.namespaces = union(self.namespaces, names)
-
-    def merge(self, other):
-        self.count += other.count
-        if other.first is not None:
-            self.add_time(other.first, other.last)
-        self._merge_hours(other)
-        self.extra_hours += other.extra_hours
-        if other.tiers:
-            self.add_tiers(sorted(other.tiers))
-        if other.namespaces:
-            self.add_namespaces(sorted(other.namespaces))
-
-    def _merge_hours(self, other):
-        if other.base is None and other.hour_set is None:
-            return
-        if self.base is None and self.hour_set is None:
-            self.base, self.mask = other.base, other.mask
-            self.hour_set = None if other.hour_set is None else set(other.hour_set)
-            return
-        if self.hour_set is None and other.hour_set is None:
-            low = min(self.base, other.base)
-            high = max(self.base + self.mask.bit_length(), other.base + other.mask.bit_length())
-            if high - low < MAX_MASK_HOURS:
-                self.mask = (self.mask << (self.base - low)) | (other.mask << (other.base - low))
-                self.base = low
-                return
-        self.hour_set = self._hours_as_set() | other._hours_as_set()
-        self.base, self.mask = None, 0
-
-    @property
-    def hours(self):
-        """Distinct active hours (at least 1, at most the hours the pair spans)."""
-        if self.hour_set is not None:
-            exact = len(self.hour_set)
-        else:
-            exact = bin(self.mask).count("1") if self.mask else 0
-        total = exact + self.extra_hours
-        if self.first is not None and self.extra_hours:
-            span = int(self.last // 3600) - int(self.first // 3600) + 1
-            if span < total:
-                total = span
-        return total if total > 1 else 1
-
-
 class Aggregator(object):
     """Counts attestation events per (image digest, host); see the module docstring."""
 
-    def __init__(self, tier_field="tier"):
+    def __init__(self, tier_field="tier", node_label="tier"):
         self.tier_field = tier_field
+        self.node_label = node_label
         self.pairs = {}
+        self.nodes = {}  # lowercased host -> frozenset of its node tier labels (heartbeats)
         self.report = {}
         self._labels = {}  # field value -> (frozenset of kept labels or None, labels too long)
         self._names = {}  # one string object per distinct digest and host (a million pairs share them)
@@ -231,7 +145,10 @@ class Aggregator(object):
             if not isinstance(record, dict):
                 self._count(MALFORMED)
             elif record.get("count") not in (None, "") and "event_type" not in record:
-                self._add_row(record)
+                if _scalar(record.get("image_digest")) == NODE_ROW:
+                    self.add_node_labels(_scalar(record.get("host")), record.get("node_labels"))
+                else:
+                    self._add_row(record)
             else:
                 self._add_event(record)
         except (TypeError, ValueError, OverflowError):
@@ -290,22 +207,47 @@ class Aggregator(object):
             self._count(MALFORMED)
             return
         if event_type not in COUNTED_EVENT_TYPES:
+            if event_type == HEARTBEAT:  # a node's labels, not a count
+                labels = event.get("k8s_node_labels")
+                if labels is not None:
+                    self.add_node_labels(_scalar(event.get("dest")) or _scalar(event.get("host")), [labels])
+                return
             self._count(OTHER_TYPE)
             return
         digest = event_digest(event)
         if digest is None:
             self._count(NO_DIGEST)
             return
-        when = _number(event.get("_time"))
+        when = event.get("_time")
+        when = _number(when) if when is not None else parse_timestamp(event.get("timestamp"))
         if not _MIN_TIME <= when <= _MAX_TIME:
             raise ValueError("time out of range")
         key = self._key(digest, _scalar(event.get("dest")) or _scalar(event.get("host")))
         if key is None:
             return
-        state = self._state(key, event.get(self.tier_field), event.get("namespace"))
+        tier = event.get(self.tier_field)
+        if tier is None and "k8s_labels" in event:  # a claw event as parsed: the pod's labels
+            tier = label_value(parse_labels(event["k8s_labels"]), self.tier_field)
+        namespace = event.get("namespace")
+        state = self._state(key, tier, namespace if namespace is not None else event.get("k8s_namespace"))
         state.count += 1
         state.add_time(when, when)
         state.add_hour(int(when // 3600))
+
+    def add_node_labels(self, host, value):
+        """The node tier labels of ``host`` from ``node_labels`` JSON texts (a string, list or None)."""
+        if host is None or len(host) > MAX_FIELD_CHARS:
+            self._count(MALFORMED)
+            return
+        values = value if isinstance(value, (list, tuple)) else [value] if value is not None else []
+        found = []
+        for item in values:
+            tier = label_value(parse_labels(item), self.node_label)
+            if tier is not None:
+                found.append(tier)
+        if found:
+            key = host.lower()
+            self.nodes[key] = union(self.nodes.get(key), found)
 
     def _add_row(self, row):
         self.add_stats(_scalar(row.get("image_digest")), _scalar(row.get("host")), _scalar(row.get("count")),
@@ -360,9 +302,17 @@ class Aggregator(object):
             if mine is None:
                 mine = self.pairs[key] = PairState()
             mine.merge(state)
+        for host, tiers in other.nodes.items():
+            self.nodes[host] = union(self.nodes.get(host), sorted(tiers))
         for name, n in other.report.items():
             self._count(name, n)
         return self
+
+    def node_rows(self):
+        """One row per node with tier labels, as the macro's node rows (labels as JSON texts)."""
+        return [{"image_digest": NODE_ROW, "host": host, "count": 1,
+                 "node_labels": [json.dumps({self.node_label: tier}) for tier in sorted(self.nodes[host])]}
+                for host in sorted(self.nodes)]
 
     def rows(self):
         """The rows ``stats`` outputs: sorted by (image_digest, host)."""
@@ -379,9 +329,14 @@ class Aggregator(object):
         return out
 
 
-def aggregate_events(events, tier_field="tier", report=None):
-    """``stats`` in Python: the aggregated rows for an iterable of events (or rows)."""
-    agg = Aggregator(tier_field).add_all(events)
+def aggregate_events(events, tier_field="tier", report=None, node_label="tier"):
+    """``stats`` in Python: the aggregated rows for an iterable of events (or rows).
+
+    Node rows (``image_digest`` :data:`NODE_ROW`, ``host``, ``node_labels``:
+    the node's tier labels as ``{node_label: tier}`` JSON texts) follow the
+    pair rows, one per node whose heartbeats named a tier.
+    """
+    agg = Aggregator(tier_field, node_label).add_all(events)
     if report is not None:
         report.update(agg.report)
-    return agg.rows()
+    return agg.rows() + agg.node_rows()

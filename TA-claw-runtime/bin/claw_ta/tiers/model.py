@@ -3,16 +3,19 @@
 Host tier, in order (the first source that knows wins):
 
 1. ``lookup``: the ``claw_host_tiers.csv`` rows for the host (case-insensitive);
-2. ``pod_labels``: the tier labels of the pods of *other* digests seen on the
+2. ``node_labels``: the node's tier label (``node_tier_label``, default
+   ``tier``) from its sensor's heartbeats (``k8s_node_labels``: written by the
+   sensor, set by the cluster's administrators and the node pool);
+3. ``pod_labels``: the tier labels of the pods of *other* digests seen on the
    host in the same input (a burst of one image cannot vouch for its own tier);
-3. ``history``: the tier the baseline recorded for the host, most common over
+4. ``history``: the tier the baseline recorded for the host, most common over
    the digests that ran there;
-4. ``own_pod_label``: the tier label of the digest's own pods on the host (a
+5. ``own_pod_label``: the tier label of the digest's own pods on the host (a
    freshly added node that runs nothing else yet);
-5. ``none``: unknown.
+6. ``none``: unknown.
 
 Pod labels are written by whoever deploys the pod, an attacker included: a
-(digest, host) pair's labels count (sources 2 and 4) only when every namespace
+(digest, host) pair's labels count (sources 3 and 5) only when every namespace
 its pods ran in is one the site trusts (``trusted_namespaces``; ``*`` trusts
 all). By default none is trusted, and only the lookup and the history decide.
 
@@ -44,8 +47,9 @@ MULTIVALUE_FIELDS = ("namespace", "tier", "pod_tier", "baseline_tiers")  # detec
 class TierResolver(object):
     """Resolves the tiers of a host (see the module docstring for the order)."""
 
-    def __init__(self, host_tiers, pairs, table, trusted_namespaces=()):
+    def __init__(self, host_tiers, pairs, table, trusted_namespaces=(), node_tiers=None):
         self.lookup = host_tiers or {}
+        self.nodes = node_tiers or {}  # lowercased host -> its node tier labels (heartbeats)
         self.trusted = frozenset(trusted_namespaces or ())
         self._trust = {}  # namespaces frozenset -> trusted? (the sets are shared between pairs)
         self._cache = {}  # (host, own labels) -> (tiers, source)
@@ -97,6 +101,9 @@ class TierResolver(object):
     def _resolve(self, key, own):
         if key in self.lookup:
             return tuple(sorted(self.lookup[key])), "lookup"
+        node = self.nodes.get(key)
+        if node:
+            return tuple(sorted(node)), "node_labels"
         seen = self.labels.get(key)
         if seen:
             others = sorted(t for t, n in seen.items() if n - (1 if t in own else 0) > 0)
@@ -123,14 +130,14 @@ def by_digest(pairs):
 
 
 def train(pairs, baseline_rows=None, host_tiers=None, now=None, half_life_days=7.0,
-          host_ttl_days=14.0, max_hosts=500, report=None, trusted_namespaces=()):
+          host_ttl_days=14.0, max_hosts=500, report=None, trusted_namespaces=(), node_tiers=None):
     """Merges the pairs of one training window into the baseline; returns the new rows."""
     return list(iter_train(pairs, baseline_rows, host_tiers, now, half_life_days, host_ttl_days,
-                           max_hosts, report, trusted_namespaces))
+                           max_hosts, report, trusted_namespaces, node_tiers))
 
 
 def iter_train(pairs, baseline_rows=None, host_tiers=None, now=None, half_life_days=7.0,
-               host_ttl_days=14.0, max_hosts=500, report=None, trusted_namespaces=()):
+               host_ttl_days=14.0, max_hosts=500, report=None, trusted_namespaces=(), node_tiers=None):
     """The new baseline rows, one digest at a time, sorted by digest (see :func:`train`).
 
     Old host entries decay by ``0.5 ** (elapsed / half_life)`` since the row was
@@ -142,7 +149,7 @@ def iter_train(pairs, baseline_rows=None, host_tiers=None, now=None, half_life_d
     a time.
     """
     table = baseline_rows if isinstance(baseline_rows, BaselineTable) else BaselineTable(baseline_rows, report)
-    resolver = TierResolver(host_tiers, pairs, table, trusted_namespaces)
+    resolver = TierResolver(host_tiers, pairs, table, trusted_namespaces, node_tiers)
     if now is None:
         now = _latest(pairs, table)
     groups = by_digest(pairs)
@@ -204,22 +211,22 @@ def spike_score(count, expected, mad, hours):
 
 
 def detect(pairs, baseline_rows, host_tiers=None, min_count=5, min_score=3.0,
-           unknown_tier_anomaly=False, report=None, trusted_namespaces=()):
+           unknown_tier_anomaly=False, report=None, trusted_namespaces=(), node_tiers=None):
     """One result dict per (digest, host) pair of the window, sorted by (digest, host)."""
     return [dict(zip(DETECT_FIELDS, values)) for values in iter_detect(
         pairs, baseline_rows, host_tiers, min_count, min_score, unknown_tier_anomaly, report,
-        trusted_namespaces)]
+        trusted_namespaces, node_tiers)]
 
 
 def iter_detect(pairs, baseline_rows, host_tiers=None, min_count=5, min_score=3.0,
-                unknown_tier_anomaly=False, report=None, trusted_namespaces=()):
+                unknown_tier_anomaly=False, report=None, trusted_namespaces=(), node_tiers=None):
     """The values of :data:`DETECT_FIELDS` per pair, sorted by (digest, host), one digest parsed at a time.
 
     The multivalue fields (:data:`MULTIVALUE_FIELDS`) are sorted lists or None.
     """
     listed = {None: None}  # labels -> sorted list (shared: the output rows do not change it)
     for values in iter_detect_labels(pairs, baseline_rows, host_tiers, min_count, min_score,
-                                     unknown_tier_anomaly, report, trusted_namespaces):
+                                     unknown_tier_anomaly, report, trusted_namespaces, node_tiers):
         digest, host, namespaces, tiers, source, pod_tiers, known = values[:7]
         out = []
         for labels in (namespaces, tiers, pod_tiers, known):
@@ -231,7 +238,7 @@ def iter_detect(pairs, baseline_rows, host_tiers=None, min_count=5, min_score=3.
 
 
 def iter_detect_labels(pairs, baseline_rows, host_tiers=None, min_count=5, min_score=3.0,
-                       unknown_tier_anomaly=False, report=None, trusted_namespaces=()):
+                       unknown_tier_anomaly=False, report=None, trusted_namespaces=(), node_tiers=None):
     """:func:`iter_detect` with the multivalue fields as the labels' shared frozenset or tuple (or None).
 
     What the command's CSV path reads (``claw_ta.tiers.stream.detect_lines``):
@@ -239,13 +246,13 @@ def iter_detect_labels(pairs, baseline_rows, host_tiers=None, min_count=5, min_s
     made once.
     """
     table = baseline_rows if isinstance(baseline_rows, BaselineTable) else BaselineTable(baseline_rows, report)
-    resolver = TierResolver(host_tiers, pairs, table, trusted_namespaces)
+    resolver = TierResolver(host_tiers, pairs, table, trusted_namespaces, node_tiers)
     resolve, resolved, trust = resolver.resolve, resolver._cache, resolver._trust
     groups = by_digest(pairs)  # hosts only: a (host, state) tuple per pair would cost ~60 MB at 1M pairs
     lowered = {}  # host -> host.lower()
     reasons = {}  # (status, tiers, source, known tiers) -> reason text (a few per tier set)
     new_why = "no baseline for this digest (a rollout): never an anomaly on its own"
-    unknown_why = "host tier unknown (no lookup row, no trusted pod labels, no history)"
+    unknown_why = "host tier unknown (no lookup row, no node label, no trusted pod labels, no history)"
     below = "; below threshold (count %d vs min_count %d, score %.2f vs min_score %.2f)"
     sqrt = math.sqrt
     for digest in sorted(groups):

@@ -29,6 +29,8 @@ import os
 import re
 import tempfile
 
+from claw_ta.tiers.aggregate import NODE_ROW
+
 csv.field_size_limit(2 ** 31 - 1)  # never fail on a long field (oversized ones are counted)
 
 _MV = re.compile(r"\$((?:\$\$|[^$])*)\$")
@@ -94,7 +96,7 @@ def ingest(text, aggregator):
         padding = ["", ""] if width in (t, t_mv, n, n_mv) else None
         for row in reader:
             rows += 1
-            if len(row) != width or some_twins(row) != no_twins:
+            if len(row) != width or some_twins(row) != no_twins or row[d] == NODE_ROW:  # node rows: the dict way
                 aggregator.add_record({name: _value(row, p, m) for name, (p, m) in zip(names, columns)})
                 continue
             if padding:
