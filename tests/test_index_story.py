@@ -46,6 +46,8 @@ def test_every_page_names_the_same_indexes():
             for index in MENTION.findall(line):
                 if index in ("summary", "_internal", "*"):  # the risk summary, Splunk's own logs, index=* (lint)
                     continue
+                if "[indexAndForward]" in line:  # outputs.conf's index = true/false, not an index name
+                    continue
                 if "sourcetype=" in line and "claw:" not in line:  # another product's data (an EDR example)
                     continue
                 expected = SBOM_INDEX if "claw:sbom" in line or "sbom" in index else RUNTIME_INDEX

@@ -89,6 +89,9 @@ def test_the_writer_is_known_past_the_cutoff_so_a_long_forged_line_is_still_refu
 
 
 def test_the_dest_and_tier_fields_come_from_past_the_cutoff_too():
-    record = dict(json.loads(load_line()), kubernetes=dict(KUBE, labels={"tier": "frontend"}))
+    # the workload's tier is its pod label in the claw event (k8s_labels), here last, past the cutoff;
+    # the kubernetes object's labels are the sensor pod's and never a tier
+    record = dict(json.loads(load_line()), kubernetes=dict(KUBE, labels={"tier": "platform-security"}),
+                  k8s_labels={"app": "web", "tier": "frontend"})
     fields = pe.search_time(json.dumps(record))
     assert fields["dest"] == "node-12" and fields["tier"] == "frontend"
