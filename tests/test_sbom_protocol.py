@@ -71,7 +71,7 @@ def test_getinfo_chunks_and_final_empty_chunk(app, splunk_python):
         status, match = EXPECTED[record["event_id"]]
         assert (record.get("sbom_status"), record.get("sbom_match")) == (status, match), record["event_id"]
     listed = result.chunks[0][1][0]
-    assert listed["sbom_ref"] == "doc,1" and listed["tag"] == ["library", "process"]
+    assert listed["sbom_name"] == "doc,1" and listed["tag"] == ["library", "process"]
 
 
 def test_records_are_what_splunklib_passes_through_plus_status(app, splunk_python):
@@ -102,7 +102,9 @@ def test_output_csv_is_splunklib_compatible(app, tmp_path):
     original = next(csv.reader(io.StringIO(body)))
     assert header[:len(original)] == original
     assert header[len(original):] == ["sbom_status", "__mv_sbom_status", "sbom_match", "__mv_sbom_match",
-                                      "sbom_ref", "__mv_sbom_ref", "sbom_reason", "__mv_sbom_reason"]
+                                      "sbom_ref", "__mv_sbom_ref", "sbom_reason", "__mv_sbom_reason",
+                                      "sbom_trust", "__mv_sbom_trust", "sbom_signer", "__mv_sbom_signer",
+                                      "sbom_name", "__mv_sbom_name"]
     records = list(SearchCommand._read_csv_records(SearchCommand(), io.StringIO(text, newline="")))
     inputs = list(SearchCommand._read_csv_records(SearchCommand(), io.StringIO(body, newline="")))
     assert len(records) == 8
