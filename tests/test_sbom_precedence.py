@@ -316,3 +316,32 @@ def test_an_assessor_that_fails_makes_the_document_untrusted_and_loses_nothing(t
     assert [(r["sbom_name"], r["sbom_trust"]) for r in rows] == [("a.cdx.json", "untrusted"),
                                                                   ("b.cdx.json", "untrusted")]
     assert "boom" in rows[0]["sbom_trust_reason"] and "no-such-level" in rows[1]["sbom_trust_reason"]
+
+
+# --- the coverage search shows who vouched, what was ignored, what disagrees ------------------
+
+def test_coverage_search_reports_trust_ignored_and_conflicting_documents():
+    from claw_ta_tools.emulators import app_content
+    saved = app_content.AppContent().savedsearches["Claw - SBOM Coverage by Image"]["search"]
+    for field in ("evidence_trust", "ignored_documents", "in_conflict", "conflicts", "sbom_trust_reason"):
+        assert field in saved
+    # the texts the search matches are the ones the matcher and the tables write
+    index = SbomIndex.from_documents([link_doc("build-a.link", sha("foo-1")), link_doc("build-b.link", sha("foo-2"))])
+    reason = index.check({"event_type": "library_load", "subject_digest": "sha256:" + BIN, "library_path": LIB,
+                          "library_digest": "sha256:" + sha("foo-1")})["sbom_reason"]
+    assert reason.startswith("documents disagree") and 'match(sbom_reason, "^documents disagree")' in saved
+    assert 'match(claw_docs, "^untrusted ")' in saved and "mvzip(claw_image_trust, claw_image_doc, \" \")" in saved
+
+
+def test_rebuild_search_trusts_only_the_declared_index_and_writes_every_column():
+    from claw_ta.sbom.schema import SUBJECT_COLUMNS
+    from claw_ta_tools.emulators import app_content
+    content = app_content.AppContent()
+    saved = content.savedsearches["Claw - Rebuild SBOM Library Index"]["search"]
+    assert "clawsbomindex channel_index=`claw_sbom_index` require_signatures=`claw_require_signatures`" in saved
+    assert "| table " + " ".join(SUBJECT_COLUMNS) + " " in saved
+    from claw_ta import conffile as conf
+    macros = conf.app_conf("macros")
+    assert macros["claw_sbom_index"]["definition"].strip() == "claw_sbom"
+    assert macros["claw_require_signatures"]["definition"].strip() == "false"
+    assert "index=`claw_sbom_index`" in macros["claw_runtime_sbom_index"]["definition"]

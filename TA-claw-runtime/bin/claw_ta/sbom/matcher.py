@@ -35,6 +35,7 @@ A multivalue path/digest: every value is checked, the worst verdict wins.
 """
 from claw_ta.sbom.paths import (digest_algorithm, in_library_dirs, is_unmatchable, normalize_digest,
                                 normalize_path, soname_keys, VDSO_NAMES)
+from claw_ta.sbom.precedence import FILES as _FILES, Doc, make_pools, platform_parts
 from claw_ta.sbom.liblists import SHA256_LABEL as _SUBJECT_LABEL, Libraries, MappedLibraries, quick_normal
 from claw_ta.sbom.schema import (LEGACY_SUBJECT_COLUMNS, LIBRARY_COLUMNS, LIBRARY_KEY, SUBJECT_COLUMNS,
                                  SUBJECT_KEY)
@@ -51,18 +52,8 @@ CACHE_SIZE = 50000       # verdicts per generation (two generations are kept: ho
 LIST_BYTES = 64 << 20
 _RANK = {"unlisted": 0, "unverifiable": 1, "no_sbom": 2, "listed": 3}
 _EVIDENCE = ("files_sha256", "files_path", "packages", "none")
-_FILES = ("files_sha256", "files_path")
 _TRUST = ("verified", "channel", "untrusted")
 NO_SBOM = ("no_sbom", "", "", "no SBOM or in-toto link lists this binary or its image", "", "", "")
-
-
-class _Doc(object):
-    """One subjects-table row: a document that names a digest."""
-    __slots__ = ("evidence", "sbom_id", "ref", "children", "trust", "signer", "name", "reason")
-
-    def __init__(self, evidence, sbom_id, ref, children, trust, signer, name, reason):
-        self.evidence, self.sbom_id, self.ref, self.children = evidence, sbom_id, ref, children
-        self.trust, self.signer, self.name, self.reason = trust, signer, name, reason
 
 
 class SbomIndex(object):
@@ -175,10 +166,10 @@ class SbomIndex(object):
                 for n, label in enumerate(platforms.split()):
                     child = normalize_digest(label)
                     if child:
-                        children.append((child, _platform_parts(names[n]) if n < len(names) else None))
+                        children.append((child, platform_parts(names[n]) if n < len(names) else None))
                     else:
                         self._rejected += 1
-                found.append(_Doc(evidence, sbom_id, ref, tuple(children), trust, signer, name or ref, reason))
+                found.append(Doc(evidence, sbom_id, ref, tuple(children), trust, signer, name or ref, reason))
             self._subjects[hexdigest] = found
         return found
 
@@ -217,56 +208,7 @@ class SbomIndex(object):
         return pools
 
     def _make_pools(self, subject_hex, image_hex, platform):
-        """One pool per platform manifest the image stands for (one pool without an index)."""
-        ignored = {}
-        if not image_hex or image_hex == subject_hex:
-            image_docs, binary_docs = self._trusted(subject_hex or image_hex, ignored), []
-        else:
-            image_docs = self._trusted(image_hex, ignored)
-            binary_docs = self._trusted(subject_hex, ignored, image_docs) if subject_hex else []
-        parents = [d for d in image_docs if d.children]
-        if any(d.trust == "verified" for d in parents):  # a channel index never adds a platform
-            parents = [d for d in parents if d.trust == "verified"]
-        children = []
-        for doc in parents:
-            children.extend(c for c in doc.children if c not in children)
-        if platform and children:
-            children = _for_platform(children, platform)
-        if not children:
-            return [self._pool(image_docs, binary_docs, ignored)]
-        pools = []
-        for child, _ in children:
-            own = {}
-            docs = image_docs + self._trusted(child, own, image_docs)
-            own.update(ignored)
-            pools.append(self._pool(docs, binary_docs, own))
-        return pools
-
-    def _trusted(self, hexdigest, ignored, besides=()):
-        """The documents of a digest that may decide (once each, none of ``besides``); the untrusted
-        ones go to ``ignored`` (ref -> document)."""
-        out = []
-        refs = set(d.ref for d in besides)
-        for doc in self._subject(hexdigest):
-            if doc.trust == "untrusted":
-                ignored.setdefault(doc.ref, doc)
-            elif doc.ref not in refs:
-                refs.add(doc.ref)
-                out.append(doc)
-        return out
-
-    def _pool(self, image_docs, binary_docs, ignored):
-        """(best evidence, first ref, sources, note) of the documents that decide for one platform."""
-        deciding = _outrank(image_docs)
-        if not any(d.evidence in _FILES for d in deciding):  # the image's documents list no files
-            deciding = deciding + [d for d in _outrank(binary_docs) if d not in deciding]
-        sources = tuple((d.evidence, self._library_list(d.sbom_id), d.ref, d.trust, d.signer, d.name)
-                        for d in deciding if d.sbom_id)
-        note = _ignored_note(ignored)
-        if not sources:
-            return ("", "", (), note)
-        evidence = min((source[0] for source in sources), key=_EVIDENCE.index)
-        return (evidence, sources[0][2], sources, note)
+        return make_pools(self._subject, self._library_list, subject_hex, image_hex, platform)
 
     # --- normalization, once per distinct string --------------------------------
 
@@ -303,7 +245,7 @@ class SbomIndex(object):
             return None
         found = self._platforms.get(value, False)
         if found is False:
-            found = _remember(self._platforms, value, _platform_parts(value.split()[0] if value.split() else ""))
+            found = _remember(self._platforms, value, platform_parts(value.split()[0] if value.split() else ""))
         return found
 
     # --- checking -------------------------------------------------------------
@@ -392,49 +334,6 @@ class _MemoryTable(dict):
 
     def rows(self, key):
         return self.get(key, [])
-
-
-def _outrank(docs):
-    """The documents of one scope that decide: its verified ones where they list files (a channel
-    document never widens a verified list), else all of them."""
-    verified = [d for d in docs if d.trust == "verified"]
-    if any(d.evidence in _FILES for d in verified):
-        return verified
-    return list(docs)
-
-
-def _platform_parts(value):
-    """(os, arch, variant) of ``linux/arm64[/v8]`` (a bare ``arm64`` is linux's), lowercase; None."""
-    value = (value or "").strip().lower()
-    if not value or value == "-":
-        return None
-    parts = value.split("/")
-    if len(parts) == 1:
-        parts = ["linux"] + parts
-    if len(parts) > 3 or not all(p and p.replace("_", "").replace("-", "").replace(".", "").isalnum()
-                                 for p in parts):
-        return None
-    return (parts[0], parts[1], parts[2] if len(parts) > 2 else "")
-
-
-def _for_platform(children, platform):
-    """The platform manifests to check on a node of ``platform``: those of that platform, else those
-    whose platform is not known, else all (the index says nothing about the node's platform)."""
-    same = [c for c in children if c[1] and c[1][:2] == platform[:2]
-            and (not c[1][2] or not platform[2] or c[1][2] == platform[2])]
-    if same:
-        return same
-    unknown = [c for c in children if not c[1]]
-    return unknown or children
-
-
-def _ignored_note(ignored):
-    if not ignored:
-        return ""
-    docs = list(ignored.values())
-    first = docs[0]
-    return "; %d untrusted document(s) ignored (%s: %s%s)" % (
-        len(docs), first.name, first.reason or "untrusted", ", ..." if len(docs) > 1 else "")
 
 
 def _no_sbom(pools):
