@@ -345,3 +345,24 @@ def test_rebuild_search_trusts_only_the_declared_index_and_writes_every_column()
     assert macros["claw_sbom_index"]["definition"].strip() == "claw_sbom"
     assert macros["claw_require_signatures"]["definition"].strip() == "false"
     assert "index=`claw_sbom_index`" in macros["claw_runtime_sbom_index"]["definition"]
+
+
+def test_a_table_written_before_trust_levels_is_read_as_channel(tmp_path):
+    """Seven columns (no sbom_name, sbom_trust, ...): read in place and read whole alike."""
+    from claw_ta.sbom.index import Tables
+    doc = SbomDocument("cyclonedx", "old.cdx.json", [AMD64], [Entry("/usr/lib/libz.so.1", sha("z"))])
+    tables = Tables()
+    tables.add(doc)
+    row = next(tables.subject_rows())
+    legacy = "subject_digest,subject_kind,evidence,sbom_id,sbom_ref,sbom_format,platform_digests\n" + \
+        ",".join(row[c] for c in ("subject_digest", "subject_kind", "evidence", "sbom_id")) + \
+        ",old.cdx.json,cyclonedx,\n"
+    (tmp_path / "s.csv").write_text(legacy)
+    tables.write(str(tmp_path / "unused.csv"), str(tmp_path / "l.csv"))
+    event = {"event_type": "library_load", "image_digest": "sha256:" + AMD64, "library_path": "/usr/lib/libz.so.1",
+             "library_digest": "sha256:" + sha("z")}
+    index = SbomIndex.load(str(tmp_path / "s.csv"), str(tmp_path / "l.csv"))
+    result = index.check(event)
+    assert (result["sbom_status"], result["sbom_trust"], result["sbom_name"]) == ("listed", "channel", "old.cdx.json")
+    assert index.rejected == 0
+    assert index.check(dict(event, library_digest="sha256:" + sha("evil")))["sbom_status"] == "unlisted"

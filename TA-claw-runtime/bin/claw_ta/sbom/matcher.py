@@ -104,7 +104,11 @@ class SbomIndex(object):
     def from_tables(cls, tables):
         subjects, libraries = _MemoryTable(), _MemoryTable()
         for row in tables.subject_rows():
-            subjects.setdefault(row["subject_digest"], []).append([row.get(c, "") for c in SUBJECT_COLUMNS])
+            if "sbom_trust" in row:
+                values = [row.get(c, "") for c in SUBJECT_COLUMNS]
+            else:  # a row of a table written before trust levels (a replay's lookups/ override)
+                values = [row.get(c, "") for c in LEGACY_SUBJECT_COLUMNS]
+            subjects.setdefault(row["subject_digest"], []).append(values)
         for row in tables.library_rows():
             libraries.setdefault(row["sbom_id"], []).append([row[c] for c in LIBRARY_COLUMNS])
         return cls(subjects, libraries)
@@ -200,7 +204,7 @@ class SbomIndex(object):
         self._by_strings.clear()
         self._list_bytes = 0
 
-    def _pool_list(self, subject_hex, image_hex, platform):
+    def _pool_list(self, subject_hex, image_hex, platform=None):
         key = (subject_hex, image_hex, platform)
         pools = self._pools.get(key)
         if pools is None:
