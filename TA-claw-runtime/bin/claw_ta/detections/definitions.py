@@ -60,7 +60,7 @@ DETECTIONS = (
         pin_fields=["library_digest"],
         severity="high", risk_score=70, mitre=["T1574.006", "T1195.002"],
         context_fields=["library_digest", "image_digest", "image_ref", "pod", "subject_name", "sbom_match",
-                        "sbom_ref"],
+                        "sbom_ref", "sbom_name", "sbom_trust", "sbom_signer", "sbom_reason"],
         scenarios=["attack-library-from-writable-path-fileless", "attack-unlisted-library-expired-allowlist",
                    "attack-unlisted-library-preload-rootkit", "attack-unlisted-library-swapped-libssl",
                    "benign-jni-libs-extracted-to-tmp"],
