@@ -366,3 +366,29 @@ def test_a_table_written_before_trust_levels_is_read_as_channel(tmp_path):
     assert (result["sbom_status"], result["sbom_trust"], result["sbom_name"]) == ("listed", "channel", "old.cdx.json")
     assert index.rejected == 0
     assert index.check(dict(event, library_digest="sha256:" + sha("evil")))["sbom_status"] == "unlisted"
+
+
+def test_the_command_reads_the_node_platform_column_on_both_record_paths(tmp_path):
+    """clawsbomcheck's record loop (claw_ta.sbom.stream): with a claw_node_platform column, the
+    fast path (one value per field) and the general path (a multivalue field) decide as check()."""
+    import csv
+    import io
+    from claw_ta.sbom.stream import Annotator
+    files = index_files()
+    files["fake-sha256-%s.json" % INDEX] = oci_index([(FAKE, "riscv64")])
+    index = index_of(tmp_path, files, dict.fromkeys(files, "channel"))
+    header = "event_type,image_digest,library_path,library_digest,claw_node_platform,__mv_library_path\r\n"
+    rows, expected = [], []
+    for platform in ("", "linux/arm64", "linux/amd64", "arm64", "LINUX/ARM64 ", "windows/amd64", "../x"):
+        for lib in ("z-amd64", "z-arm64", "evil"):
+            event = index_load(library_digest="sha256:" + sha(lib), claw_node_platform=platform)
+            for mv in ("", "$/usr/lib/libz.so.1$"):
+                rows.append("library_load,sha256:%s,/usr/lib/libz.so.1,sha256:%s,%s,%s\r\n"
+                            % (INDEX, sha(lib), platform, mv))
+                expected.append(index.check(event)["sbom_status"])
+    out = io.StringIO()
+    Annotator(index.check_values, decide=index.decide).text(header + "".join(rows), out)
+    got = [r["sbom_status"] for r in csv.DictReader(io.StringIO(out.getvalue()))]
+    assert got == expected
+    assert expected[:6] == ["listed"] * 4 + ["unverifiable"] * 2  # no platform: every platform's SBOM
+    assert expected[6:12] == ["unlisted", "unlisted", "listed", "listed", "unlisted", "unlisted"]  # arm64
