@@ -392,3 +392,14 @@ def test_the_command_reads_the_node_platform_column_on_both_record_paths(tmp_pat
     assert got == expected
     assert expected[:6] == ["listed"] * 4 + ["unverifiable"] * 2  # no platform: every platform's SBOM
     assert expected[6:12] == ["unlisted", "unlisted", "listed", "listed", "unlisted", "unlisted"]  # arm64
+
+
+def test_one_document_posted_to_the_sbom_index_and_elsewhere_counts_once_and_is_not_ignored():
+    doc = SbomDocument("cyclonedx", "image.cdx.json", [AMD64], [Entry("/usr/lib/libz.so.1", sha("z"))])
+    copy = SbomDocument("cyclonedx", "image.cdx.json", [AMD64], [Entry("/usr/lib/libz.so.1", sha("z"))])
+    copy.trust, copy.trust_reason = "untrusted", "not from the declared SBOM source (index=main)"
+    index = SbomIndex.from_documents([doc, copy])
+    result = index.check({"event_type": "library_load", "image_digest": "sha256:" + AMD64,
+                          "library_path": "/usr/lib/libz.so.1", "library_digest": "sha256:" + sha("z")})
+    assert (result["sbom_status"], result["sbom_trust"]) == ("listed", "channel")
+    assert "untrusted" not in result["sbom_reason"]

@@ -57,11 +57,12 @@ def trusted(docs, ignored, besides=()):
     out = []
     refs = set(d.ref for d in besides)
     for doc in docs:
-        if doc.trust == "untrusted":
-            ignored.setdefault(doc.ref, doc)
-        elif doc.ref not in refs:
+        if doc.trust != "untrusted" and doc.ref not in refs:
             refs.add(doc.ref)
             out.append(doc)
+    for doc in docs:  # the same document (content digest) trusted through another source is not ignored
+        if doc.trust == "untrusted" and doc.ref not in refs:
+            ignored.setdefault(doc.ref, doc)
     return out
 
 
