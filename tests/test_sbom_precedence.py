@@ -403,3 +403,23 @@ def test_one_document_posted_to_the_sbom_index_and_elsewhere_counts_once_and_is_
                           "library_path": "/usr/lib/libz.so.1", "library_digest": "sha256:" + sha("z")})
     assert (result["sbom_status"], result["sbom_trust"]) == ("listed", "channel")
     assert "untrusted" not in result["sbom_reason"]
+
+
+def test_apko_and_ko_index_sboms_give_each_platform_manifest_its_platform(shared_dir):
+    """Real index SBOMs (../shared/sboms/real): each VARIANT_OF package's purl says arch and os."""
+    from claw_ta.sbom.parse import parse_text, read_file
+    for rel in ("chainguard-apko/apko-golden/sbom-index.spdx.json", "ko/guac/go-spdx-multi-arch_3.json"):
+        [doc] = parse_text(read_file(os.path.join(shared_dir, "sboms", "real", rel)), rel)
+        assert sorted(doc.child_platforms.values()) == ["linux/amd64", "linux/arm64"], rel
+        assert set(doc.child_platforms) == set(doc.children)
+
+
+@pytest.mark.parametrize("purl, platform", [
+    ("pkg:oci/x@sha256:%s?arch=arm64&mediaType=m&os=linux" % ("a" * 64), "linux/arm64"),
+    ("pkg:oci/x@sha256:%s?arch=arm&variant=v7" % ("a" * 64), "linux/arm/v7"),
+    ("pkg:oci/x@sha256:%s?mediaType=m" % ("a" * 64), ""),
+    ("pkg:oci/x@sha256:%s?arch=../../x" % ("a" * 64), ""),
+    ("pkg:oci/x@sha256:%s?arch=amd64 evil" % ("a" * 64), "")])
+def test_purl_platform(purl, platform):
+    from claw_ta.sbom.subjects import purl_platform
+    assert purl_platform(purl) == platform
