@@ -423,3 +423,18 @@ def test_apko_and_ko_index_sboms_give_each_platform_manifest_its_platform(shared
 def test_purl_platform(purl, platform):
     from claw_ta.sbom.subjects import purl_platform
     assert purl_platform(purl) == platform
+
+
+def test_an_index_copied_under_another_digests_name_is_another_document(tmp_path):
+    """An OCI image index takes its subject from its file name: a byte-identical copy named for the
+    attacker's digest must not share the original's identity (the mismatch suppression)."""
+    expected, observed = "sha256:" + INDEX, "sha256:" + sha("attacker")
+    text = oci_index([(AMD64, "amd64"), (ARM64, "arm64")])
+    events = [ev("12:01:00", "manifest_digest_mismatch", expected_digest=expected, observed_digest=observed,
+                 image_ref="r/a:1", k8s_namespace="shop")]
+    path = make_scenario(tmp_path, "s", events, sboms={"sha256-%s.json" % INDEX: text,
+                                                       "sha256-%s.json" % observed[7:]: text})
+    assert [a["observed_digest"] for a in alerts_of(path)] == [observed]
+    tables, _ = build_tables([os.path.join(path, "sboms")])
+    refs = set(r["sbom_ref"] for r in tables.subject_rows())
+    assert len(refs) == 2

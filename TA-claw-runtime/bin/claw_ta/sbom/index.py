@@ -175,7 +175,10 @@ class Tables(object):
         """Index every document of one text; [(name, reason)] when it was skipped.
 
         Each document's identity is the SHA-256 of the text (``#<n>`` after it
-        for the n-th of several documents, JSON Lines). ``assess(path, data,
+        for the n-th of several documents, JSON Lines); where a subject comes
+        from the file name (an OCI image index named ``sha256-<hex>.json``
+        whose bytes hash otherwise), the SHA-256 of that subject and the text's
+        identity, so a copy claiming another digest is another document. ``assess(path, data,
         doc) -> (trust, signer, reason)`` sets its trust level (default: the
         document keeps ``channel``); ``path`` defaults to ``name``.
         """
@@ -184,6 +187,8 @@ class Tables(object):
             digest = text_digest(data)
             for number, doc in enumerate(docs, 1):
                 doc.digest = digest if len(docs) == 1 else "%s#%d" % (digest, number)
+                if doc.name_subject:  # a subject the file name claims is part of what the document says
+                    doc.digest = text_digest("%s\n%s" % (doc.name_subject, doc.digest))
                 document_tables(doc)  # all or nothing: a bad document skips the text
             for doc in docs:
                 if assess is not None:

@@ -93,6 +93,7 @@ class SbomDocument(object):
         self.signer = ""
         self.trust_reason = ""
         self.child_platforms = {}
+        self.name_subject = ""  # a subject read from the file name, not the text (OCI image index)
         self.subjects = list(dict.fromkeys(s for s in subjects if s))
         self.subject_kinds = dict((s, (subject_kinds or {}).get(s, "unknown")) for s in self.subjects)
         self.entries = list(entries)

@@ -50,6 +50,8 @@ def parse(doc, name, raw):
     if match:
         named = (match.group(1) or match.group(2)).lower()
         out.add_subject(named, "index")
+        if content != named:
+            out.name_subject = named  # the document's identity must include it (claw_ta.sbom.index)
         if content and content != named:
             out.warnings.append("the file name says sha256:%s but the bytes hash to sha256:%s: the index "
                                 "was re-serialized; indexed under the file name's digest" % (named, content))
