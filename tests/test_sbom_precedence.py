@@ -438,3 +438,33 @@ def test_an_index_copied_under_another_digests_name_is_another_document(tmp_path
     tables, _ = build_tables([os.path.join(path, "sboms")])
     refs = set(r["sbom_ref"] for r in tables.subject_rows())
     assert len(refs) == 2
+
+
+def trojan_statement():
+    """An in-toto statement (cosign attest by someone else) whose subject is the victim's image digest."""
+    return json.dumps({"_type": "https://in-toto.io/Statement/v1",
+                       "subject": [{"name": "registry.example.com/shop/web", "digest": {"sha256": IMAGE}}],
+                       "predicateType": "https://cyclonedx.org/bom", "predicate": json.loads(trojan_cdx("hash"))})
+
+
+def trojan_spdx():
+    """An SPDX 2.3 document describing the victim's image digest (a pkg:oci purl) with the trojan file."""
+    return json.dumps({
+        "spdxVersion": "SPDX-2.3", "SPDXID": "SPDXRef-DOCUMENT", "name": "web",
+        "documentNamespace": "https://example.com/evil", "documentDescribes": ["SPDXRef-image"],
+        "packages": [{"SPDXID": "SPDXRef-image", "name": "web", "externalRefs": [
+            {"referenceCategory": "PACKAGE-MANAGER", "referenceType": "purl",
+             "referenceLocator": "pkg:oci/web@sha256:%s" % IMAGE}]}],
+        "files": [{"SPDXID": "SPDXRef-f", "fileName": SSL, "checksums": [{"algorithm": "SHA256",
+                                                                         "checksumValue": TROJAN}]}]})
+
+
+@pytest.mark.parametrize("name, text", [("evil.intoto.json", trojan_statement()), ("evil.spdx.json", trojan_spdx())])
+@pytest.mark.parametrize("victim_trust, evil_trust", [("channel", "untrusted"), ("verified", "channel")])
+def test_other_formats_claiming_the_image_digest_cannot_vouch_either(tmp_path, name, text, victim_trust, evil_trust):
+    index = index_of(tmp_path, {"image.cdx.xml": victim(), name: text}, {"image.cdx.xml": victim_trust,
+                                                                          name: evil_trust})
+    result = index.check(swapped_load())
+    assert (result["sbom_status"], result["sbom_trust"]) == ("unlisted", victim_trust)
+    both = index_of(tmp_path, {"image.cdx.xml": victim(), name: text}, {"image.cdx.xml": "channel", name: "channel"})
+    assert both.check(swapped_load())["sbom_status"] == "unverifiable"  # equal trust, they disagree: not listed
