@@ -303,14 +303,17 @@ class SbomIndex(object):
             if not any(p[2] for p in pools):
                 return _no_sbom(pools)
             source = next(p[2][0] for p in pools if p[2])
-            return ("listed", "", source[2], "kernel vDSO: not a file, implicitly allowed") + source[3:]
+            return ("listed", "", source[2], "kernel vDSO: not a file, implicitly allowed") + source[3]
         # the per-string caches read inline: a miss of the verdict cache is mostly these lookups
         raw, note = (self._digests.get(digest) or self._digest(digest)) if digest else (None, "")
         npath = self._paths.get(path) if path else ""
         if npath is None:
             npath = self._path(path)
         if len(pools) == 1:
-            return _verdict(pools[0], path, npath, raw, note)
+            pool = pools[0]
+            if pool[2] and not pool[3]:  # the usual case: documents, none ignored
+                return _rules(pool[0], pool[2], path, npath, raw, note)
+            return _verdict(pool, path, npath, raw, note)
         results = [_verdict(pool, path, npath, raw, note) for pool in pools]
         for result in results:
             if result[0] == "listed":
@@ -348,7 +351,7 @@ def _no_sbom(pools):
 
 
 def _label(source):
-    return "'%s' (%s)" % (source[5], source[2][:19])
+    return "'%s' (%s)" % (source[3][2], source[2][:19])
 
 
 def _verdict(pool, path, npath, raw, note):
@@ -372,8 +375,8 @@ def _rules(evidence, pool, path, npath, raw, note):
                         if other is not source and other[1].path_sha256(npath) and not other[1].has_digest(raw):
                             return ("unverifiable", "digest", source[2],
                                     "documents disagree about this file: %s lists its SHA-256, %s lists its "
-                                    "path with another SHA-256" % (_label(source), _label(other))) + source[3:]
-                return ("listed", "digest", source[2], "content digest listed") + source[3:]
+                                    "path with another SHA-256" % (_label(source), _label(other))) + source[3]
+                return ("listed", "digest", source[2], "content digest listed") + source[3]
     why_no_digest = "the event has no SHA-256 digest" if not note else \
         "the event's digest is not a canonical SHA-256 (%s)" % note
     if npath:
@@ -383,14 +386,14 @@ def _rules(evidence, pool, path, npath, raw, note):
             if has_sha256:
                 if raw is not None:
                     return ("unlisted", "path", source[2], "path listed with another SHA-256: swapped library") \
-                        + source[3:]
+                        + source[3]
                 return ("unverifiable", "path", source[2],
-                        "the SBOM lists a SHA-256 for this path and %s" % why_no_digest) + source[3:]
+                        "the SBOM lists a SHA-256 for this path and %s" % why_no_digest) + source[3]
             if has_sha256 is not None and listed is None:
                 listed = source
         if listed is not None:
             return ("listed", "path", listed[2], "normalized path listed (the SBOM gives no SHA-256 for it)") \
-                + listed[3:]
+                + listed[3]
     if path and not npath:
         why_path = "the path cannot be compared by path (memfd, deleted or /proc fd)" \
             if is_unmatchable(path) else "the path cannot be normalized safely"
@@ -399,12 +402,12 @@ def _rules(evidence, pool, path, npath, raw, note):
     if evidence in _FILES:
         if npath:
             return ("unlisted", "", first[2], "neither the digest nor the path is listed by an SBOM that lists files") \
-                + first[3:]
+                + first[3]
         if raw is not None and evidence == "files_sha256":
             return ("unlisted", "", first[2], "SHA-256 not listed by an SBOM that lists files with SHA-256; "
-                    + why_path) + first[3:]
+                    + why_path) + first[3]
         return ("unverifiable", "", first[2], why_path + ("" if raw is not None else "; " + why_no_digest)) \
-            + first[3:]
+            + first[3]
     if evidence == "packages":
         if npath and in_library_dirs(npath):
             for key in soname_keys(npath):
@@ -412,7 +415,7 @@ def _rules(evidence, pool, path, npath, raw, note):
                     if key in source[1].packages:
                         return ("listed", "package", source[2],
                                 "soname of a listed package in a standard library directory "
-                                "(the SBOM lists packages only: lower confidence)") + source[3:]
+                                "(the SBOM lists packages only: lower confidence)") + source[3]
         return ("unverifiable", "", first[2],
-                "the SBOM lists packages only: it cannot tell this file from a foreign one") + first[3:]
-    return ("unverifiable", "", first[2], "the SBOM lists nothing a library can be matched on") + first[3:]
+                "the SBOM lists packages only: it cannot tell this file from a foreign one") + first[3]
+    return ("unverifiable", "", first[2], "the SBOM lists nothing a library can be matched on") + first[3]

@@ -23,7 +23,7 @@ def make_pools(docs_of, library_list, subject_hex, image_hex, platform):
     """The sets of documents that decide for a load of the binary ``subject_hex`` in the image
     ``image_hex``: one per platform manifest the image stands for (one without an index), each
     ``(best evidence, first ref, sources, note)`` with ``sources`` the deciding documents
-    ``(evidence, library list, ref, trust, signer, name)`` and ``note`` the untrusted ones ignored.
+    ``(evidence, library list, ref, (trust, signer, name))`` and ``note`` the untrusted ones ignored.
     ``docs_of(hex)`` gives a digest's documents (:class:`Doc`), ``library_list(sbom_id)`` a list;
     ``platform`` is the node's (os, arch, variant) or None."""
     ignored = {}
@@ -71,7 +71,7 @@ def pool(image_docs, binary_docs, ignored, library_list):
     deciding = outrank(image_docs)
     if not any(d.evidence in FILES for d in deciding):  # the image's documents list no files
         deciding = deciding + [d for d in outrank(binary_docs) if d not in deciding]
-    sources = tuple((d.evidence, library_list(d.sbom_id), d.ref, d.trust, d.signer, d.name)
+    sources = tuple((d.evidence, library_list(d.sbom_id), d.ref, (d.trust, d.signer, d.name))
                     for d in deciding if d.sbom_id)
     note = ignored_note(ignored)
     if not sources:
