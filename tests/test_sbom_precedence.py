@@ -468,3 +468,15 @@ def test_other_formats_claiming_the_image_digest_cannot_vouch_either(tmp_path, n
     assert (result["sbom_status"], result["sbom_trust"]) == ("unlisted", victim_trust)
     both = index_of(tmp_path, {"image.cdx.xml": victim(), name: text}, {"image.cdx.xml": "channel", name: "channel"})
     assert both.check(swapped_load())["sbom_status"] == "unverifiable"  # equal trust, they disagree: not listed
+
+
+def test_an_absence_verdict_names_the_document_whose_file_list_decided():
+    """A verified package-only image SBOM and a channel link that lists files: a file neither lists
+    is unlisted by the link's file list, so the link (channel) is the evidence reported."""
+    image = SbomDocument("spdx", "image.spdx.json", [IMAGE], [Entry(name="libssl3")])
+    image.trust, image.signer = "verified", "key:ci"
+    index = SbomIndex.from_documents([image, link_doc("build.link", sha("foo-1"))])
+    result = index.check({"event_type": "library_load", "subject_digest": "sha256:" + BIN,
+                          "image_digest": "sha256:" + IMAGE, "library_path": "/tmp/x.so",
+                          "library_digest": "sha256:" + sha("x")})
+    assert (result["sbom_status"], result["sbom_name"], result["sbom_trust"]) == ("unlisted", "build.link", "channel")

@@ -76,8 +76,10 @@ def pool(image_docs, binary_docs, ignored, library_list):
     note = ignored_note(ignored)
     if not sources:
         return ("", "", (), note)
-    evidence = min((source[0] for source in sources), key=EVIDENCE.index)
-    return (evidence, sources[0][2], sources, note)
+    # best evidence first (stable: the image's documents before the binary's): the first source is
+    # the one an absence verdict (unlisted because nothing lists the file) is reported under
+    sources = tuple(sorted(sources, key=lambda source: EVIDENCE.index(source[0])))
+    return (sources[0][0], sources[0][2], sources, note)
 
 
 def outrank(docs):
