@@ -30,7 +30,7 @@ SUBJECT_KINDS = ("manifest", "index", "config", "producer", "file", "unknown")
 #   none          it lists nothing a library can be matched on
 EVIDENCE_LEVELS = ("files_sha256", "files_path", "packages", "none")
 
-# Who vouches for a document (docs/sbom.md "Trust and precedence"):
+# Who vouches for a document (docs/sbom.md "Trust and precedence"; docs/sbom-trust.md):
 #   verified   its signature is good and the signer is allowed for its subject's image
 #   channel    unsigned (or not checked), from a source the site declared trusted: a folder
 #              given to `claw-ta sbom-index`, a scenario's sboms/, the declared SBOM index
