@@ -480,3 +480,27 @@ def test_an_absence_verdict_names_the_document_whose_file_list_decided():
                           "image_digest": "sha256:" + IMAGE, "library_path": "/tmp/x.so",
                           "library_digest": "sha256:" + sha("x")})
     assert (result["sbom_status"], result["sbom_name"], result["sbom_trust"]) == ("unlisted", "build.link", "channel")
+
+
+def test_the_overviews_coverage_rows_show_ignored_and_conflicting_documents(tmp_path):
+    """The replay's rows for the coverage panel (claw_ta_tools.dashboards.rows): an untrusted document
+    naming the image is listed with its reason, a disagreement among trusted ones is a conflict."""
+    from claw_ta import APP_DIR
+    from claw_ta_tools.dashboards import rows
+    from tests.replay_support import lib
+    evil = SbomDocument("cyclonedx", "evil.cdx.json", [IMAGE], [Entry(SSL, TROJAN)])
+    evil.trust, evil.trust_reason = "untrusted", "not from the declared SBOM source (index=main)"
+    tables = Tables()
+    tables.add(evil)
+    header = "subject_digest,subject_kind,evidence,sbom_id,sbom_ref,sbom_format,platform_digests," \
+             "sbom_name,sbom_trust,sbom_signer,sbom_trust_reason,platform_names\n"
+    events = [lib("12:05:00", SSL, subject_digest="sha256:" + NGINX, image_digest="sha256:" + IMAGE,
+                  library_digest="sha256:" + TROJAN, image_ref="registry.example.com/shop/web:5.12.0")]
+    path = make_scenario(tmp_path, "s", events, sboms={"image.cdx.xml": victim(), "another-build.link": trojan_link(),
+                                                       "evil2.cdx.json": trojan_cdx("hash")},
+                         lookups={"claw_sbom_subjects.csv": header + "".join(tables.subjects)})
+    fields, found = rows.coverage(rows._World([path], APP_DIR))
+    [row] = found
+    assert row["evidence_trust"] == "channel" and row["in_conflict"] == 1
+    assert "evil2.cdx.json" in row["conflicts"] and "2839108f" in row["conflicts"]
+    assert row["ignored"] == 1 and row["ignored_documents"].startswith("untrusted evil.cdx.json: not from")
