@@ -141,10 +141,11 @@ class Annotator(object):
     csv refuses them).
     """
 
-    def __init__(self, check_values, path_field="library_path", digest_field="library_digest", decide=None):
+    def __init__(self, check_values, path_field="library_path", digest_field="library_digest", decide=None,
+                 platform_field="claw_node_platform"):
         self.check = check_values
         self.decide = decide or check_values
-        self.fields = ("event_type", "subject_digest", "image_digest", path_field, digest_field)
+        self.fields = ("event_type", "subject_digest", "image_digest", path_field, digest_field, platform_field)
         self.nuls = 0
         self._hot = {}
         self._cold = {}
@@ -196,6 +197,7 @@ class Annotator(object):
         write = parts.append  # one str.join and one out.write per piece, no call per record
         width, et, et_mv, a, b, c, d = state.width, state.et, state.et_mv, state.a, state.b, state.c, state.d
         mv = state.mv
+        p = state.p  # the node's platform, when the chunk has the field (else -1)
         fast = state.appended
         spare = state.spare
         blank = state.blank
@@ -219,7 +221,7 @@ class Annotator(object):
                     write(record + blank)
                     continue
                 if mv is None or not (row[mv[0]] or row[mv[1]] or row[mv[2]] or row[mv[3]] or row[mv[4]]):
-                    key = (row[a], row[b], row[c], row[d])
+                    key = (row[a], row[b], row[c], row[d]) if p < 0 else (row[a], row[b], row[c], row[d], row[p])
                     suffix = hot.get(key)
                     if suffix is None:
                         suffix = cold.get(key)
@@ -277,8 +279,11 @@ class _Header(object):
         csv.writer(out, dialect=CsvDialect).writerow(out_header)
         self.out_line = out.getvalue()
         self.blank = _suffix(EMPTY_STATUS)
-        # Missing fields read from a spare column holding "" (index width).
-        self.inputs = [(pos.get(n, self.width), pos.get("__mv_" + n, -1)) for n in fields]
+        # Missing fields read from a spare column holding "" (index width); the node's platform,
+        # optional, only where the chunk has it (no spare column, no key element otherwise).
+        self.p = pos.get(fields[5], -1)
+        self.inputs = [(pos.get(n, self.width), pos.get("__mv_" + n, -1)) for n in fields[:5]]
+        self.platform = (self.p, pos.get("__mv_" + fields[5], -1))
         (self.et, self.et_mv), (self.a, _), (self.b, _), (self.c, _), (self.d, _) = self.inputs
         mvs = [m for _, m in self.inputs]
         self.mv = tuple(m if m >= 0 else self.width for m in mvs) if any(m >= 0 for m in mvs) else None
@@ -294,7 +299,9 @@ class _Header(object):
         if etype != "library_load":
             return EMPTY_STATUS
         first = [v[0] if isinstance(v, list) else v for v in values[1:3]]
-        return check(etype, first[0], first[1], values[3], values[4])
+        p, m = self.platform
+        platform = "" if p < 0 or p >= len(row) else first_value(row[p], row[m] if 0 <= m < len(row) else "")
+        return check(etype, first[0], first[1], values[3], values[4], platform)
 
     def rewrite(self, row, result):
         if len(row) < self.width:
