@@ -35,6 +35,10 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
+from claw_ta.sdk import use_splunklib  # noqa: E402
+
+use_splunklib()  # bin/sdk/<this Python's copy> on sys.path (claw_ta/sdk.py)
+
 from claw_ta import LOOKUPS_DIR  # noqa: E402
 from claw_ta.sbom.matcher import STATUS_FIELDS, SbomIndex  # noqa: E402
 from claw_ta.scp import execute_chunks  # noqa: E402
