@@ -3,7 +3,8 @@
 Run as its own process by bench_sbomcheck.py so that RUSAGE_CHILDREN covers
 only the command. Usage: sbom_child.py PYTHON SCRIPT BODY_FILE CHUNKS [ARG...]
 Prints JSON: startup (process start to getinfo reply, s), execute (s), total (s),
-chunks answered, output bytes, peak RSS of the command (MB).
+chunks answered, output bytes, peak RSS of the command (MB), its CPU time (user +
+system, s: less sensitive than wall time to other load on the machine).
 """
 import json
 import os
@@ -48,9 +49,11 @@ def main(argv):
     proc.wait()
     total = time.perf_counter() - start
     os.rmdir(dispatch) if not os.listdir(dispatch) else None
-    rss_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    rss_kb = usage.ru_maxrss
     print(json.dumps({"startup": startup, "execute": execute, "total": total, "chunks": answered,
                       "out_bytes": out_bytes, "rss_mb": rss_kb / 1024.0,
+                      "cpu": usage.ru_utime + usage.ru_stime,
                       "messages": ((info or [{}])[0].get("inspector") or {}).get("messages", [])}))
 
 

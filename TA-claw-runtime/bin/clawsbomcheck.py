@@ -121,7 +121,7 @@ class ClawSbomCheckCommand(StreamingCommand):
             self.write_warning("clawsbomcheck: an SBOM table is read whole (slower start-up): %s; "
                                "rebuild it with `claw-ta sbom-index` or the rebuild search" % reason)
         self.annotator = Annotator(self.index.check_values, self.path_field, self.digest_field,
-                                   decide=self.index.decide)
+                                   decide=self.index.decide, prefetch=self.index.prefetch)
 
     def _execute_v2(self, ifile, process):
         # Fast path (SCP v2), replacing splunklib's record loop for this command
