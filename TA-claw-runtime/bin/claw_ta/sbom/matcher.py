@@ -177,9 +177,9 @@ class SbomIndex(object):
             subjects.prefetch("sha256:" + h for h in hexes)
             children = set()
             for h in hexes:
-                for entry in self._subject(h):
+                for entry in self._subject(h):  # (evidence, sbom_id, ref, platform manifests, ...)
                     ids.add(entry[1])
-                    children.update(entry[3])
+                    children.update(c[0] if isinstance(c, tuple) else c for c in entry[3])
             hexes = set(c for c in children if c not in self._subjects)
         ids = [i for i in ids if i and i not in self._libraries]
         if len(ids) >= PREFETCH_MIN and hasattr(libraries, "prefetch"):
