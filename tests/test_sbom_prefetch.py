@@ -4,8 +4,7 @@ changes no verdict.
 ``SbomIndex.prefetch`` (called by the record loop with each piece's subject and image
 digests) reads the subjects rows, the rows of the platform manifests an image index
 names, and the documents' lists with ``SortedTable.prefetch``: keys in order,
-neighbouring stretches read with one ``pread``. A list's digest column is read as a
-set when the list is plain (``liblists.digest_column``). Checked against the index
+neighbouring stretches read with one ``pread``. Checked against the index
 that reads each key when asked, on randomized documents with hostile paths,
 hand-edited rows and image indexes.
 """
@@ -15,7 +14,7 @@ import random
 
 import pytest
 
-from claw_ta.sbom import liblists, matcher, sortedcsv
+from claw_ta.sbom import matcher, sortedcsv
 from claw_ta.sbom.index import Tables
 from claw_ta.sbom.matcher import SbomIndex
 from claw_ta.sbom.model import SbomDocument
@@ -117,25 +116,3 @@ def test_the_record_loop_prefetches_each_piece_digests():
     sink = Sink()
     assert annotator.chunk(io.BytesIO(text.encode()), len(text), sink) == 2
     assert seen == [{"sha256:aa", "sha256:bb", "sha256:cc", ""}]
-
-
-@pytest.mark.parametrize("seed", range(4))
-def test_digest_column_answers_as_the_in_place_search(seed):
-    rnd = random.Random(seed)
-    for _ in range(300):
-        lines = []
-        for _ in range(rnd.randint(1, 8)):
-            digest = rnd.choice(("sha256:" + sha(str(rnd.randint(0, 9))), "", "sha256:abc", "SHA256:X"))
-            name = rnd.choice(("", "pkg", "sha256:" + sha(str(rnd.randint(0, 9)))))
-            path = rnd.choice(("/usr/lib/a.so", "/usr/lib/b,c.so", '/usr/lib/q"q.so', "/x y/ü.so"))
-            fields = ["doc", path, digest, name, "1", "purl"][:rnd.choice((6, 6, 6, 3))]
-            lines.append(",".join('"%s"' % f.replace('"', '""') if ("," in f or '"' in f) else f for f in fields))
-        data = ("\n".join(lines) + rnd.choice(("\n", ""))).encode()
-        column = liblists.digest_column(data)
-        mapped = liblists.MappedLibraries(data, 0, len(data), set(), "doc")
-        for n in range(10):
-            label = "sha256:" + sha(str(n))
-            if column is not None:
-                assert (label in column) == mapped._find_digest(label), (data, label)
-        if b'"' in data or len(set(line.count(",") for line in lines)) > 1:
-            assert column is None

@@ -68,7 +68,7 @@ class MappedLibraries(object):
     rules (a column's exact text), so a hot document costs a hash lookup.
     """
     __slots__ = ("map", "start", "end", "_packages", "_malformed", "_origin", "_lookups", "_digests",
-                 "_paths", "_bad", "_column")
+                 "_paths", "_bad")
 
     def __init__(self, data, start, end, malformed, origin):
         self.map, self.start, self.end = data[start:end], 0, end - start
@@ -77,7 +77,6 @@ class MappedLibraries(object):
         self._malformed = malformed  # set of (origin, start of row) found malformed: counted once
         self._lookups = 0
         self._digests = self._paths = self._bad = None
-        self._column = None  # the digest column's values, when digest_column() can tell them
 
     def _hits(self, text, commas_before):
         """Positions after ``,<text>,`` where it is the column after ``commas_before`` commas."""
@@ -99,10 +98,6 @@ class MappedLibraries(object):
 
     def has_digest(self, label):
         if self._digests is None:
-            if self._column is None:
-                self._column = digest_column(self.map) or False
-            if self._column is not False:
-                return label in self._column
             self._lookups += 1
             if self._lookups < SETS_AFTER:
                 return self._find_digest(label)
@@ -172,22 +167,6 @@ class MappedLibraries(object):
             self._packages = set(package_key(row[3]) for row in csv.reader(text.splitlines())
                                  if len(row) > 3 and row[3] and not row[1] and not row[2])
         return self._packages
-
-
-def digest_column(data, column=2):
-    """The set of the digest column's values (str) of a list whose lines are all unquoted and have
-    the same number of fields, more than ``column + 1``; None for any other list. Found without a
-    Python loop (the lines joined into one field list), so a list asked a few times costs about as
-    much as one find(); it answers has_digest as _find_digest would: a line whose column ``column``
-    is the digest, with a column after it."""
-    if b'"' in data or not data:
-        return None
-    lines = data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
-    first = data.find(b"\n")
-    width = data.count(b",", 0, first if first >= 0 else len(data)) + 1
-    if width <= column + 1 or data.count(b",") != (width - 1) * lines:
-        return None
-    return set(data.replace(b"\n", b",").decode("utf-8", "surrogateescape").split(",")[column::width])
 
 
 def _table_digest(value):
