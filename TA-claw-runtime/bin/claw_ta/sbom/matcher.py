@@ -178,8 +178,9 @@ class SbomIndex(object):
             children = set()
             for h in hexes:
                 for entry in self._subject(h):  # (evidence, sbom_id, ref, platform manifests, ...)
-                    ids.add(entry[1])
-                    children.update(c[0] if isinstance(c, tuple) else c for c in entry[3])
+                    ids.add(entry.sbom_id if hasattr(entry, "sbom_id") else entry[1])
+                    kids = entry.children if hasattr(entry, "children") else entry[3]
+                    children.update(c[0] if isinstance(c, tuple) else c for c in kids)
             hexes = set(c for c in children if c not in self._subjects)
         ids = [i for i in ids if i and i not in self._libraries]
         if len(ids) >= PREFETCH_MIN and hasattr(libraries, "prefetch"):
