@@ -125,13 +125,18 @@ def _check_requires_python(target, python):
                                    % (name[:-len(".dist-info")], spec, python))
 
 
-def third_party_dir(python, requirements=REQUIREMENTS):
-    """A folder holding the pinned third-party import packages for Python ``python`` (pip, once per process).
+def third_party_dir(requirements=REQUIREMENTS, python=None):
+    """A folder holding the pinned third-party packages for Python ``python`` ("3.9"; pip, once per
+    process), their pip records (``*.dist-info``) included.
 
     pip installs for the target Python (``--python-version``), whatever Python
     builds the app; the packages' own Requires-Python is checked here instead
-    of by pip (which would compare it with the building interpreter).
+    of by pip (which would compare it with the building interpreter). Without
+    ``python``: a folder holding only the pip records of every copy
+    (``claw_ta.sdk.FOLDERS``), for what describes the distributions shipped.
     """
+    if python is None:
+        return _records_of_every_copy(requirements)
     lines = requirements_for(python, requirements)
     key = (python, tuple(lines))
     if key not in _INSTALLED or not os.path.isdir(_INSTALLED[key]):
@@ -154,13 +159,29 @@ def third_party_dir(python, requirements=REQUIREMENTS):
     return _INSTALLED[key]
 
 
+def third_party_dirs(requirements=REQUIREMENTS):
+    """``{folder under bin/sdk: folder holding its installed packages}`` for every copy."""
+    from claw_ta.sdk import FOLDERS
+    return dict((folder, third_party_dir(requirements, "%d.%d" % lowest)) for folder, lowest in FOLDERS)
+
+
+def _records_of_every_copy(requirements):
+    key = ("records",) + tuple(sorted(third_party_dirs(requirements).values()))
+    if key not in _INSTALLED or not os.path.isdir(_INSTALLED[key]):
+        target = tempfile.mkdtemp(prefix="claw-ta-requirements-records-")
+        for source in key[1:]:
+            for name in os.listdir(source):
+                if name.endswith(".dist-info") and not os.path.exists(os.path.join(target, name)):
+                    shutil.copytree(os.path.join(source, name), os.path.join(target, name))
+        _INSTALLED[key] = target
+    return _INSTALLED[key]
+
+
 def install_third_party(bin_dir, requirements=REQUIREMENTS):
     """Copy the pinned import packages into ``bin_dir/sdk/<folder>`` for each Python of
     ``claw_ta.sdk.FOLDERS`` (pip's dist-info and scripts left out); ``{folder: names}``."""
-    from claw_ta.sdk import FOLDERS
     installed = {}
-    for folder, lowest in FOLDERS:
-        source = third_party_dir("%d.%d" % lowest, requirements)
+    for folder, source in sorted(third_party_dirs(requirements).items()):
         dest = os.path.join(bin_dir, "sdk", folder)
         if os.path.isdir(dest):
             shutil.rmtree(dest)
