@@ -239,7 +239,8 @@ LICENSES_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "license
 
 
 def third_party_notice(sources):
-    """The text of THIRD-PARTY-NOTICES.txt for the distributions pip installed into ``sources``.
+    """The text of THIRD-PARTY-NOTICES.txt for the distributions pip installed into ``sources``
+    (folders, or ``(folder, where its import packages ship in the app)``; default ``bin/``).
 
     Name, version, home page, author and licence from each ``*.dist-info``
     (the import packages ship, the dist-info does not), then the licence
@@ -251,6 +252,7 @@ def third_party_notice(sources):
              "bin/ holds these distributions, installed unmodified from PyPI when the package was built.\n"]
     licence_texts = []
     for source in sources:
+        source, where = source if isinstance(source, tuple) else (source, "bin/")
         for name in sorted(os.listdir(source)):
             if not name.endswith(".dist-info"):
                 continue
@@ -266,8 +268,8 @@ def third_party_notice(sources):
                 c.split(" :: ")[-1] for c in meta.get("Classifier", []) if c.startswith("License ::"))
             top = os.path.join(folder, "top_level.txt")
             modules = open(top, encoding="utf-8").read().split() if os.path.exists(top) else []
-            parts.append("\n%s %s (bin/%s)\n  Home page: %s\n  Author: %s\n  Licence: %s\n" % (
-                first("Name"), first("Version"), ", bin/".join(modules) or "?", first("Home-page") or "-",
+            parts.append("\n%s %s (%s%s)\n  Home page: %s\n  Author: %s\n  Licence: %s\n" % (
+                first("Name"), first("Version"), where, (", " + where).join(modules) or "?", first("Home-page") or "-",
                 first("Author") or "-", licence or "-"))
             carried = [os.path.join(root, f) for root, _, files in os.walk(folder) for f in files
                        if f.upper().startswith(("LICENSE", "LICENCE", "NOTICE", "COPYING"))]
@@ -348,7 +350,8 @@ def stage(root, app_dir=APP_DIR, requirements=REQUIREMENTS):
     os.makedirs(os.path.join(target, "bin"), exist_ok=True)
     install_third_party(os.path.join(target, "bin"), requirements)
     with open(os.path.join(target, NOTICE), "w", encoding="utf-8", newline="\n") as handle:
-        handle.write(third_party_notice([third_party_dir(requirements)]))
+        handle.write(third_party_notice([(path, "bin/sdk/%s/" % folder)  # one copy per Python (claw_ta.sdk)
+                                         for folder, path in sorted(third_party_dirs(requirements).items())]))
     return target
 
 
