@@ -41,6 +41,10 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
+from claw_ta.sdk import use_splunklib  # noqa: E402
+
+use_splunklib()  # bin/sdk/<this Python's copy> on sys.path (claw_ta/sdk.py)
+
 from claw_ta import LOOKUPS_DIR  # noqa: E402
 from claw_ta.sbom.matcher import STATUS_FIELDS, SbomIndex  # noqa: E402
 from claw_ta.scp import execute_chunks  # noqa: E402
@@ -123,7 +127,7 @@ class ClawSbomCheckCommand(StreamingCommand):
             self.write_warning("clawsbomcheck: an SBOM table is read whole (slower start-up): %s; "
                                "rebuild it with `claw-ta sbom-index` or the rebuild search" % reason)
         self.annotator = Annotator(self.index.check_values, self.path_field, self.digest_field,
-                                   decide=self.index.decide)
+                                   decide=self.index.decide, prefetch=self.index.prefetch)
 
     def _execute_v2(self, ifile, process):
         # Fast path (SCP v2), replacing splunklib's record loop for this command

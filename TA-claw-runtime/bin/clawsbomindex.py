@@ -42,6 +42,10 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
+from claw_ta.sdk import use_splunklib  # noqa: E402
+
+use_splunklib()  # bin/sdk/<this Python's copy> on sys.path (claw_ta/sdk.py)
+
 import csv  # noqa: E402
 
 from claw_ta.sbom.index import LIBRARY_COLUMNS, SUBJECT_COLUMNS, Tables  # noqa: E402

@@ -50,6 +50,7 @@ CACHE_SIZE = 50000       # verdicts per generation (two generations are kept: ho
 # Bytes of library lists held (their lines, copied from the table): beyond this the lists, and the
 # sets of documents that hold them, are dropped and read again from the table when needed.
 LIST_BYTES = 64 << 20
+PREFETCH_MIN = 8         # new subjects (documents) in a chunk from which they are read in one pass
 _RANK = {"unlisted": 0, "unverifiable": 1, "no_sbom": 2, "listed": 3}
 _EVIDENCE = ("files_sha256", "files_path", "packages", "none")
 _TRUST = ("verified", "channel", "untrusted")
@@ -196,6 +197,31 @@ class SbomIndex(object):
             self._list_bytes += size
             self._libraries[sbom_id] = found
         return found
+
+    def prefetch(self, digests):
+        """Read what the subject/image ``digests`` (strings as events spell them) need, not yet read,
+        in one sorted pass per table (SortedTable.prefetch): their subjects rows, their platform
+        manifests' rows, their documents' lists. Called with a chunk's digests before its records are
+        decided; a handful of new subjects is left to the reads one by one."""
+        subjects, libraries = self._subjects_table, self._libraries_table
+        if not hasattr(subjects, "prefetch"):
+            return
+        hexes = set(h for h in map(self._hex, digests) if h and h not in self._subjects)
+        if len(hexes) < PREFETCH_MIN:
+            return
+        ids = set()
+        while hexes:  # the digests, then the platform manifests their index rows name
+            subjects.prefetch("sha256:" + h for h in hexes)
+            children = set()
+            for h in hexes:
+                for entry in self._subject(h):  # (evidence, sbom_id, ref, platform manifests, ...)
+                    ids.add(entry.sbom_id if hasattr(entry, "sbom_id") else entry[1])
+                    kids = entry.children if hasattr(entry, "children") else entry[3]
+                    children.update(c[0] if isinstance(c, tuple) else c for c in kids)
+            hexes = set(c for c in children if c not in self._subjects)
+        ids = [i for i in ids if i and i not in self._libraries]
+        if len(ids) >= PREFETCH_MIN and hasattr(libraries, "prefetch"):
+            libraries.prefetch(ids)
 
     def _drop_lists(self):
         """Forget the lists read so far and every set of documents that holds them (memory bound)."""

@@ -138,13 +138,16 @@ class Annotator(object):
     ``decide`` the same for single values without a cache of its own
     (:meth:`SbomIndex.decide`: this loop caches), by default ``check_values``.
     ``nuls`` counts the records whose NUL bytes were replaced (Python 3.9's
-    csv refuses them).
+    csv refuses them). ``prefetch(digests)`` (:meth:`SbomIndex.prefetch`), if
+    given, gets each piece's subject and image digests before its records are
+    decided, so that the tables are read once for all the subjects it names.
     """
 
     def __init__(self, check_values, path_field="library_path", digest_field="library_digest", decide=None,
-                 platform_field="claw_node_platform"):
+                 platform_field="claw_node_platform", prefetch=None):
         self.check = check_values
         self.decide = decide or check_values
+        self.prefetch = prefetch
         self.fields = ("event_type", "subject_digest", "image_digest", path_field, digest_field, platform_field)
         self.nuls = 0
         self._hot = {}
@@ -206,9 +209,13 @@ class Annotator(object):
         check, decide = self.check, self.decide
         done = 0
         count = 0
-        for row in reader:
+        # The rows with the line each ends on (zip reads the row, then the reader's line count).
+        rows = list(zip(reader, iter(lambda: reader.line_num, None)))
+        if self.prefetch is not None and rows:
+            at = [i for i in (a, b) if i < width]  # subject_digest, image_digest
+            self.prefetch(set(row[i] for row, _ in rows if len(row) >= width for i in at))
+        for row, end in rows:
             count += 1
-            end = reader.line_num
             record = lines[done] if end == done + 1 else "".join(lines[done:end])
             done = end
             exact = len(row) == width
