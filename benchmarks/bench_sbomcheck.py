@@ -2,7 +2,16 @@
 
 Every command runs as a subprocess speaking SCP v2 (benchmarks/sbom_child.py)
 under each Splunk Python (3.9 and 3.13), on splunkd-like chunks (every field
-with its __mv_ twin column):
+with its __mv_ twin column), from the app as it ships (claw_ta_tools.package):
+
+- against the splunklib pass-through (a StreamingCommand that yields its
+  records, tools/claw_ta_tools/emulators/passthrough.py, the SDK copy the app
+  gives that Python), runs alternating on the same chunk, ratio = the
+  pass-through's time / clawsbomcheck's (its throughput in units of the
+  pass-through's): narrow (7 fields, every record a library load, 5,000
+  subjects all new in the chunk: the first chunk of a fleet-wide unlisted
+  search; target >= 1.0x), wide (20 fields, 1,500 subjects; target >= 1.5x)
+  and newline-heavy (the narrow records plus a 64-value multivalue field);
 
 - throughput on every shape: narrow (6 fields) and wide (60 fields), 10/50/100%
   library loads, 1/100/5,000 distinct subjects per chunk; printed as the ratio
@@ -19,6 +28,7 @@ with its __mv_ twin column):
     .venv/bin/python benchmarks/bench_sbomcheck.py                  # everything
     .venv/bin/python benchmarks/bench_sbomcheck.py --quick          # 1 chunk, fewer shapes, 300k-row index
     .venv/bin/python benchmarks/bench_sbomcheck.py --only throughput --shape narrow --subjects 5000
+    .venv/bin/python benchmarks/bench_sbomcheck.py --only passthrough     # narrow, wide, newline-heavy
 """
 import argparse
 import json
@@ -73,15 +83,17 @@ for digest, _ in subjects:
     index._pool_list("", digest[7:])  # documents loaded: only the verdicts miss
 gc.disable()
 check = index.check_values
-start = time.perf_counter()
+clock = time.process_time  # this process's CPU time: other load on the machine counts less than in wall time
+start = clock()
 for key in keys:
     check("library_load", *key)
-miss = (time.perf_counter() - start) / len(keys)
+miss = (clock() - start) / len(keys)
 table = dict((k, 1) for k in keys)
-start = time.perf_counter()
-for key in keys:
-    table.get(key)
-unit = (time.perf_counter() - start) / len(keys)
+start = clock()
+for _ in range(5):
+    for key in keys:
+        table.get(key)
+unit = (clock() - start) / len(keys) / 5
 print(json.dumps({"miss_us": miss * 1e6, "dict_get_us": unit * 1e6, "keys": len(keys)}))
 """
 
@@ -120,6 +132,47 @@ def throughput(python, scripts, bodies, chunks, runs):
     print("    worst ratio to the hand loop: %.2fx" % worst)
 
 
+def versus_passthrough(python, script, bodies, runs):
+    """clawsbomcheck and the pass-through alternating on each body (one chunk per run: the cold one)."""
+    print("  against the splunklib pass-through (one chunk, runs alternating, median of %d; ratio = "
+          "pass-through / clawsbomcheck, in wall time and in CPU time of the chunk (the command's own, from "
+          "the getinfo reply to the chunk's reply: less moved by other load on the machine); "
+          "targets: narrow >= 1.0x, wide >= 1.5x):" % runs)
+    for shape, (body_file, records, fields, subjects) in bodies.items():
+        mine, base, answered = [], [], True
+        for _ in range(runs):
+            run = child(python, script, body_file, 1)
+            mine.append((run["execute"], run["execute_cpu"] or run["cpu"]))
+            answered = answered and run["chunks"] == 1
+            run = child(python, PASSTHROUGH, body_file, 1)
+            base.append((run["execute"], run["execute_cpu"] or run["cpu"]))
+        wall = statistics.median(b[0] for b in base) / statistics.median(m[0] for m in mine)
+        cpu = statistics.median(b[1] for b in base) / statistics.median(m[1] for m in mine)
+        print("    %-7s %2d fields %6d records %5d subjects %5.1f MB: clawsbomcheck %.3f s (CPU %.2f s), "
+              "pass-through %.3f s (CPU %.2f s): %.2fx wall, %.2fx CPU%s"
+              % (shape, fields, records, subjects, os.path.getsize(body_file) / 1e6,
+                 statistics.median(m[0] for m in mine), statistics.median(m[1] for m in mine),
+                 statistics.median(b[0] for b in base), statistics.median(b[1] for b in base), wall, cpu,
+                 "" if answered else "  CHUNK MISSING"))
+
+
+def passthrough_bodies(work, subjects, args):
+    sizes = {"narrow": (args.chunk_size, 5000), "wide": (args.wide_chunk_size, 1500),
+             "newline": (args.newline_chunk_size, 5000)}
+    bodies = {}
+    for shape in ("narrow", "wide", "newline"):
+        if args.shape and shape not in args.shape:
+            continue
+        count, distinct = sizes[shape]
+        chosen = subjects[:distinct]
+        body, fields = sbom_data.passthrough_body(shape, count, chosen)
+        path = os.path.join(work, "passthrough-%s.csv" % shape)
+        with open(path, "wb") as handle:
+            handle.write(body)
+        bodies[shape] = (path, count, fields, len(chosen))
+    return bodies
+
+
 def main(argv=None):
     sys.stdout.reconfigure(line_buffering=True)
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -133,8 +186,12 @@ def main(argv=None):
     parser.add_argument("--runs", type=int, default=3, help="throughput runs per command and shape (median)")
     parser.add_argument("--python", action="append", help="only these versions (3.9, 3.13)")
     parser.add_argument("--quick", action="store_true", help="1 chunk, 2 shapes, a 300k-row start-up index")
-    parser.add_argument("--only", choices=("throughput", "index"), help="only the throughput or the index part")
-    parser.add_argument("--shape", action="append", choices=("narrow", "wide"), help="only these record shapes")
+    parser.add_argument("--newline-chunk-size", type=int, default=5000,
+                        help="records per newline-heavy chunk (default 5000: about 17 MB)")
+    parser.add_argument("--only", choices=("passthrough", "throughput", "index"),
+                        help="only the pass-through comparison, the throughput or the index part")
+    parser.add_argument("--shape", action="append", choices=("narrow", "wide", "newline"),
+                        help="only these record shapes (newline: the pass-through comparison only)")
     parser.add_argument("--subjects", action="append", type=int, choices=(1, 100, 5000),
                         help="only these distinct subjects per chunk")
     args = parser.parse_args(argv)
@@ -153,8 +210,9 @@ def main(argv=None):
             shapes = [("narrow", 1.0, 5000), ("wide", 0.5, 100)]
         shapes = [(s, l, d) for s, l, d in shapes
                   if s in (args.shape or (s,)) and d in (args.subjects or (d,))]
-        if args.only == "index":
+        if args.only in ("index", "passthrough"):
             shapes = []
+        versus = {} if args.only in ("index", "throughput") else passthrough_bodies(work, subjects, args)
         bodies = {}
         for shape, loads, distinct in shapes:
             size = args.chunk_size if shape == "narrow" else args.wide_chunk_size
@@ -168,7 +226,7 @@ def main(argv=None):
         tenth = os.path.join(work, "tenth")
         os.makedirs(tenth)
         python0 = sorted(pythons.values())[0]
-        if args.only == "throughput":
+        if args.only in ("throughput", "passthrough"):
             args.big_rows = 6000
         build = probe(python0, BUILD_PROBE, args.big_rows, big)
         build_tenth = probe(python0, BUILD_PROBE, args.big_rows // 10, tenth)
@@ -189,6 +247,10 @@ def main(argv=None):
                  build_tenth["rss_mb"]))
         for label, python in sorted(pythons.items()):
             print("\nPython %s (%s)" % (label, python))
+            if versus:
+                versus_passthrough(python, scripts["clawsbomcheck"], versus, max(args.runs, 3))
+            if args.only == "passthrough":
+                continue
             if args.only != "index":
                 throughput(python, scripts, bodies, args.chunks, args.runs)
             if args.only == "throughput":

@@ -38,7 +38,7 @@ def make_app(root, lookup_rows=None, lookup_text=None, lookup_name="claw_sbom_li
     os.makedirs(bin_dir, exist_ok=True)
     os.makedirs(lookups, exist_ok=True)
     built = built_bin()
-    for name in ("claw_ta", "splunklib") + SCRIPTS:
+    for name in ("claw_ta", "sdk") + SCRIPTS:
         link = os.path.join(bin_dir, name)
         if not os.path.lexists(link):
             os.symlink(os.path.join(built, name), link)

@@ -144,5 +144,52 @@ def make_body(shape, chunk_size, subjects, distinct, loads, seed=11):
 
 fieldnames = field_order  # every field of the events, in first-seen order
 
+# --- the shapes compared with the splunklib pass-through (bench_sbomcheck.py --only passthrough) --------
 
-__all__ = ["documents", "make_index", "make_events", "make_narrow", "make_body"]
+NARROW7 = ("_time", "host", "event_type", "subject_digest", "image_digest", "library_path", "library_digest")
+WIDE20 = ("_raw", "_time", "host", "source", "sourcetype", "index", "splunk_server", "eventtype", "tag",
+          "event_type", "event_id", "agent_id", "subject_digest", "subject_name", "container_id", "image_ref",
+          "image_digest", "library_path", "library_digest", "pid")
+
+
+def narrow7(count, subjects, seed=11):
+    """What the unlisted rule hands the command (``| fields`` or ``stats ... by``): 7 fields, every
+    record a library load, every subject in ``subjects`` named (round robin: all of them in the first
+    ``len(subjects)`` records), each image's main binary its own subject_digest."""
+    rnd = random.Random(seed)
+    events = []
+    for i in range(count):
+        digest, libs = subjects[i % len(subjects)]
+        path, lib_digest, _ = rnd.choice(libs)
+        if rnd.random() < 0.02:
+            lib_digest = _sha("swapped%d" % i)
+        events.append({"_time": "%d.%06d" % (1763647402 + i, i), "host": "node-%d" % (i % 400),
+                       "event_type": "library_load", "subject_digest": "sha256:" + _sha("bin" + digest),
+                       "image_digest": digest, "library_path": path, "library_digest": "sha256:" + lib_digest})
+    return events
+
+
+def wide20(count, subjects, seed=11):
+    """Raw events as a search returns them, cut to 20 fields (60% library loads)."""
+    events = make_events(count, subjects, seed, loads=0.6)
+    return [dict((name, event.get(name, "")) for name in WIDE20) for event in events]
+
+
+def newline_heavy(count, subjects, seed=11, values=64):
+    """Narrow records plus a multivalue ``subject_name`` of ``values`` paths (the unlisted rule's
+    ``values(subject_name)`` after a binary ran through many hard-link paths): the plain column holds
+    them joined by newlines, quoted, and the ``__mv_`` twin the ``$a$;$b$`` form."""
+    events = narrow7(count, subjects, seed)
+    for i, event in enumerate(events):
+        event["subject_name"] = ["/opt/app/bin/link-%d-%d" % (i % 97, n) for n in range(values)]
+    return events
+
+
+def passthrough_body(shape, count, subjects, seed=11):
+    """(CSV body as splunkd sends a streaming command, with _chunked_idx; its number of fields)."""
+    events = {"narrow": narrow7, "wide": wide20, "newline": newline_heavy}[shape](count, subjects, seed)
+    names = field_order(events)
+    return records_to_csv(events, names, chunked_idx=True), len(names)
+
+
+__all__ = ["documents", "make_index", "make_events", "make_narrow", "make_body", "passthrough_body"]

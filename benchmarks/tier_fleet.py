@@ -78,7 +78,7 @@ def app_copy(root):
     os.makedirs(os.path.join(app, "bin"), exist_ok=True)
     os.makedirs(os.path.join(app, "lookups"), exist_ok=True)
     shutil.copy(os.path.join(built, "clawtierbaseline.py"), os.path.join(app, "bin"))
-    for name in ("claw_ta", "splunklib"):
+    for name in ("claw_ta", "sdk"):
         link = os.path.join(app, "bin", name)
         if not os.path.lexists(link):
             os.symlink(os.path.join(built, name), link)

@@ -58,3 +58,16 @@ def test_appinspect_cloud_has_no_failures_errors_or_future_failures(appinspect_r
                                 [m.get("message") for m in check.get("messages", [])][:3]))
     assert summary["failure"] == summary["error"] == summary["future_failure"] == 0, bad
     assert summary["success"] > 50
+
+
+def test_the_sdk_version_warning_names_only_the_copy_for_python_3_9(appinspect_report):
+    """AppInspect's check_python_sdk_version asks for splunk-sdk 3.0 or later. splunk-sdk 3.0 requires
+    Python 3.13, so the copy for Splunk 9.3-10.0's Python 3.9 stays at 2.1.1 (claw_ta/sdk.py) and is
+    the only one the check may warn about; the 3.13 copy draws no warning."""
+    messages = [(check["result"], m.get("message") or "")
+                for report in appinspect_report["reports"] for group in report["groups"]
+                for check in group["checks"] if check["name"] == "check_python_sdk_version"
+                for m in check.get("messages", [])]
+    warned = [text for result, text in messages if result == "warning"]
+    assert warned, messages  # the check ran and found the copies
+    assert all("bin/sdk/py39/" in text and "(2.1.1)" in text for text in warned), warned

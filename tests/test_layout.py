@@ -16,7 +16,7 @@ OWN_PYTHON_ROOTS = ("TA-claw-runtime/bin", "tools", "tests", "benchmarks")
 def python_files(*roots):
     for root in roots:
         for folder, dirs, files in os.walk(os.path.join(paths.REPO, root)):
-            dirs[:] = [d for d in dirs if d not in ("__pycache__", "splunklib")]
+            dirs[:] = [d for d in dirs if d not in ("__pycache__", "splunklib", "sdk")]
             for name in files:
                 if name.endswith(".py"):
                     yield os.path.join(folder, name)

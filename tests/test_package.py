@@ -38,7 +38,7 @@ def test_one_top_level_folder_named_after_the_app(archive):
     names = [m.name for m in members(archive)]
     assert {n.split("/")[0] for n in names} == {"TA-claw-runtime"}
     for required in ("app.manifest", "default/app.conf", "metadata/default.meta",
-                     "bin/splunklib/__init__.py", "bin/claw_ta/__init__.py", "static/appIcon.png",
+                     "bin/sdk/py39/splunklib/__init__.py", "bin/sdk/py313/splunklib/__init__.py", "bin/claw_ta/__init__.py", "static/appIcon.png",
                      "README.txt", "README.md", "docs/detections.md", "LICENSE.txt"):
         assert "TA-claw-runtime/" + required in names
 
@@ -59,17 +59,27 @@ def test_sane_permissions_and_owner(archive):
         assert member.mode == (0o755 if member.isdir() else 0o644), member.name
 
 
-def test_only_splunklib_and_claw_ta_are_packages_in_bin(archive):
+def test_only_the_sdk_copies_and_claw_ta_are_packages_in_bin(archive):
     packages = {m.name.split("/")[2] for m in members(archive)
                 if m.name.startswith("TA-claw-runtime/bin/") and m.name.count("/") >= 3}
-    assert packages == {"splunklib", "claw_ta"}
+    assert packages == {"sdk", "claw_ta"}
+    copies = {tuple(m.name.split("/")[3:5]) for m in members(archive)
+              if m.name.startswith("TA-claw-runtime/bin/sdk/") and m.name.count("/") >= 5}
+    assert copies == {("py39", "splunklib"), ("py313", "splunklib")}
 
 
-def test_splunklib_ships_at_the_pinned_version_without_pip_records(archive):
+def test_each_python_gets_its_pinned_splunklib_without_pip_records(archive):
+    """2.1.1 for Splunk's 3.9, 3.0.1 for 3.13 (3.0 has no __version_info__: its binding.py reads the
+    version from package metadata, which the app does not ship; the protocol tests show the commands
+    do not need it). splunk-sdk 3's ``ai`` extra is left out (its requirements are not shipped)."""
     with tarfile.open(archive) as tar:
         names = tar.getnames()
-        init = tar.extractfile("TA-claw-runtime/bin/splunklib/__init__.py").read().decode("utf-8")
-    assert re.search(r"^__version_info__ = \(2, 1, 1\)", init, re.M)
+        init39 = tar.extractfile("TA-claw-runtime/bin/sdk/py39/splunklib/__init__.py").read().decode("utf-8")
+        binding313 = tar.extractfile("TA-claw-runtime/bin/sdk/py313/splunklib/binding.py").read().decode("utf-8")
+    assert re.search(r"^__version_info__ = \(2, 1, 1\)", init39, re.M)
+    assert 'importlib.metadata.version("splunk-sdk")' in binding313  # the 3.x layout
+    assert "TA-claw-runtime/bin/sdk/py313/splunklib/searchcommands/search_command.py" in names
+    assert not [n for n in names if "/splunklib/ai/" in n or n.endswith("/splunklib/ai")]
     assert not [n for n in names if ".dist-info" in n or ".egg-info" in n]
 
 
@@ -77,12 +87,12 @@ def test_third_party_code_is_pinned_not_committed():
     """splunk-sdk is pinned exactly (clawsbomcheck and claw_ta.scp rely on its internals) and not in git."""
     with open(os.path.join(paths.REPO, "app-requirements.txt"), encoding="utf-8") as handle:
         pins = [line.strip() for line in handle if line.strip() and not line.startswith("#")]
-    assert pins == ["splunk-sdk==2.1.1"]
+    assert pins == ['splunk-sdk==2.1.1; python_version < "3.13"', 'splunk-sdk==3.0.1; python_version >= "3.13"']
     tracked = subprocess.run(["git", "ls-files", "TA-claw-runtime/bin"], cwd=paths.REPO,
                              capture_output=True, text=True)
     if tracked.returncode != 0:
         pytest.skip("not a git checkout")
-    assert not [n for n in tracked.stdout.split() if "/splunklib/" in n or ".egg-info" in n]
+    assert not [n for n in tracked.stdout.split() if "/splunklib/" in n or "/sdk/" in n or ".egg-info" in n]
 
 
 def test_version_is_the_same_everywhere():

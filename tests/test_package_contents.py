@@ -5,7 +5,8 @@
   ``bin/<stanza>.py`` unless ``alert.execute.cmd`` says otherwise) or
   restmap.conf (``script``), or a module such a script imports, directly or
   through other modules (found from the import statements), or part of
-  splunklib (third-party, installed whole from app-requirements.txt).
+  splunklib (third-party, installed whole from app-requirements.txt into
+  ``bin/sdk/<python>/``, one copy per Splunk Python: claw_ta/sdk.py).
   https://dev.splunk.com/enterprise/docs/devtools/customsearchcommands/customsearchcommandsonsplunkcloud
   (commands.conf ``filename``), https://dev.splunk.com/enterprise/docs/devtools/customalertactions/configappcaa
   (the script in ``bin/`` named after the stanza), restmap.conf ``script``:
@@ -33,7 +34,7 @@ SPLUNK_CONF_FILES = {
     "datamodels", "fields", "limits", "server", "workflow_actions", "ui-prefs", "visualizations",
 }
 DOCUMENTATION = {"README.md", "README.txt", "LICENSE.txt", "app.manifest", "THIRD-PARTY-NOTICES.txt"}
-THIRD_PARTY = ("splunklib",)
+THIRD_PARTY = ("splunklib", "sdk")  # module names not followed; bin/ folders not checked
 
 
 @pytest.fixture(scope="module")

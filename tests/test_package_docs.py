@@ -52,10 +52,15 @@ def test_the_pages_link_back_to_the_apps_readme(contents):
 
 
 def test_the_notice_names_the_bundled_splunklib_with_its_version_and_licence(contents):
+    """Each Python's copy (claw_ta/sdk.py): 2.1.1 in bin/sdk/py39 (it says its version in
+    __version_info__), 3.0.1 in bin/sdk/py313 (its version only in the package metadata)."""
     notice = contents[APP + package.NOTICE]
-    version = re.search(r"^__version_info__ = \((\d+), (\d+), (\d+)\)", contents[APP + "bin/splunklib/__init__.py"], re.M)
-    assert version, "bin/splunklib/__init__.py has no __version_info__"
-    assert re.search(r"^splunk-sdk %s \(bin/splunklib\)$" % re.escape(".".join(version.groups())), notice, re.M)
+    version = re.search(r"^__version_info__ = \((\d+), (\d+), (\d+)\)",
+                        contents[APP + "bin/sdk/py39/splunklib/__init__.py"], re.M)
+    assert version, "bin/sdk/py39/splunklib/__init__.py has no __version_info__"
+    assert re.search(r"^splunk-sdk %s \(bin/sdk/py39/splunklib\)$" % re.escape(".".join(version.groups())),
+                     notice, re.M)
+    assert re.search(r"^splunk-sdk 3\.0\.\d+ \(bin/sdk/py313/splunklib\)$", notice, re.M)
     assert "Author: Splunk, Inc." in notice
     assert "TERMS AND CONDITIONS FOR USE, REPRODUCTION, AND DISTRIBUTION" in notice
     assert "TA-claw-runtime/README.txt" in contents and package.NOTICE in contents[APP + "README.txt"]
@@ -75,6 +80,7 @@ def test_the_notice_lists_every_distribution_it_is_given(tmp_path):
     notice = package.third_party_notice([str(tmp_path)])
     assert "a-pkg 1.0 (bin/a)" in notice and "Licence: BSD-3-Clause" in notice and "BSD text here" in notice
     assert "b 2.0 (bin/b)" in notice and "Licence: MIT License" in notice
+    assert "a-pkg 1.0 (bin/sdk/py39/a)" in package.third_party_notice([(str(tmp_path), "bin/sdk/py39/")])
     assert "long description" not in notice and "Apache" not in notice
 
 

@@ -47,7 +47,7 @@ def index_with_good(tmp_path, name, text):
     write(tmp_path, name, text)
     rows, errors = build_rows([str(tmp_path)])
     assert rows, "the good document must still be indexed"
-    assert {r["sbom_ref"] for r in rows} == {"urn:uuid:7f0c7e0e-3c9a-4f4e-9d8e-0d6c1d0f2a11"}
+    assert {r["sbom_name"] for r in rows} == {"urn:uuid:7f0c7e0e-3c9a-4f4e-9d8e-0d6c1d0f2a11"}
     reasons = dict(errors)
     assert list(reasons) == [name]
     return reasons[name]

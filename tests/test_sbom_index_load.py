@@ -200,7 +200,7 @@ def test_status_values_with_commas_and_quotes_are_quoted():
     index = SbomIndex.from_rows([{"subject_digest": sha("b"), "library_path": "/usr/lib/a.so",
                                   "library_digest": "", "package_name": "", "sbom_ref": 'doc, "one"'}])
     count, table = run(HEADER + "library_load,,%s,,/lib/a.so,,,\r\n" % sha("b"), index)
-    assert table[1][12] == 'doc, "one"'
+    assert table[0][20] == "sbom_name" and table[1][20] == 'doc, "one"'
 
 
 def test_in_place_search_confirms_the_column(tmp_path):

@@ -1,7 +1,8 @@
 """The command's per-document list cache (lines copied out of the sorted table, searched with
 bytes.find, parsed into sets after SETS_AFTER lookups, dropped past LIST_BYTES) decides exactly
-as the lists read whole into sets (the replay's path), on randomized documents, hostile paths and
-multivalue loads, in either mode and across the switch."""
+as the lists read whole into sets (the replay's path), on randomized documents (several per
+subject, of every trust level, naming the image or the binary), hostile paths and multivalue
+loads, in either mode and across the switch."""
 import csv
 import hashlib
 import os
@@ -35,8 +36,14 @@ def documents(rnd, count):
             if path and rnd.random() < 0.2:  # the same path again, with another or no SHA-256
                 entries.append(Entry(path, rnd.choice(("", sha("other%d" % i))), ""))
         subject = sha("subject%d" % s)
-        docs.append(SbomDocument("cyclonedx", "urn:%d" % s, [subject], entries,
-                                 subject_kinds={subject: "manifest"}))
+        doc = SbomDocument("cyclonedx", "urn:%d" % s, [subject], entries, subject_kinds={subject: "manifest"})
+        doc.trust = rnd.choice(("verified", "channel", "channel", "untrusted"))
+        docs.append(doc)
+        if s and rnd.random() < 0.4:  # another document of the same subject (or of the previous one)
+            other = SbomDocument("in-toto-link", "link:%d" % s, [rnd.choice((subject, subjects[-1]))],
+                                 rnd.sample(entries, max(1, len(entries) // 2)) + [Entry(HOSTILE[0], sha("x%d" % s))])
+            other.trust = rnd.choice(("verified", "channel", "untrusted"))
+            docs.append(other)
         subjects.append(subject)
     return docs, subjects
 
@@ -91,7 +98,8 @@ def test_list_cache_and_sets_decide_alike(tmp_path, monkeypatch, seed, sets_afte
                                sha("evil"))) for _ in paths]
         if len(paths) == 1:
             paths, digests = paths[0], digests[0]
-        args = ("library_load", "", subject, paths, digests)
+        binary = rnd.choice(("", "", "sha256:" + rnd.choice(subjects)))
+        args = ("library_load", binary, subject, paths, digests)
         assert in_place.check_values(*args) == in_memory.check_values(*args), args
     # the bound was reached: reloaded lists decide the same (with 5: every list switched to sets)
     assert bool(dropped) == (sets_after != 5)

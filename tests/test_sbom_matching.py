@@ -47,7 +47,7 @@ def check(index, image, path=None, digest=None, subject=None, event_type="librar
     result = index.check({"event_type": event_type, "subject_digest": subject and "sha256:" + subject,
                           "image_digest": image and "sha256:" + image, "library_path": path,
                           "library_digest": digest})
-    return result["sbom_status"], result["sbom_match"], result["sbom_ref"]
+    return result["sbom_status"], result["sbom_match"], result["sbom_name"]
 
 
 def status(index, image, path=None, digest=None, **kw):
@@ -139,9 +139,17 @@ def test_index_with_a_platform_that_cannot_decide_is_unverifiable():
     assert status(index, INDEX, "/usr/lib/libz.so.1", "sha256:" + sha("z")) == "listed"
 
 
-def test_binary_link_and_image_sbom_apply_together(index):
-    assert check(index, FILES, "/usr/local/bin/app", "sha256:" + sha("app"), subject=BIN)[:2] == ("listed", "digest")
+def test_the_image_file_list_decides_over_the_binarys_link(index):
+    # the image's SBOM lists files: a file only the binary's link lists is not the image's
+    assert check(index, FILES, "/usr/local/bin/app", "sha256:" + sha("app"), subject=BIN)[:2] == ("unlisted", "")
+    assert check(index, FILES, SSL_PATH, "sha256:" + sha("libssl"), subject=BIN)[:2] == ("listed", "digest")
     assert status(index, None, "/tmp/x.so", EVIL, subject=BIN) == "unlisted"
+
+
+def test_binary_link_and_a_package_only_image_sbom_apply_together(index):
+    assert check(index, PACKAGES, "/usr/local/bin/app", "sha256:" + sha("app"), subject=BIN)[:2] == \
+        ("listed", "digest")
+    assert status(index, PACKAGES, "/tmp/x.so", EVIL, subject=BIN) == "unlisted"
 
 
 # --- 4. no evasion ------------------------------------------------------------------

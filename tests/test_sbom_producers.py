@@ -114,7 +114,7 @@ def test_spdx_tools_document_indexes_and_matches(tmp_path):
     ssl = [r for r in rows if r["library_path"] == "/usr/lib/x86_64-linux-gnu/libssl.so.3"]
     assert ssl and ssl[0]["library_digest"] == "sha256:" + sha(LIBSSL) and ssl[0]["package_name"] == "openssl"
     assert [r["package_name"] for r in rows if not r["library_path"]] == ["zlib"]
-    assert rows[0]["sbom_ref"] == "https://example.com/spdx/payments-api-1"
+    assert rows[0]["sbom_name"] == "https://example.com/spdx/payments-api-1"
     doc, = parse_text(open(path, "rb").read(), "payments.spdx.json")
     assert doc.subject_kinds == {sha(BINARY): "file"}  # the described element is a file
     assert doc.evidence == "files_sha256"
@@ -155,7 +155,7 @@ def test_in_toto_generated_link_with_relative_paths(tmp_path, monkeypatch):
     index = SbomIndex.from_rows(rows)
     # relative path lib/libssl.so.3 is not where the loader finds it: the digest decides
     hit = index.check(load(sha(BINARY), "/usr/lib/x86_64-linux-gnu/libssl.so.3", sha(LIBSSL)))
-    assert (hit["sbom_status"], hit["sbom_match"], hit["sbom_ref"]) == ("listed", "digest", "link-deps.abcd1234.link")
+    assert (hit["sbom_status"], hit["sbom_match"], hit["sbom_name"]) == ("listed", "digest", "link-deps.abcd1234.link")
     miss = index.check(load(sha(BINARY), "/usr/lib/x86_64-linux-gnu/libssl.so.3", sha(b"other")))
     assert miss["sbom_status"] == "unlisted"
     assert os.path.exists(str(out / "link-deps.abcd1234.link"))

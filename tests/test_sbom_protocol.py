@@ -71,7 +71,7 @@ def test_getinfo_chunks_and_final_empty_chunk(app, splunk_python):
         status, match = EXPECTED[record["event_id"]]
         assert (record.get("sbom_status"), record.get("sbom_match")) == (status, match), record["event_id"]
     listed = result.chunks[0][1][0]
-    assert listed["sbom_ref"] == "doc,1" and listed["tag"] == ["library", "process"]
+    assert listed["sbom_name"] == "doc,1" and listed["tag"] == ["library", "process"]
 
 
 def test_records_are_what_splunklib_passes_through_plus_status(app, splunk_python):
@@ -102,7 +102,9 @@ def test_output_csv_is_splunklib_compatible(app, tmp_path):
     original = next(csv.reader(io.StringIO(body)))
     assert header[:len(original)] == original
     assert header[len(original):] == ["sbom_status", "__mv_sbom_status", "sbom_match", "__mv_sbom_match",
-                                      "sbom_ref", "__mv_sbom_ref", "sbom_reason", "__mv_sbom_reason"]
+                                      "sbom_ref", "__mv_sbom_ref", "sbom_reason", "__mv_sbom_reason",
+                                      "sbom_trust", "__mv_sbom_trust", "sbom_signer", "__mv_sbom_signer",
+                                      "sbom_name", "__mv_sbom_name"]
     records = list(SearchCommand._read_csv_records(SearchCommand(), io.StringIO(text, newline="")))
     inputs = list(SearchCommand._read_csv_records(SearchCommand(), io.StringIO(body, newline="")))
     assert len(records) == 8
@@ -212,7 +214,8 @@ def sbom_events(shared=None):
     found = []
     for name in sorted(os.listdir(os.path.join(DATA, "sbom"))):
         with open(os.path.join(DATA, "sbom", name), encoding="utf-8") as handle:
-            found.append({"_raw": handle.read(), "source": "/ci/sboms/" + name, "sourcetype": "claw:sbom"})
+            found.append({"_raw": handle.read(), "source": "/ci/sboms/" + name, "sourcetype": "claw:sbom",
+                          "index": "claw_sbom"})
     return found
 
 
@@ -230,6 +233,26 @@ def test_clawsbomindex_rows_equal_the_cli_rows(app, splunk_python):
     got = [dict((k, r.get(k, "")) for k in e) for r, e in zip(result.records, expected)]
     assert got == expected and len(result.records) == len(expected)
     assert any("evil.cdx.xml" in t and "DOCTYPE" in t for _, t in result.messages)
+
+
+def test_clawsbomindex_trusts_only_the_declared_sbom_index(app, splunk_python):
+    """A document posted to another index (the runtime events' one, whose HEC token every node
+    holds) or with another sourcetype is untrusted; with signatures required, every document is."""
+    docs = sbom_events()
+    moved = [dict(docs[0], index="main"), dict(docs[1], sourcetype="claw:sbom:fake")]
+    result = scp_driver.run(app["clawsbomindex"], ["channel_index=claw_sbom"], [moved + docs[2:], []],
+                            python=splunk_python)
+    trust = {}  # the document's content digest (its sbom_ref) -> its trust levels
+    for row in result.records:
+        if row["claw_table"] == "subjects":
+            trust.setdefault(row["sbom_ref"].split("#")[0], set()).add(row["sbom_trust"])
+    refs = ["sha256:" + hashlib.sha256(d["_raw"].encode("utf-8")).hexdigest() for d in docs]
+    assert trust.pop(refs[0]) == {"untrusted"} and trust.pop(refs[1]) == {"untrusted"}
+    assert sorted(trust) == sorted(refs[2:]) and all(v == {"channel"} for v in trust.values())
+    assert any("2 of %d SBOM events indexed as untrusted" % len(docs) in t for _, t in result.messages)
+    strict = scp_driver.run(app["clawsbomindex"], ["require_signatures=true"], [docs, []], python=splunk_python)
+    assert set(r["sbom_trust"] for r in strict.records if r["claw_table"] == "subjects") == {"untrusted"}
+    assert any("signatures are required" in t for _, t in strict.messages)
 
 
 def test_clawsbomindex_reads_large_real_documents(app, shared_dir, splunk_python):

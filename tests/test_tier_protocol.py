@@ -55,7 +55,7 @@ def app(tmp_path, built_app):
     (root / "bin").mkdir(parents=True)
     (root / "lookups").mkdir()
     shutil.copy(os.path.join(built_app, "bin", "clawtierbaseline.py"), str(root / "bin"))
-    for name in ("claw_ta", "splunklib"):
+    for name in ("claw_ta", "sdk"):
         os.symlink(os.path.join(built_app, "bin", name), str(root / "bin" / name))
     (root / "default").symlink_to(paths.APP_DEFAULT)
     return root

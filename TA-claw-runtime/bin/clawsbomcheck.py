@@ -12,9 +12,15 @@ Description:
     tables built by `claw-ta sbom-index` or the "Claw - Rebuild SBOM Library
     Index" saved search, and adds sbom_status (listed, unlisted, no_sbom,
     unverifiable), sbom_match (digest, path, package or empty), sbom_ref (the
-    document that decided) and sbom_reason. The verdict follows from what the
-    SBOM can speak to (files with SHA-256, files by path, packages only):
-    docs/sbom.md has the table of rules. A multivalue library path/digest:
+    content digest of the document that decided), sbom_reason, sbom_trust
+    (verified or channel: who vouched for that document), sbom_signer and
+    sbom_name (the document's name for humans). Untrusted documents never
+    decide (the reason counts them); a file list of the image outranks
+    documents that name only the binary, a verified list outranks a channel
+    one; where claw_node_platform (linux/arm64) is set, a load under an image
+    index is checked against that platform's SBOM. The verdict follows from
+    what the SBOM can speak to (files with SHA-256, files by path, packages
+    only): docs/sbom.md has the rules. A multivalue library path/digest:
     every value is checked, the worst verdict wins. Other events pass through
     untouched. No record is dropped, reordered or duplicated. Distributable
     streaming: runs on indexers and reads the tables from the app's lookups/
@@ -34,6 +40,10 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from claw_ta.sdk import use_splunklib  # noqa: E402
+
+use_splunklib()  # bin/sdk/<this Python's copy> on sys.path (claw_ta/sdk.py)
 
 from claw_ta import LOOKUPS_DIR  # noqa: E402
 from claw_ta.sbom.matcher import STATUS_FIELDS, SbomIndex  # noqa: E402
@@ -117,7 +127,7 @@ class ClawSbomCheckCommand(StreamingCommand):
             self.write_warning("clawsbomcheck: an SBOM table is read whole (slower start-up): %s; "
                                "rebuild it with `claw-ta sbom-index` or the rebuild search" % reason)
         self.annotator = Annotator(self.index.check_values, self.path_field, self.digest_field,
-                                   decide=self.index.decide)
+                                   decide=self.index.decide, prefetch=self.index.prefetch)
 
     def _execute_v2(self, ifile, process):
         # Fast path (SCP v2), replacing splunklib's record loop for this command
@@ -163,8 +173,10 @@ class ClawSbomCheckCommand(StreamingCommand):
         check = self.index.check_values
         for record in records:
             values = [record.get(name) for name in ("event_type", "subject_digest", "image_digest",
-                                                    self.path_field, self.digest_field)]
+                                                    self.path_field, self.digest_field, "claw_node_platform")]
             values[:3] = [(v[0] if v else None) if isinstance(v, (list, tuple)) else v for v in values[:3]]
+            if isinstance(values[5], (list, tuple)):
+                values[5] = values[5][0] if values[5] else None
             if values[0] == "library_load":
                 record.update(zip(STATUS_FIELDS, check(*values)))
             yield record

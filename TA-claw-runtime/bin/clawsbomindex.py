@@ -2,7 +2,8 @@
 """clawsbomindex: turns indexed SBOM documents (sourcetype claw:sbom) into the SBOM index tables.
 
 Syntax:
-    clawsbomindex [raw_field=<field>] [name_field=<field>]
+    clawsbomindex [raw_field=<field>] [name_field=<field>] [channel_index=<index>]
+                  [channel_sourcetype=<sourcetype>] [require_signatures=<bool>]
 
 Description:
     Reads one SBOM document per event (CycloneDX JSON/XML, SPDX JSON, in-toto
@@ -18,21 +19,37 @@ Description:
     as a warning naming it (its source) with the reason; the others are still
     indexed. A reporting (transforming) command without a map phase: it runs
     on the search head and sees every document before it writes the index.
+    Trust (docs/sbom.md "Trust and precedence"): a document is "channel" only
+    when its event's index is channel_index and its sourcetype
+    channel_sourcetype (the site's dedicated SBOM index: never the runtime
+    events' index, whose HEC token every node holds); any other document is
+    "untrusted" (indexed and reported, never deciding a verdict). This command
+    verifies no signature: with require_signatures=true every document is
+    "untrusted" here (build the tables with `claw-ta sbom-index`, which does).
     raw_field: field holding the document (default _raw).
     name_field: field naming it when the document has no id of its own
     (default source; its base name is used).
+    channel_index / channel_sourcetype: the declared SBOM source (default
+    claw_sbom / claw:sbom; the saved search passes the macros
+    claw_sbom_index and claw_require_signatures).
 
 Example:
-    `claw_runtime_sbom_index` | clawsbomindex | where claw_table="subjects" | stats count by evidence
+    `claw_runtime_sbom_index` | clawsbomindex channel_index=claw_sbom | where claw_table="subjects"
+    | stats count by evidence, sbom_trust
 """
 import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
+from claw_ta.sdk import use_splunklib  # noqa: E402
+
+use_splunklib()  # bin/sdk/<this Python's copy> on sys.path (claw_ta/sdk.py)
+
 import csv  # noqa: E402
 
 from claw_ta.sbom.index import LIBRARY_COLUMNS, SUBJECT_COLUMNS, Tables  # noqa: E402
+from claw_ta.sbom.model import CHANNEL_REASON  # noqa: E402
 from splunklib.searchcommands import (  # noqa: E402
     Configuration, Option, ReportingCommand, dispatch, validators)
 
@@ -50,6 +67,18 @@ class ClawSbomIndexCommand(ReportingCommand):
     name_field = Option(
         doc="**Syntax:** name_field=<field> **Description:** field naming the document (default source)",
         default="source", validate=validators.Fieldname())
+    channel_index = Option(
+        doc="**Syntax:** channel_index=<index> **Description:** the dedicated SBOM index whose documents "
+            "are channel (default claw_sbom); documents from any other index are untrusted",
+        default="claw_sbom", validate=validators.Match("index name", r"^[A-Za-z0-9_][A-Za-z0-9_-]*$"))
+    channel_sourcetype = Option(
+        doc="**Syntax:** channel_sourcetype=<sourcetype> **Description:** the SBOM sourcetype of that index "
+            "(default claw:sbom)",
+        default="claw:sbom", validate=validators.Match("sourcetype", r"^[A-Za-z0-9_:.-]+$"))
+    require_signatures = Option(
+        doc="**Syntax:** require_signatures=<bool> **Description:** the site requires signed documents: "
+            "every document is untrusted here, since this command verifies no signature (default false)",
+        default=False, validate=validators.Boolean())
 
     def prepare(self):
         # No streaming_preop: a map phase on the indexers would see only part
@@ -60,6 +89,7 @@ class ClawSbomIndexCommand(ReportingCommand):
         self._tables = Tables()
         self._documents = 0
         self._skipped = 0
+        self._untrusted = 0
 
     def reduce(self, records):
         # splunkd sends the events in chunks; rows go out once, with the last chunk.
@@ -75,7 +105,8 @@ class ClawSbomIndexCommand(ReportingCommand):
             if not text:
                 self._warn(name, "event has no %s" % self.raw_field)
                 continue
-            for doc_name, reason in self._tables.add_text(text, name):
+            verdict = self._trust(record)
+            for doc_name, reason in self._tables.add_text(text, name, lambda path, raw, doc: verdict):
                 self._warn(doc_name, reason)
         if not self._finished:
             return
@@ -86,6 +117,13 @@ class ClawSbomIndexCommand(ReportingCommand):
             self.write_warning("clawsbomindex: %d more documents skipped" % (self._skipped - MAX_WARNINGS))
         if not tables.documents:
             self.write_warning("clawsbomindex: no index rows from %d SBOM documents" % self._documents)
+        if self._untrusted:
+            self.write_warning("clawsbomindex: %d of %d SBOM events indexed as untrusted (reported, never "
+                               "deciding a verdict): %s" % (
+                                   self._untrusted, self._documents,
+                                   "signatures are required and this command verifies none"
+                                   if self.require_signatures else "not from index=%s sourcetype=%s" % (
+                                       self.channel_index, self.channel_sourcetype)))
         blank = dict.fromkeys(FIELDS, "")
         try:
             for table, rows in (("subjects", tables.subject_rows()), ("libraries", tables.library_rows())):
@@ -96,6 +134,22 @@ class ClawSbomIndexCommand(ReportingCommand):
                     yield record
         finally:
             tables.close()
+
+    def _trust(self, record):
+        """(trust, signer, reason) of every document of one event: where it was indexed decides."""
+        def first(value):
+            return str((value[0] if value else "") if isinstance(value, list) else (value or ""))
+        index, sourcetype = first(record.get("index")), first(record.get("sourcetype"))
+        if index.lower() != self.channel_index.lower() or sourcetype != self.channel_sourcetype:
+            self._untrusted += 1
+            return ("untrusted", "", "not from the declared SBOM source (index=%s sourcetype=%s; declared: "
+                    "index=%s sourcetype=%s)" % (index or "?", sourcetype or "?", self.channel_index,
+                                                  self.channel_sourcetype))
+        if self.require_signatures:
+            self._untrusted += 1
+            return ("untrusted", "", "the site requires signatures and the in-Splunk rebuild verifies none: "
+                    "build the tables with claw-ta sbom-index")
+        return ("channel", "", CHANNEL_REASON)
 
     def _warn(self, name, reason):
         self._skipped += 1

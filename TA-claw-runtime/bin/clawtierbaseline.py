@@ -43,6 +43,10 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
+from claw_ta.sdk import use_splunklib  # noqa: E402
+
+use_splunklib()  # bin/sdk/<this Python's copy> on sys.path (claw_ta/sdk.py)
+
 from splunklib.searchcommands import Configuration, Option, ReportingCommand, dispatch, validators  # noqa: E402
 
 from claw_ta import scp, tiers  # noqa: E402

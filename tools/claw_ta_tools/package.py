@@ -3,9 +3,10 @@
 The archive holds one top-level folder, ``TA-claw-runtime/``, exactly as
 Splunk Web's "Install app from file" expects. The third-party code the commands
 import (splunklib) is not kept in git: the pinned requirements in
-``app-requirements.txt`` are installed into the package's ``bin/`` at build time
-(``pip install --no-deps --target``, as splunk-app-examples and UCC do); only
-their import packages are kept, not pip's ``*.dist-info`` records. Left out: dotfiles, ``local/``, ``*.egg-info`` (left by ``pip install -e``), ``local.meta``,
+``app-requirements.txt`` are installed at build time (``pip install --no-deps
+--target``, as splunk-app-examples and UCC do) into ``bin/sdk/<folder>/``, one
+copy per Splunk Python (``claw_ta.sdk``: splunk-sdk 2.1.1 for 3.9, 3.0.x for
+3.13); only their import packages are kept, not pip's ``*.dist-info`` records. Left out: dotfiles, ``local/``, ``*.egg-info`` (left by ``pip install -e``), ``local.meta``,
 ``*.pyc`` and ``__pycache__``, and the site and generated lookup tables
 (``claw_ta_tools.lookups.STATE_FILES``) should a working copy hold one. Every entry is owned by root:root with mode
 0755 (folders) or 0644 (files), so no file is world-writable or executable
@@ -67,42 +68,144 @@ def iter_app_files(app_dir=APP_DIR):
 
 
 REQUIREMENTS = os.path.join(REPO_DIR, "app-requirements.txt")
-_INSTALLED = {}  # requirements text -> folder holding them installed, once per process
+_INSTALLED = {}  # (Python, requirement lines) -> folder holding them installed, once per process
+# Not copied: parts of a pinned package the app never imports and whose own requirements it does
+# not ship (splunk-sdk 3's ``ai`` extra needs langchain, httpx, mcp, pydantic).
+THIRD_PARTY_LEFT_OUT = {os.path.join("splunklib", "ai")}
+_MARKER = re.compile(r'^\s*python_version\s*(<=|>=|==|!=|<|>)\s*["\']([\d.]+)["\']\s*$')
+_SPEC = re.compile(r"^\s*(<=|>=|==|!=|<|>)\s*([\d.]+)\s*$")
 
 
-def third_party_dir(requirements=REQUIREMENTS):
-    """A folder holding the pinned third-party import packages (pip, once per process)."""
+def _version(text):
+    return tuple(int(part) for part in text.split("."))
+
+
+def _compare(left, op, right):
+    width = max(len(left), len(right))
+    left, right = left + (0,) * (width - len(left)), right + (0,) * (width - len(right))
+    return {"<": left < right, "<=": left <= right, ">": left > right, ">=": left >= right,
+            "==": left == right, "!=": left != right}[op]
+
+
+def requirements_for(python, requirements=REQUIREMENTS):
+    """The requirement lines of ``requirements`` (markers taken off) that apply to Python ``python``
+    ("3.9"): a marker may only compare ``python_version`` (clauses joined by ``and``)."""
+    found = []
     with open(requirements, encoding="utf-8") as handle:
-        text = handle.read()
-    if text not in _INSTALLED or not os.path.isdir(_INSTALLED[text]):
+        for number, line in enumerate(handle, 1):
+            line = line.split("#", 1)[0].strip()
+            if not line:
+                continue
+            requirement, _, marker = line.partition(";")
+            applies = True
+            for clause in (marker.split(" and ") if marker.strip() else []):
+                match = _MARKER.match(clause)
+                if match is None:
+                    raise RuntimeError("%s line %d: only python_version markers are understood: %r"
+                                       % (os.path.basename(requirements), number, clause.strip()))
+                applies = applies and _compare(_version(python), match.group(1), _version(match.group(2)))
+            if applies:
+                found.append(requirement.strip())
+    return found
+
+
+def _check_requires_python(target, python):
+    """RuntimeError when a package pip put in ``target`` says it does not run on ``python``."""
+    for name in os.listdir(target):
+        metadata = os.path.join(target, name, "METADATA")
+        if not name.endswith(".dist-info") or not os.path.isfile(metadata):
+            continue
+        with open(metadata, encoding="utf-8", errors="replace") as handle:
+            spec = next((line.split(":", 1)[1].strip() for line in handle
+                         if line.lower().startswith("requires-python:")), "")
+        for clause in filter(None, (c.strip() for c in spec.split(","))):
+            match = _SPEC.match(clause)
+            if match and not _compare(_version(python), match.group(1), _version(match.group(2))):
+                raise RuntimeError("%s requires Python %s: not for the Python %s copy (app-requirements.txt)"
+                                   % (name[:-len(".dist-info")], spec, python))
+
+
+def third_party_dir(requirements=REQUIREMENTS, python=None):
+    """A folder holding the pinned third-party packages for Python ``python`` ("3.9"; pip, once per
+    process), their pip records (``*.dist-info``) included.
+
+    pip installs for the target Python (``--python-version``), whatever Python
+    builds the app; the packages' own Requires-Python is checked here instead
+    of by pip (which would compare it with the building interpreter). Without
+    ``python``: a folder holding only the pip records of every copy
+    (``claw_ta.sdk.FOLDERS``), for what describes the distributions shipped.
+    """
+    if python is None:
+        return _records_of_every_copy(requirements)
+    lines = requirements_for(python, requirements)
+    key = (python, tuple(lines))
+    if key not in _INSTALLED or not os.path.isdir(_INSTALLED[key]):
         target = tempfile.mkdtemp(prefix="claw-ta-requirements-")
-        proc = subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-compile",
-                               "--disable-pip-version-check", "--target", target, "-r", requirements],
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True)
-        if proc.returncode != 0:
-            shutil.rmtree(target, ignore_errors=True)
-            raise RuntimeError("pip could not install %s:\n%s" % (requirements, proc.stderr.strip()))
-        _INSTALLED[text] = target
-    return _INSTALLED[text]
+        if lines:
+            proc = subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-compile",
+                                   "--disable-pip-version-check", "--ignore-requires-python", "--python-version",
+                                   python, "--target", target] + lines,
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True)
+            if proc.returncode != 0:
+                shutil.rmtree(target, ignore_errors=True)
+                raise RuntimeError("pip could not install %s for Python %s:\n%s"
+                                   % (requirements, python, proc.stderr.strip()))
+            try:
+                _check_requires_python(target, python)
+            except RuntimeError:
+                shutil.rmtree(target, ignore_errors=True)
+                raise
+        _INSTALLED[key] = target
+    return _INSTALLED[key]
+
+
+def third_party_dirs(requirements=REQUIREMENTS):
+    """``{folder under bin/sdk: folder holding its installed packages}`` for every copy."""
+    from claw_ta.sdk import FOLDERS
+    return dict((folder, third_party_dir(requirements, "%d.%d" % lowest)) for folder, lowest in FOLDERS)
+
+
+def _records_of_every_copy(requirements):
+    key = ("records",) + tuple(sorted(third_party_dirs(requirements).values()))
+    if key not in _INSTALLED or not os.path.isdir(_INSTALLED[key]):
+        target = tempfile.mkdtemp(prefix="claw-ta-requirements-records-")
+        for source in key[1:]:
+            for name in os.listdir(source):
+                if name.endswith(".dist-info") and not os.path.exists(os.path.join(target, name)):
+                    shutil.copytree(os.path.join(source, name), os.path.join(target, name))
+        _INSTALLED[key] = target
+    return _INSTALLED[key]
 
 
 def install_third_party(bin_dir, requirements=REQUIREMENTS):
-    """Copy the pinned import packages into ``bin_dir`` (pip's dist-info and scripts left out); their names."""
-    source = third_party_dir(requirements)
-    names = []
-    for name in sorted(os.listdir(source)):
-        path = os.path.join(source, name)
-        if name.endswith((".dist-info", ".egg-info")) or name in ("bin", "__pycache__") or name.startswith("."):
-            continue
-        target = os.path.join(bin_dir, name)
-        if os.path.isdir(target):
-            shutil.rmtree(target)
-        if os.path.isdir(path):
-            shutil.copytree(path, target, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
-        else:
-            shutil.copy2(path, target)
-        names.append(name)
-    return names
+    """Copy the pinned import packages into ``bin_dir/sdk/<folder>`` for each Python of
+    ``claw_ta.sdk.FOLDERS`` (pip's dist-info and scripts left out); ``{folder: names}``."""
+    installed = {}
+    for folder, source in sorted(third_party_dirs(requirements).items()):
+        dest = os.path.join(bin_dir, "sdk", folder)
+        if os.path.isdir(dest):
+            shutil.rmtree(dest)
+        os.makedirs(dest)
+        names = []
+        for name in sorted(os.listdir(source)):
+            path = os.path.join(source, name)
+            if name.endswith((".dist-info", ".egg-info")) or name in ("bin", "__pycache__") or name.startswith("."):
+                continue
+            if os.path.isdir(path):
+                shutil.copytree(path, os.path.join(dest, name), ignore=_left_out(source))
+            else:
+                shutil.copy2(path, os.path.join(dest, name))
+            names.append(name)
+        installed[folder] = names
+    return installed
+
+
+def _left_out(source):
+    def ignore(directory, names):
+        rel = os.path.relpath(directory, source)
+        return [n for n in names if n == "__pycache__" or n.endswith(".pyc")
+                or os.path.normpath(os.path.join(rel, n)) in THIRD_PARTY_LEFT_OUT]
+    return ignore
 
 
 LINK = re.compile(r"\[([^\]]*)\]\(([^)\s]+)\)")
@@ -136,7 +239,8 @@ LICENSES_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "license
 
 
 def third_party_notice(sources):
-    """The text of THIRD-PARTY-NOTICES.txt for the distributions pip installed into ``sources``.
+    """The text of THIRD-PARTY-NOTICES.txt for the distributions pip installed into ``sources``
+    (folders, or ``(folder, where its import packages ship in the app)``; default ``bin/``).
 
     Name, version, home page, author and licence from each ``*.dist-info``
     (the import packages ship, the dist-info does not), then the licence
@@ -148,6 +252,7 @@ def third_party_notice(sources):
              "bin/ holds these distributions, installed unmodified from PyPI when the package was built.\n"]
     licence_texts = []
     for source in sources:
+        source, where = source if isinstance(source, tuple) else (source, "bin/")
         for name in sorted(os.listdir(source)):
             if not name.endswith(".dist-info"):
                 continue
@@ -163,8 +268,8 @@ def third_party_notice(sources):
                 c.split(" :: ")[-1] for c in meta.get("Classifier", []) if c.startswith("License ::"))
             top = os.path.join(folder, "top_level.txt")
             modules = open(top, encoding="utf-8").read().split() if os.path.exists(top) else []
-            parts.append("\n%s %s (bin/%s)\n  Home page: %s\n  Author: %s\n  Licence: %s\n" % (
-                first("Name"), first("Version"), ", bin/".join(modules) or "?", first("Home-page") or "-",
+            parts.append("\n%s %s (%s%s)\n  Home page: %s\n  Author: %s\n  Licence: %s\n" % (
+                first("Name"), first("Version"), where, (", " + where).join(modules) or "?", first("Home-page") or "-",
                 first("Author") or "-", licence or "-"))
             carried = [os.path.join(root, f) for root, _, files in os.walk(folder) for f in files
                        if f.upper().startswith(("LICENSE", "LICENCE", "NOTICE", "COPYING"))]
@@ -245,7 +350,8 @@ def stage(root, app_dir=APP_DIR, requirements=REQUIREMENTS):
     os.makedirs(os.path.join(target, "bin"), exist_ok=True)
     install_third_party(os.path.join(target, "bin"), requirements)
     with open(os.path.join(target, NOTICE), "w", encoding="utf-8", newline="\n") as handle:
-        handle.write(third_party_notice([third_party_dir(requirements)]))
+        handle.write(third_party_notice([(path, "bin/sdk/%s/" % folder)  # one copy per Python (claw_ta.sdk)
+                                         for folder, path in sorted(third_party_dirs(requirements).items())]))
     return target
 
 

@@ -213,9 +213,19 @@ def filter_drops(world):
     return fields, rows
 
 
+def _documents(ctx, *digests):
+    """``<trust> <name>: <reason>`` of the subjects-table rows of ``digests`` (the coverage search's
+    mvzip of the two lookups)."""
+    rows = ctx.sbom_subject_rows()
+    return ["%s %s: %s" % (r.get("sbom_trust"), r.get("sbom_name"), r.get("sbom_trust_reason"))
+            for digest in digests if digest for r in rows
+            if (r.get("subject_digest") or "").lower() == digest.lower() and r.get("sbom_trust")]
+
+
 def coverage(world):
-    fields = ["image_ref", "image_digest", "subject_kind", "sbom_evidence", "loads", "unverifiable_pct",
-              "no_sbom_pct", "reasons"]
+    fields = ["image_ref", "image_digest", "subject_kind", "sbom_evidence", "evidence_trust", "loads",
+              "unverifiable_pct", "no_sbom_pct", "ignored", "ignored_documents", "in_conflict", "conflicts",
+              "reasons"]
     images = {}
     for ctx, e in world.events("library_load"):
         # by-fields without fillnull (subject_digest, library_path), and image_digest after
@@ -224,21 +234,32 @@ def coverage(world):
             continue
         status = ctx.sbom_index.check(e)
         key = (e.get("image_ref") or "-", e.get("image_digest"))
-        entry = images.setdefault(key, {"loads": 0, "unverifiable": 0, "no_sbom": 0, "reasons": set(), "ctx": ctx})
+        entry = images.setdefault(key, {"loads": 0, "unverifiable": 0, "no_sbom": 0, "reasons": set(), "ctx": ctx,
+                                        "trust": set(), "ignored": set(), "conflicts": set()})
         entry["loads"] += 1
         if status.get("sbom_status") in ("unverifiable", "no_sbom"):
             entry[status["sbom_status"]] += 1
             entry["reasons"].add("%s: %s" % (status["sbom_status"], status.get("sbom_reason")))
+        if status.get("sbom_status") != "no_sbom":
+            entry["trust"].add(status.get("sbom_trust"))
+        if (status.get("sbom_reason") or "").startswith("documents disagree"):
+            entry["conflicts"].add(status["sbom_reason"])
+        entry["ignored"].update(d for d in _documents(ctx, e.get("image_digest"), e.get("subject_digest"))
+                                if d.startswith("untrusted "))
     rows = []
     for (ref, digest), entry in images.items():
         subjects = [r for r in entry["ctx"].sbom_subject_rows()
                     if digest and (r.get("subject_digest") or "").lower() == digest.lower()]
         rows.append(dict(image_ref=ref, image_digest=digest, subject_kind=_mv(r.get("subject_kind") for r in subjects),
                          sbom_evidence=_mv(r.get("evidence") for r in subjects) or "none indexed",
-                         loads=entry["loads"], unverifiable_pct=round(100.0 * entry["unverifiable"] / entry["loads"], 1),
+                         evidence_trust=_mv(entry["trust"]), loads=entry["loads"],
+                         unverifiable_pct=round(100.0 * entry["unverifiable"] / entry["loads"], 1),
                          no_sbom_pct=round(100.0 * entry["no_sbom"] / entry["loads"], 1),
+                         ignored=len(entry["ignored"]), ignored_documents=_mv(entry["ignored"]),
+                         in_conflict=len(entry["conflicts"]), conflicts=_mv(entry["conflicts"]),
                          reasons=_mv(entry["reasons"])))
-    rows.sort(key=lambda r: (-r["no_sbom_pct"], -r["unverifiable_pct"], -r["loads"], r["image_ref"]))
+    rows.sort(key=lambda r: (-r["no_sbom_pct"], -r["unverifiable_pct"], -r["ignored"], -r["in_conflict"],
+                             -r["loads"], r["image_ref"]))
     return fields, rows
 
 

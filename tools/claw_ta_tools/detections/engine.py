@@ -127,12 +127,13 @@ class Context(object):
         return list(self.sbom_tables().subject_rows())
 
     def sbom_refs(self, subject_digest):
-        """The sbom_ref values of the claw_sbom_subjects rows of ``subject_digest``."""
+        """The sbom_ref values (document identities) of the claw_sbom_subjects rows of
+        ``subject_digest`` whose document is not untrusted."""
         if self._refs is None:
             self._refs = {}
             for row in self.sbom_subject_rows():
                 digest = (row.get("subject_digest") or "").lower()
-                if digest and row.get("sbom_ref"):
+                if digest and row.get("sbom_ref") and row.get("sbom_trust") != "untrusted":
                     self._refs.setdefault(digest, set()).add(row["sbom_ref"])
         if not isinstance(subject_digest, str):
             return set()

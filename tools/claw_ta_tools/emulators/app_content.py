@@ -62,9 +62,11 @@ PROVIDED_LOOKUPS = frozenset(["dnslookup", "geo_countries", "geo_us_states"])
 # Fields the add-on's custom commands add (searchbnf.conf / their issues).
 # test_content_integrity checks each name appears in the command's code.
 COMMAND_OUTPUTS = {
-    "clawsbomcheck": ("sbom_status", "sbom_match", "sbom_ref", "sbom_reason"),
+    "clawsbomcheck": ("sbom_status", "sbom_match", "sbom_ref", "sbom_reason", "sbom_trust", "sbom_signer",
+                      "sbom_name"),
     "clawsbomindex": ("claw_table", "subject_digest", "subject_kind", "evidence", "sbom_id", "sbom_ref",
-                      "sbom_format", "platform_digests", "library_path", "library_digest", "package_name",
+                      "sbom_format", "platform_digests", "sbom_name", "sbom_trust", "sbom_signer",
+                      "sbom_trust_reason", "platform_names", "library_path", "library_digest", "package_name",
                       "package_version", "purl"),
     # mode=detect rows, then mode=train (baseline) rows
     "clawtierbaseline": ("image_digest", "host", "tier", "tier_source", "pod_tier", "baseline_tiers",

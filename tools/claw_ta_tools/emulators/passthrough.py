@@ -6,8 +6,13 @@ splunklib the app ships, the same protocol, no work per record.
 import os
 import sys
 
-# splunklib from the built app (claw_ta_tools.package.built_app sets CLAW_BUILT_APP for its children)
+# splunklib from the built app (claw_ta_tools.package.built_app sets CLAW_BUILT_APP for its children),
+# the copy for this interpreter, chosen as the app's own scripts choose it (claw_ta.sdk)
 sys.path.insert(0, os.path.join(os.environ["CLAW_BUILT_APP"], "bin"))
+
+from claw_ta.sdk import use_splunklib  # noqa: E402
+
+use_splunklib()
 
 from splunklib.searchcommands import Configuration, StreamingCommand, dispatch  # noqa: E402
 

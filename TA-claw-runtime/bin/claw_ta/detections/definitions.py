@@ -62,7 +62,7 @@ DETECTIONS = (
         pin_fields=["library_digest"],
         severity="high", risk_score=70, mitre=["T1574.006", "T1195.002"],
         context_fields=["library_digest", "image_digest", "image_ref", "pod", "subject_name", "sbom_match",
-                        "sbom_ref"],
+                        "sbom_ref", "sbom_name", "sbom_trust", "sbom_signer", "sbom_reason"],
         scenarios=["attack-library-from-writable-path-fileless", "attack-unlisted-library-expired-allowlist",
                    "attack-unlisted-library-preload-rootkit", "attack-unlisted-library-swapped-libssl",
                    "benign-jni-libs-extracted-to-tmp"],
@@ -106,12 +106,14 @@ DETECTIONS = (
         detection_id="claw_manifest_digest_mismatch",
         title="Manifest Digest Mismatch",
         description="A running container's image manifest digest differs from the digest attested at deployment, "
-                    "unless one SBOM / attestation names both digests as its subjects (the per-platform manifest "
-                    "of an attested multi-arch index).",
+                    "unless one trusted SBOM / attestation names both digests as its subjects (the per-platform "
+                    "manifest of an attested multi-arch index).",
         fires_on="`manifest_digest_mismatch`, unless one SBOM/attestation names both digests as subjects (a "
                  "multi-arch index and its platform manifest), looked up in the subjects table "
                  "`claw_sbom_subjects` (one row per subject and document, so the lookup's `max_matches`, 100 by "
-                 "default in file order, is not filled with library rows)",
+                 "default in file order, is not filled with library rows): one document is one `sbom_ref`, its "
+                 "content digest (two files that share a name are two documents), and an `untrusted` one "
+                 "does not count",
         stages=[Search(["manifest_digest_mismatch"]),
                 Aggregate(["host", "namespace", "image_ref", "expected_digest", "observed_digest"],
                           nullable=["namespace", "image_ref"], values=["pod", "image_digest"]),

@@ -324,15 +324,19 @@ class TierAnomaly(object):
 
 
 class NotSameAttestation(object):
-    """Drop rows whose two digests are subjects of one SBOM / attestation document.
+    """Drop rows whose two digests are subjects of one trusted SBOM / attestation document.
 
     A multi-arch image is attested by its index digest, while nodes run a
     per-platform manifest; an in-toto statement (or SBOM) whose subjects are
-    both proves they are one image. SPL: two lookups of the subjects table
-    claw_sbom_subjects (one row per subject digest and document, so a digest
-    has as many rows as documents, not as libraries: the default max_matches
-    cannot push the shared document out) and a non-empty intersection of the
-    sbom_ref values. The replay reads the same table (``ctx.sbom_refs``).
+    both proves they are one image. One document is one ``sbom_ref``, its
+    content digest (two documents that share a name are two documents), and an
+    ``untrusted`` document proves nothing. SPL: two lookups of the subjects
+    table claw_sbom_subjects (one row per subject digest and document, so a
+    digest has as many rows as documents, not as libraries: the default
+    max_matches cannot push the shared document out), each document's
+    ``sbom_trust`` paired with its ``sbom_ref`` (mvzip, every row has both),
+    the untrusted ones dropped (mvmap), and a non-empty intersection of the
+    rest. The replay reads the same table (``ctx.sbom_refs``).
     """
 
     def __init__(self, first, second):
@@ -340,12 +344,18 @@ class NotSameAttestation(object):
 
     def spl(self, params):
         a, b = self.first, self.second
-        return ("| lookup claw_sbom_subjects subject_digest AS %s OUTPUT sbom_ref AS claw_refs_a"
-                " | lookup claw_sbom_subjects subject_digest AS %s OUTPUT sbom_ref AS claw_refs_b"
+        return ("| lookup claw_sbom_subjects subject_digest AS %s OUTPUT sbom_ref AS claw_refs_a, "
+                "sbom_trust AS claw_trust_a"
+                " | lookup claw_sbom_subjects subject_digest AS %s OUTPUT sbom_ref AS claw_refs_b, "
+                "sbom_trust AS claw_trust_b"
+                " | eval claw_refs_a=mvzip(claw_trust_a, claw_refs_a, \"|\"), claw_refs_b=mvzip(claw_trust_b, "
+                "claw_refs_b, \"|\")"
+                " | eval claw_refs_a=mvmap(claw_refs_a, if(like(claw_refs_a, \"untrusted|%%\"), null(), claw_refs_a)),"
+                " claw_refs_b=mvmap(claw_refs_b, if(like(claw_refs_b, \"untrusted|%%\"), null(), claw_refs_b))"
                 " | eval claw_shared_refs=mvcount(mvdedup(claw_refs_a)) + mvcount(mvdedup(claw_refs_b))"
                 " - mvcount(mvdedup(mvappend(claw_refs_a, claw_refs_b)))"
                 " | where isnull(claw_shared_refs) OR claw_shared_refs=0"
-                " | fields - claw_refs_a claw_refs_b claw_shared_refs" % (a, b))
+                " | fields - claw_refs_a claw_refs_b claw_trust_a claw_trust_b claw_shared_refs" % (a, b))
 
     def apply(self, rows, ctx):
         out = []

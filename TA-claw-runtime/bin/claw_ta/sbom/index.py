@@ -2,9 +2,11 @@
 
 ``claw_sbom_subjects.csv``: one row per (subject digest, document): what the
 digest is (``subject_kind``), what the document can speak to (``evidence``),
-the document (``sbom_ref``, ``sbom_format``) and its library list
-(``sbom_id``), and for an image index the platform manifests it stands for
-(``platform_digests``, space separated).
+the document (``sbom_ref``: its content digest, its identity; ``sbom_name``:
+its name for humans; ``sbom_format``), who vouches for it (``sbom_trust``,
+``sbom_signer``, ``sbom_trust_reason``), its library list (``sbom_id``), and
+for an image index the platform manifests it stands for (``platform_digests``,
+space separated, and their platforms ``platform_names``, ``-`` where unknown).
 
 ``claw_sbom_libraries.csv``: one row per (library list, library): a
 document's libraries are stored once, under ``sbom_id`` (a hash of the list),
@@ -19,11 +21,12 @@ temporary files and are merged).
 import csv
 import hashlib
 import heapq
+import json
 import os
 import re
 import tempfile
 
-from claw_ta.sbom.model import MAX_BYTES, Entry, SbomDocument, SbomError
+from claw_ta.sbom.model import CHANNEL_REASON, MAX_BYTES, TRUST_LEVELS, Entry, SbomDocument, SbomError
 from claw_ta.sbom.parse import SUFFIXES, discover, parse_text, read_file  # noqa: F401 (re-exported)
 from claw_ta.sbom.paths import digest_label, normalize_digest, normalize_path
 from claw_ta.sbom.schema import (COLUMNS, LIBRARY_COLUMNS, LOOKUP_FILE, SUBJECT_COLUMNS,  # noqa: F401
@@ -103,9 +106,47 @@ def document_tables(doc):
     if libraries:
         sbom_id = hashlib.sha256("\n".join(libraries).encode("utf-8")).hexdigest()[:24]
     platforms = " ".join(digest_label(c) for c in doc.children)
+    names = " ".join(_platform_token(doc.child_platforms.get(c)) for c in doc.children)
+    trust = doc.trust if doc.trust in TRUST_LEVELS else "untrusted"
+    reason = doc.trust_reason or (CHANNEL_REASON if trust == "channel" else trust)
+    ref = doc.digest or document_digest(doc)
     subjects = [_line((digest_label(s), doc.subject_kinds.get(s, "unknown"), doc.evidence, sbom_id,
-                       doc.ref, doc.format, platforms)) for s in doc.subjects]
+                       ref, doc.format, platforms, doc.ref, trust, doc.signer, reason, names))
+                for s in doc.subjects]
     return subjects, sbom_id, [sbom_id + "," + line + "\n" for line in libraries]
+
+
+def _platform_token(platform):
+    """A platform as one token of ``platform_names`` (``-`` where unknown)."""
+    platform = "".join(platform.split()) if platform else ""
+    return platform if platform and "," not in platform else "-"
+
+
+def document_digest(doc):
+    """The identity of a document built without its text (tests, old joined rows): the SHA-256 of
+    what it says, canonically serialized. The index builder sets ``doc.digest`` from the text."""
+    content = [doc.format, doc.ref, sorted((s, doc.subject_kinds.get(s, "")) for s in doc.subjects),
+               sorted([e.path, e.sha256, e.name, e.version, e.purl, e.kind, e.other_digest] for e in doc.entries),
+               doc.children]
+    return "sha256:" + hashlib.sha256(json.dumps(content, sort_keys=True).encode("utf-8")).hexdigest()
+
+
+def text_digest(data):
+    """``sha256:<hex>`` of a document's text as read (bytes as given, str as UTF-8)."""
+    raw = data if isinstance(data, bytes) else data.encode("utf-8", "surrogatepass")
+    return "sha256:" + hashlib.sha256(raw).hexdigest()
+
+
+def assessed(assess, path, raw, doc):
+    """(trust, signer, reason) from ``assess(path, raw, doc)``; a failing or invalid answer is untrusted."""
+    try:
+        answer = assess(path, raw, doc)
+        trust, signer, reason = answer
+    except Exception as error:  # the hook is another module's code: never lose the other documents
+        return "untrusted", "", "trust assessment failed: %s: %s" % (type(error).__name__, error)
+    if trust not in TRUST_LEVELS:
+        return "untrusted", "", "trust assessment gave %r, not one of %s" % (trust, "/".join(TRUST_LEVELS))
+    return trust, str(signer or ""), str(reason or "")
 
 
 class Tables(object):
@@ -130,13 +171,28 @@ class Tables(object):
             self.warnings.append((name or doc.ref, warning))
         self.documents += 1
 
-    def add_text(self, data, name):
-        """Index every document of one text; [(name, reason)] when it was skipped."""
+    def add_text(self, data, name, assess=None, path=None):
+        """Index every document of one text; [(name, reason)] when it was skipped.
+
+        Each document's identity is the SHA-256 of the text (``#<n>`` after it
+        for the n-th of several documents, JSON Lines); where a subject comes
+        from the file name (an OCI image index named ``sha256-<hex>.json``
+        whose bytes hash otherwise), the SHA-256 of that subject and the text's
+        identity, so a copy claiming another digest is another document. ``assess(path, data,
+        doc) -> (trust, signer, reason)`` sets its trust level (default: the
+        document keeps ``channel``); ``path`` defaults to ``name``.
+        """
         try:
             docs = parse_text(data, name)
-            for doc in docs:
+            digest = text_digest(data)
+            for number, doc in enumerate(docs, 1):
+                doc.digest = digest if len(docs) == 1 else "%s#%d" % (digest, number)
+                if doc.name_subject:  # a subject the file name claims is part of what the document says
+                    doc.digest = text_digest("%s\n%s" % (doc.name_subject, doc.digest))
                 document_tables(doc)  # all or nothing: a bad document skips the text
             for doc in docs:
+                if assess is not None:
+                    doc.trust, doc.signer, doc.trust_reason = assessed(assess, path or name, data, doc)
                 self.add(doc, name)
             return []
         except SbomError as error:
@@ -170,8 +226,13 @@ def _dicts(columns, lines):
         yield dict(zip(columns, row))
 
 
-def build_tables(paths, max_bytes=MAX_BYTES, spill=SPILL_LINES):
-    """(Tables, errors) from SBOM files/folders; bad files are reported and skipped."""
+def build_tables(paths, max_bytes=MAX_BYTES, spill=SPILL_LINES, assess=None):
+    """(Tables, errors) from SBOM files/folders; bad files are reported and skipped.
+
+    ``assess(path, raw_bytes, doc) -> (trust, signer, reason)`` gives each
+    document its trust level; without it every document is ``channel`` (a
+    folder given to the CLI is a declared source).
+    """
     files, errors = discover(paths)
     tables = Tables(spill)
     for path in files:
@@ -184,7 +245,7 @@ def build_tables(paths, max_bytes=MAX_BYTES, spill=SPILL_LINES):
         except OSError as error:
             errors.append((name, "cannot read: %s" % error.strerror))
             continue
-        errors.extend(tables.add_text(data, name))
+        errors.extend(tables.add_text(data, name, assess, path))
         del data
     return tables, errors
 
@@ -210,13 +271,17 @@ def build_rows(paths, max_bytes=MAX_BYTES):
 
 
 def tables_from_rows(rows):
-    """Tables from joined rows (dicts with subject_digest, library columns, sbom_ref)."""
+    """Tables from joined rows (dicts with subject_digest, library columns, sbom_ref; optionally
+    sbom_name, sbom_trust, sbom_signer: a row without a trust level is ``channel``)."""
     docs = {}
     for row in rows:
         ref = row.get("sbom_ref") or ""
         doc = docs.get(ref)
         if doc is None:
-            doc = docs[ref] = SbomDocument(row.get("sbom_format") or "", ref)
+            doc = docs[ref] = SbomDocument(row.get("sbom_format") or "", row.get("sbom_name") or ref)
+            doc.digest = ref if ref.startswith("sha256:") else ""
+            doc.trust = row.get("sbom_trust") or "channel"
+            doc.signer = row.get("sbom_signer") or ""
         subject = normalize_digest(row.get("subject_digest") or "")
         doc.add_subject(subject, row.get("subject_kind") or "unknown")
         doc.entries.append(Entry(row.get("library_path"), normalize_digest(row.get("library_digest") or ""),

@@ -30,6 +30,14 @@ SUBJECT_KINDS = ("manifest", "index", "config", "producer", "file", "unknown")
 #   none          it lists nothing a library can be matched on
 EVIDENCE_LEVELS = ("files_sha256", "files_path", "packages", "none")
 
+# Who vouches for a document (docs/sbom.md "Trust and precedence"; docs/sbom-trust.md):
+#   verified   its signature is good and the signer is allowed for its subject's image
+#   channel    unsigned (or not checked), from a source the site declared trusted: a folder
+#              given to `claw-ta sbom-index`, a scenario's sboms/, the declared SBOM index
+#   untrusted  anything else: never decides a verdict, only reported
+TRUST_LEVELS = ("verified", "channel", "untrusted")
+CHANNEL_REASON = "unsigned, from a declared SBOM source"
+
 
 class Entry(object):
     """One library a subject may load: a file (``kind`` "file", ``path`` set) or a package.
@@ -65,12 +73,27 @@ class SbomDocument(object):
     though the document indexed (e.g. only a config digest). ``components``
     counts what the document held (packages, files, materials), including
     entries that carry nothing to match on.
+
+    ``ref`` is the document's name for humans (CycloneDX ``serialNumber``, SPDX
+    ``documentNamespace``, else the file name): anyone can copy it. ``digest``
+    is its identity (``sha256:<hex>`` of its text, set by the index builder;
+    see :func:`claw_ta.sbom.index.document_digest`). ``trust`` is one of
+    TRUST_LEVELS, ``signer`` who signed it (a key fingerprint, a Sigstore
+    identity) and ``trust_reason`` why it has that level. ``child_platforms``
+    maps a child (hex) to its platform (``linux/arm64``) where the document
+    says.
     """
 
     def __init__(self, fmt, ref, subjects=(), entries=(), components=0, subject_kinds=None,
                  children=(), warnings=()):
         self.format = fmt
         self.ref = ref
+        self.digest = ""
+        self.trust = "channel"
+        self.signer = ""
+        self.trust_reason = ""
+        self.child_platforms = {}
+        self.name_subject = ""  # a subject read from the file name, not the text (OCI image index)
         self.subjects = list(dict.fromkeys(s for s in subjects if s))
         self.subject_kinds = dict((s, (subject_kinds or {}).get(s, "unknown")) for s in self.subjects)
         self.entries = list(entries)

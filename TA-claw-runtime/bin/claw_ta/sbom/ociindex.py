@@ -11,7 +11,9 @@ a warning says the bytes were re-serialized. Its ``children`` are the
 platform manifests in ``manifests[]`` (BuildKit's attestation manifests,
 ``vnd.docker.reference.type: attestation-manifest``, are not platforms).
 It lists no library: a load under the index digest is checked against the
-children's SBOMs.
+children's SBOMs. Each child's ``platform`` (``os``/``architecture``/``variant``)
+is kept (``child_platforms``), so a load on a node whose platform is known is
+checked against that platform's SBOM.
 """
 import hashlib
 import re
@@ -48,6 +50,8 @@ def parse(doc, name, raw):
     if match:
         named = (match.group(1) or match.group(2)).lower()
         out.add_subject(named, "index")
+        if content != named:
+            out.name_subject = named  # the document's identity must include it (claw_ta.sbom.index)
         if content and content != named:
             out.warnings.append("the file name says sha256:%s but the bytes hash to sha256:%s: the index "
                                 "was re-serialized; indexed under the file name's digest" % (named, content))
@@ -64,8 +68,23 @@ def parse(doc, name, raw):
             continue
         if item.get("mediaType") not in MANIFEST_MEDIA_TYPES + (None,):
             continue
-        out.children.append(normalize_digest(str(item.get("digest") or "")))
+        child = normalize_digest(str(item.get("digest") or ""))
+        out.children.append(child)
+        platform = platform_name(item.get("platform"))
+        if child and platform:
+            out.child_platforms.setdefault(child, platform)
     out.children = [c for c in dict.fromkeys(out.children) if c]
     if not out.children:
         out.warnings.append("the index lists no platform manifest with a sha256 digest")
     return out
+
+
+def platform_name(platform):
+    """``os/architecture[/variant]`` of an index entry's ``platform`` object, lowercase; "" if none."""
+    if not isinstance(platform, dict):
+        return ""
+    parts = [str(platform.get(k) or "").strip().lower() for k in ("os", "architecture", "variant")]
+    if not parts[0] or not parts[1] or any(not p.replace("_", "").replace("-", "").replace(".", "").isalnum()
+                                           for p in parts if p):
+        return ""
+    return "/".join(p for p in parts if p)

@@ -9,12 +9,16 @@ import re
 SUBJECTS_FILE = "claw_sbom_subjects.csv"
 LOOKUP_FILE = "claw_sbom_libraries.csv"
 SUBJECT_COLUMNS = ("subject_digest", "subject_kind", "evidence", "sbom_id", "sbom_ref",
-                   "sbom_format", "platform_digests")
+                   "sbom_format", "platform_digests", "sbom_name", "sbom_trust", "sbom_signer",
+                   "sbom_trust_reason", "platform_names")
+# A subjects table written before documents had a trust level: read as ``channel`` documents.
+LEGACY_SUBJECT_COLUMNS = SUBJECT_COLUMNS[:7]
 LIBRARY_COLUMNS = ("sbom_id", "library_path", "library_digest", "package_name",
                    "package_version", "purl")
 # The joined view (one row per subject and library), for tests and inspection.
 COLUMNS = ("subject_digest", "subject_kind", "evidence", "library_path", "library_digest",
-           "package_name", "package_version", "purl", "sbom_format", "sbom_ref")
+           "package_name", "package_version", "purl", "sbom_format", "sbom_ref", "sbom_name", "sbom_trust",
+           "sbom_signer")
 SUBJECT_KEY = rb"^sha256:[0-9a-f]{64}$"
 LIBRARY_KEY = rb"^[0-9a-f]{24}$"
 

@@ -6,7 +6,9 @@ by their key (first column), one record per line. Opening one maps the file
 every 1/SAMPLES of the file); :meth:`SortedTable.rows` finds a key's lines by
 bisecting the sample, then one ``find`` in the stretch between two samples, so
 start-up and memory do not grow with the number of rows, only with the keys a
-search asks for.
+search asks for. A chunk naming many new keys reads them together
+(:meth:`SortedTable.prefetch`): one pass in key order, neighbouring stretches
+read with one ``pread``, instead of one read per key.
 
 A file that does not have that shape (hand-edited out of order, the key not
 first, a quoted key that is not a plain token) is detected by a sampled
@@ -26,6 +28,9 @@ SAMPLES = 4096  # keys sampled at open: the order check and the sparse index (pl
 # 64 KB): after this many searches the table's pages are dropped from RSS (release()).
 RELEASE_EVERY = 128
 _PREAD = hasattr(os, "pread")
+PREFETCH_READ = 4 << 20    # bytes of table read by one pread of a prefetch (neighbouring stretches merged)
+PREFETCH_GAP = 256 << 10   # bytes between two keys' stretches still read in the same pread
+PREFETCH_BYTES = 48 << 20  # lines kept by one prefetch; keys past it are read one by one as before
 
 
 def read_header(path):
@@ -62,6 +67,7 @@ class SortedTable(object):
         self.eager_reason = ""
         self.rejected = 0  # rows of a table read whole whose key is not well-formed
         self._searches = 0
+        self._prefetched = {}  # key bytes -> its lines (b"" when absent), from the last prefetch()
         if not header:
             self._rows = {}
             return
@@ -124,12 +130,56 @@ class SortedTable(object):
             return None
         return self._span(key.encode("utf-8"))
 
-    def _span(self, key):
-        data, keys, offsets = self._map, self._sample_keys, self._sample_offsets
+    def _stretch(self, key):
+        """[lo, hi): the bytes between the samples around ``key``; its lines, if any, are in there."""
+        keys, offsets = self._sample_keys, self._sample_offsets
         i = bisect.bisect_left(keys, key)
         j = bisect.bisect_right(keys, key, i)
-        lo = offsets[i - 1] if i > 0 else self._start
-        hi = offsets[j] if j < len(offsets) else len(data)
+        return (offsets[i - 1] if i > 0 else self._start), (offsets[j] if j < len(offsets) else len(self._map))
+
+    def prefetch(self, keys):
+        """Read the lines of many keys (str) in one pass in key order, kept for :meth:`rows` and
+        :meth:`span` until the next prefetch: stretches less than PREFETCH_GAP apart are read with one
+        ``pread`` (at most PREFETCH_READ bytes), each key then found in its own stretch. Up to PREFETCH_BYTES of lines;
+        later keys are read one by one when asked. Nothing for a table held in memory."""
+        self._prefetched = {}
+        if self._map is None or self._at != list(range(len(self._at))):
+            return
+        wanted = sorted(set(k.encode("utf-8") for k in keys))
+        found, kept, at = self._prefetched, 0, 0
+        while at < len(wanted) and kept <= PREFETCH_BYTES:
+            lo, hi = self._stretch(wanted[at])
+            group = [(wanted[at], lo, hi)]
+            at += 1
+            while at < len(wanted):
+                k_lo, k_hi = self._stretch(wanted[at])
+                if k_lo - hi > PREFETCH_GAP or k_hi - lo > PREFETCH_READ:
+                    break
+                hi = max(hi, k_hi)
+                group.append((wanted[at], k_lo, k_hi))
+                at += 1
+            if self._fd is not None:
+                window, base = os.pread(self._fd, hi - lo + 1, lo - 1), lo - 1
+            else:
+                window, base = self._map, 0
+            for key, k_lo, k_hi in group:
+                pattern = b"\n" + key + b","
+                first = window.find(pattern, k_lo - 1 - base, k_hi - base)
+                if first < 0:
+                    found[key] = b""
+                    continue
+                last = window.rfind(pattern, first, k_hi - base) + 1
+                end = window.find(b"\n", last)
+                found[key] = lines = window[first + 1:end + 1 if end >= 0 else len(window)]
+                kept += len(lines)
+            del window
+
+    def _span(self, key):
+        got = self._prefetched.get(key) if self._prefetched else None
+        if got is not None:
+            return got, 0, len(got)
+        data = self._map
+        lo, hi = self._stretch(key)
         self._searches += 1
         if self._searches % RELEASE_EVERY == 0:
             self.release()
@@ -207,6 +257,7 @@ class SortedTable(object):
                 self._map.madvise(_DONTNEED, start, end - start)
 
     def close(self):
+        self._prefetched = {}
         if self._map is not None:
             self._map.close()
             self._map = None

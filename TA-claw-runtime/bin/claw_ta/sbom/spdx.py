@@ -22,7 +22,7 @@ package that CONTAINS it (or lists it in ``hasFiles``).
 from claw_ta.sbom.model import Entry, SbomDocument, SbomError, check_entries
 from claw_ta.sbom.paths import normalize_digest
 from claw_ta.sbom.subjects import (bare_warning, file_digest, file_entry, image_of, only_kind_warnings,
-                                   repo_digest)
+                                   purl_platform, repo_digest)
 
 NO_SUBJECT = ("the SPDX document describes nothing (no documentDescribes or DESCRIBES "
               "relationship, as syft 0.57-0.64 writes) and names no image digest: attest it to "
@@ -101,6 +101,9 @@ def _children(doc, described, variants, packages, elements):
         digest = _image(elements[element_id])[0] or file_digest(_checksums(elements[element_id]))[0]
         if digest:
             doc.children.append(digest)
+            platform = purl_platform(_purl(elements[element_id]))
+            if platform:
+                doc.child_platforms.setdefault(digest, platform)
     return ids
 
 

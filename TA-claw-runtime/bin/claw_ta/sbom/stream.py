@@ -138,13 +138,17 @@ class Annotator(object):
     ``decide`` the same for single values without a cache of its own
     (:meth:`SbomIndex.decide`: this loop caches), by default ``check_values``.
     ``nuls`` counts the records whose NUL bytes were replaced (Python 3.9's
-    csv refuses them).
+    csv refuses them). ``prefetch(digests)`` (:meth:`SbomIndex.prefetch`), if
+    given, gets each piece's subject and image digests before its records are
+    decided, so that the tables are read once for all the subjects it names.
     """
 
-    def __init__(self, check_values, path_field="library_path", digest_field="library_digest", decide=None):
+    def __init__(self, check_values, path_field="library_path", digest_field="library_digest", decide=None,
+                 platform_field="claw_node_platform", prefetch=None):
         self.check = check_values
         self.decide = decide or check_values
-        self.fields = ("event_type", "subject_digest", "image_digest", path_field, digest_field)
+        self.prefetch = prefetch
+        self.fields = ("event_type", "subject_digest", "image_digest", path_field, digest_field, platform_field)
         self.nuls = 0
         self._hot = {}
         self._cold = {}
@@ -196,6 +200,7 @@ class Annotator(object):
         write = parts.append  # one str.join and one out.write per piece, no call per record
         width, et, et_mv, a, b, c, d = state.width, state.et, state.et_mv, state.a, state.b, state.c, state.d
         mv = state.mv
+        p = state.p  # the node's platform, when the chunk has the field (else -1)
         fast = state.appended
         spare = state.spare
         blank = state.blank
@@ -204,9 +209,13 @@ class Annotator(object):
         check, decide = self.check, self.decide
         done = 0
         count = 0
-        for row in reader:
+        # The rows with the line each ends on (zip reads the row, then the reader's line count).
+        rows = list(zip(reader, iter(lambda: reader.line_num, None)))
+        if self.prefetch is not None and rows:
+            at = [i for i in (a, b) if i < width]  # subject_digest, image_digest
+            self.prefetch(set(row[i] for row, _ in rows if len(row) >= width for i in at))
+        for row, end in rows:
             count += 1
-            end = reader.line_num
             record = lines[done] if end == done + 1 else "".join(lines[done:end])
             done = end
             exact = len(row) == width
@@ -219,7 +228,7 @@ class Annotator(object):
                     write(record + blank)
                     continue
                 if mv is None or not (row[mv[0]] or row[mv[1]] or row[mv[2]] or row[mv[3]] or row[mv[4]]):
-                    key = (row[a], row[b], row[c], row[d])
+                    key = (row[a], row[b], row[c], row[d]) if p < 0 else (row[a], row[b], row[c], row[d], row[p])
                     suffix = hot.get(key)
                     if suffix is None:
                         suffix = cold.get(key)
@@ -277,8 +286,11 @@ class _Header(object):
         csv.writer(out, dialect=CsvDialect).writerow(out_header)
         self.out_line = out.getvalue()
         self.blank = _suffix(EMPTY_STATUS)
-        # Missing fields read from a spare column holding "" (index width).
-        self.inputs = [(pos.get(n, self.width), pos.get("__mv_" + n, -1)) for n in fields]
+        # Missing fields read from a spare column holding "" (index width); the node's platform,
+        # optional, only where the chunk has it (no spare column, no key element otherwise).
+        self.p = pos.get(fields[5], -1)
+        self.inputs = [(pos.get(n, self.width), pos.get("__mv_" + n, -1)) for n in fields[:5]]
+        self.platform = (self.p, pos.get("__mv_" + fields[5], -1))
         (self.et, self.et_mv), (self.a, _), (self.b, _), (self.c, _), (self.d, _) = self.inputs
         mvs = [m for _, m in self.inputs]
         self.mv = tuple(m if m >= 0 else self.width for m in mvs) if any(m >= 0 for m in mvs) else None
@@ -294,7 +306,9 @@ class _Header(object):
         if etype != "library_load":
             return EMPTY_STATUS
         first = [v[0] if isinstance(v, list) else v for v in values[1:3]]
-        return check(etype, first[0], first[1], values[3], values[4])
+        p, m = self.platform
+        platform = "" if p < 0 or p >= len(row) else first_value(row[p], row[m] if 0 <= m < len(row) else "")
+        return check(etype, first[0], first[1], values[3], values[4], platform)
 
     def rewrite(self, row, result):
         if len(row) < self.width:

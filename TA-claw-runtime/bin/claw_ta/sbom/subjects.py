@@ -57,6 +57,19 @@ def oci_purl(purl):
     return match.group(1).lower(), kind
 
 
+def purl_platform(purl):
+    """``os/arch[/variant]`` from a ``pkg:oci`` purl's ``os``/``arch``/``variant`` qualifiers (apko and
+    ko name each platform manifest so), lowercase; "" when it gives none."""
+    query = {}
+    for pair in (purl or "").partition("?")[2].partition("#")[0].split("&"):
+        key, _, value = pair.partition("=")
+        query.setdefault(key, value.replace("%2F", "/").replace("%2f", "/").strip().lower())
+    parts = [query.get("os", "") or "linux", query.get("arch", ""), query.get("variant", "")]
+    if not parts[1] or any(p and not p.replace("_", "").replace("-", "").replace(".", "").isalnum() for p in parts):
+        return ""
+    return "/".join(p for p in parts if p)
+
+
 def image_of(purl, purpose, hashes):
     """(hex, kind) of an image element: its ``pkg:oci`` purl, else a container's SHA-256; ("", "")."""
     digest, kind = oci_purl(purl)
