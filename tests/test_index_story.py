@@ -29,7 +29,12 @@ def _texts():
 def test_the_macros_name_the_two_indexes():
     macros = conf.app_conf("macros")
     assert macros["claw_runtime_index"]["definition"].strip() == "index=%s sourcetype=claw:runtime" % RUNTIME_INDEX
-    assert macros["claw_runtime_sbom_index"]["definition"].strip() == "index=%s sourcetype=claw:sbom" % SBOM_INDEX
+    assert macros["claw_sbom_index"]["definition"].strip() == SBOM_INDEX  # the dedicated (trusted) SBOM index
+    # The rebuild reads the dedicated index, and the places documents get posted to by
+    # mistake (the runtime index, main) only to report them as untrusted (docs/sbom.md).
+    rebuild = macros["claw_runtime_sbom_index"]["definition"].strip()
+    assert "index=`claw_sbom_index`" in rebuild and rebuild.endswith("sourcetype=claw:sbom")
+    assert set(re.findall(r"index=(\w+)", rebuild)) <= {RUNTIME_INDEX, "main"}
 
 
 def test_example_inputs_and_fluent_bit_write_to_the_runtime_index():
@@ -50,6 +55,8 @@ def test_every_page_names_the_same_indexes():
                     continue
                 if "sourcetype=" in line and "claw:" not in line:  # another product's data (an EDR example)
                     continue
+                if "`claw_sbom_index`" in line:  # the rebuild's read list: the dedicated index and the
+                    continue                     # mistaken places (test_the_macros_name_the_two_indexes)
                 expected = SBOM_INDEX if "claw:sbom" in line or "sbom" in index else RUNTIME_INDEX
                 assert index == expected, "%s: %r names index %s, not %s" % (name, line.strip(), index, expected)
                 seen[index] = seen.get(index, 0) + 1
