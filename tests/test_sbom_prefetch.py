@@ -92,7 +92,7 @@ def test_many_keys_are_read_in_one_pass(tmp_path, monkeypatch):
     reads.clear()
     for digest in chosen:
         one_by_one.decide("library_load", digest, "", "/usr/lib/lib1.so.0", "sha256:" + sha("lib1"))
-    assert len(reads) >= 2 * 150 - 10  # the same verdicts read key by key
+    assert len(reads) >= 150  # the same verdicts read key by key: at least one read per new subject
 
 
 def test_a_few_new_subjects_are_left_to_the_reads_one_by_one(tmp_path, monkeypatch):
