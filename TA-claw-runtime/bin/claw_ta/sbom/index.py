@@ -151,13 +151,23 @@ class Tables(object):
         return _dicts(LIBRARY_COLUMNS, self.libraries)
 
     def write(self, subjects_path, libraries_path):
-        """Write both tables (header always), each atomically."""
-        for path, columns, lines in ((subjects_path, SUBJECT_COLUMNS, self.subjects),
-                                     (libraries_path, LIBRARY_COLUMNS, self.libraries)):
-            tmp = path + ".tmp"
-            with open(tmp, "w", encoding="utf-8", newline="") as handle:
-                handle.write(",".join(columns) + "\n")
-                handle.writelines(lines)
+        """Write both tables (header always): each beside its destination first, then both renamed,
+        so a failure leaves the previous pair (nothing is half-written)."""
+        written = []
+        try:
+            for path, columns, lines in ((subjects_path, SUBJECT_COLUMNS, self.subjects),
+                                         (libraries_path, LIBRARY_COLUMNS, self.libraries)):
+                tmp = "%s.%d.tmp" % (path, os.getpid())
+                written.append((tmp, path))
+                with open(tmp, "w", encoding="utf-8", newline="") as handle:
+                    handle.write(",".join(columns) + "\n")
+                    handle.writelines(lines)
+        except BaseException:
+            for tmp, _ in written:
+                if os.path.exists(tmp):
+                    os.remove(tmp)
+            raise
+        for tmp, path in written:
             os.replace(tmp, path)
 
     def close(self):
