@@ -143,6 +143,8 @@ class Tables(object):
             return [(name, str(error))]
         except (RecursionError, MemoryError) as error:
             return [(name, "too large or too deeply nested to parse (%s)" % type(error).__name__)]
+        except Exception as error:  # noqa: BLE001 (one poisoned document never stops the others)
+            return [(name, "cannot be indexed (%s: %s)" % (type(error).__name__, ascii(str(error))[1:-1]))]
 
     def subject_rows(self):
         return _dicts(SUBJECT_COLUMNS, self.subjects)

@@ -6,10 +6,15 @@ UTF-8 or UTF-16) and hands it to the format's parser; :func:`discover` and
 """
 import json
 import os
+import re
 
 from claw_ta.sbom import cyclonedx, intoto, ociindex, safexml, spdx, spdx3
 from claw_ta.sbom.model import MAX_BYTES, SbomError
 from claw_ta.sbom.trust import signature_form
+
+# A UTF-16 surrogate: as a JSON escape (``\ud800``) it decodes to a str that no UTF-8 text can hold.
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 SUFFIXES = (".cdx.json", ".cdx.xml", ".spdx.json", ".link", ".intoto.json", ".intoto.jsonl",
             ".json", ".jsonl", ".xml")
@@ -43,11 +48,18 @@ def read_file(path, max_bytes=MAX_BYTES):
 
 def _load_json(text):
     try:
-        return json.loads(text)
+        value = json.loads(text)
     except RecursionError:
         raise SbomError("JSON nested too deeply to parse")
     except ValueError as error:
         raise SbomError("not valid JSON: %s" % error)
+    if _SURROGATE_ESCAPE.search(text):  # a pair is one character; a lone one cannot be written out
+        try:
+            json.dumps(value, ensure_ascii=False).encode("utf-8")
+        except UnicodeEncodeError as error:
+            raise SbomError("a string holds a lone UTF-16 surrogate escape (%s): not valid Unicode"
+                            % ascii(error.object[error.start:error.end]))
+    return value
 
 
 def _parse_json_object(doc, name, raw=None):
@@ -163,6 +175,10 @@ def parse_documents(data, name):
                 and raw[3:].lstrip()[:1] == b"<":
             return [cyclonedx.parse_xml(safexml.parse(raw), name)]
         data = decode_text(raw)
+    surrogate = _SURROGATE.search(data)
+    if surrogate:
+        raise SbomError("the text holds a lone UTF-16 surrogate (%s at character %d): not valid Unicode"
+                        % (ascii(surrogate.group()), surrogate.start()))
     stripped = data.lstrip("\ufeff \t\r\n")
     if not stripped:
         raise SbomError("empty document")
