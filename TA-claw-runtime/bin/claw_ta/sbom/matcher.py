@@ -22,8 +22,8 @@ of theirs:
 
 A multivalue path/digest: every value is checked, the worst verdict wins.
 """
-from claw_ta.sbom.paths import (digest_algorithm, in_library_dirs, is_unmatchable, normalize_digest,
-                                normalize_path, soname_keys, VDSO_NAMES)
+from claw_ta.sbom.paths import (digest_algorithm, digest_only, in_library_dirs, load_path, normalize_digest,
+                                odd_characters, soname_keys, VDSO_NAMES)
 from claw_ta.sbom.liblists import SHA256_LABEL as _SUBJECT_LABEL, Libraries, MappedLibraries, quick_normal
 from claw_ta.sbom.schema import LIBRARY_COLUMNS, LIBRARY_KEY, SUBJECT_COLUMNS, SUBJECT_KEY
 from claw_ta.sbom.sortedcsv import SortedTable
@@ -203,7 +203,7 @@ class SbomIndex(object):
     def _path(self, value):
         found = self._paths.get(value)
         if found is None:
-            found = _remember(self._paths, value, quick_normal(value) or normalize_path(value))
+            found = _remember(self._paths, value, quick_normal(value) or load_path(value))
         return found
 
     def _hex(self, value):
@@ -320,37 +320,50 @@ def _verdict(pool, path, npath, raw, note):
         "the event's digest is not a canonical SHA-256 (%s)" % note
     if npath:
         listed_ref = None
-        for _, libraries, ref in pool:
+        for evidence_of, libraries, ref in pool:
             has_sha256 = libraries.path_sha256(npath)
             if has_sha256:
                 if raw is not None:
                     return ("unlisted", "path", ref, "path listed with another SHA-256: swapped library")
                 return ("unverifiable", "path", ref,
                         "the SBOM lists a SHA-256 for this path and %s" % why_no_digest)
-            if has_sha256 is not None and listed_ref is None:
+            # a path listed without a SHA-256 in a document that lists files with SHA-256 (a symlink,
+            # a directory) never vouches for a load whose SHA-256 is not listed
+            if has_sha256 is not None and listed_ref is None \
+                    and not (raw is not None and evidence_of == "files_sha256"):
                 listed_ref = ref
         if listed_ref is not None:
             return ("listed", "path", listed_ref, "normalized path listed (the SBOM gives no SHA-256 for it)")
-    if path and not npath:
-        why_path = "the path cannot be compared by path (memfd, deleted or /proc fd)" \
-            if is_unmatchable(path) else "the path cannot be normalized safely"
-    else:
-        why_path = "the event has no library path" if not path else ""
+    stripped, why_path = digest_only(path) if path and not npath else ("", "the event has no library path")
+    if stripped:  # reached through a runtime prefix: its path is no proof, a SHA-256 there still is
+        for evidence_of, libraries, ref in pool:
+            has_sha256 = libraries.path_sha256(stripped)
+            if has_sha256 and raw is not None:
+                return ("unlisted", "path", ref, "path listed with another SHA-256: swapped library; " + why_path)
+            if has_sha256 or has_sha256 is not None and not (raw is not None and evidence_of == "files_sha256"):
+                return ("unverifiable", "path", ref, "the path is listed but " + why_path + "; " +
+                        (why_no_digest if raw is None else "the SBOM gives no SHA-256 for it"))
     if evidence in ("files_sha256", "files_path"):
-        if npath:
-            return ("unlisted", "", first_ref, "neither the digest nor the path is listed by an SBOM that lists files")
+        if npath or stripped:
+            odd = odd_characters(path)
+            return ("unlisted", "", first_ref, "neither the digest nor the path is listed by an SBOM that lists files"
+                    + ("" if not odd else " (the name holds %s)" % odd))
+        if path:  # an odd, fileless or deleted name where files are listed: listed only by its digest
+            return ("unlisted", "", first_ref, ("SHA-256 not listed by an SBOM that lists files; " if raw is not None
+                                                else "no SHA-256 to match on where the SBOM lists files; ") + why_path)
         if raw is not None and evidence == "files_sha256":
             return ("unlisted", "", first_ref, "SHA-256 not listed by an SBOM that lists files with SHA-256; "
                     + why_path)
         return ("unverifiable", "", first_ref, why_path + ("" if raw is not None else "; " + why_no_digest))
     if evidence == "packages":
-        if npath and in_library_dirs(npath):
+        if npath:
             for key in soname_keys(npath):
                 for _, libraries, ref in pool:
-                    if key in libraries.packages:
+                    if key in libraries.packages and in_library_dirs(npath, libraries.families):
                         return ("listed", "package", ref,
-                                "soname of a listed package in a standard library directory "
+                                "soname of a listed package in a standard library directory of its distribution "
                                 "(the SBOM lists packages only: lower confidence)")
         return ("unverifiable", "", first_ref,
-                "the SBOM lists packages only: it cannot tell this file from a foreign one")
+                "the SBOM lists packages only: it cannot tell this file from a foreign one"
+                + ("" if npath or not path else " (%s)" % why_path))
     return ("unverifiable", "", first_ref, "the SBOM lists nothing a library can be matched on")
