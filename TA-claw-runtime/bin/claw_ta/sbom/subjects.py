@@ -126,7 +126,7 @@ def file_digest(pairs):
             digest = normalize_digest(str(value or ""))
             if digest:
                 return digest, ""
-        elif key and value and not other:
+        elif key and value and not other and str(value).strip().strip("0"):  # all zeros: no digest
             other = key
     return "", other
 
