@@ -46,7 +46,36 @@ def read_file(path, max_bytes=MAX_BYTES):
         return handle.read(max_bytes + 1)
 
 
+# Memory: json.loads builds the whole tree first. A document of tiny containers ({} {} {} ..., [] [] ...,
+# "a" "a" ...) costs 20 to 50 times its size as Python objects, so the tree is estimated from counts
+# first (C speed) and a document whose tree would exceed MEMORY_FACTOR times its size is refused
+# before it is built. The model (bytes per token, CPython 64-bit): an object 72 (empty dict and its
+# slot), an array 64, a value 8 (its slot), a string value 50 plus its text (keys are shared).
+MEMORY_FACTOR = 5
+CHECK_ABOVE = 1 << 20  # documents smaller than this cannot matter
+
+
+def json_tree_estimate(text):
+    """Bytes json.loads would allocate for ``text`` (str), by the model above."""
+    colons = text.count(":")
+    strings = text.count('"') // 2
+    return (72 * text.count("{") + 64 * text.count("[") + 8 * text.count(",")
+            + 50 * max(0, strings - colons) + len(text))
+
+
+def _check_json_budget(text):
+    if len(text) <= CHECK_ABOVE:
+        return
+    estimate = json_tree_estimate(text)
+    if estimate > MEMORY_FACTOR * len(text):
+        raise SbomError("refused before parsing: %d bytes of JSON made of %d objects, %d arrays and %d values "
+                        "would take about %d MB in memory, over %d times the document (MEMORY_FACTOR); an SBOM "
+                        "of that size is mostly strings" % (len(text), text.count("{"), text.count("["),
+                                                            text.count(",") + 1, estimate >> 20, MEMORY_FACTOR))
+
+
 def _load_json(text):
+    _check_json_budget(text)
     try:
         value = json.loads(text)
     except RecursionError:
@@ -187,8 +216,7 @@ def parse_documents(data, name):
     if stripped[0] not in "{[":
         raise SbomError("neither JSON nor XML")
     try:
-        return [_parse_json_object(_load_json(stripped), name,
-                                   raw if raw is not None else data.encode("utf-8"))]
+        value = _load_json(stripped)
     except SbomError as whole:
         lines = [line for line in stripped.splitlines() if line.strip()]
         if len(lines) < 2 or "Extra data" not in str(whole):
@@ -200,3 +228,6 @@ def parse_documents(data, name):
             except SbomError as error:
                 raise SbomError("line %d: %s" % (number, error))
         return docs
+    raw = raw if raw is not None else data.encode("utf-8")
+    del data, stripped  # the text is parsed: only the tree and the bytes are needed now
+    return [_parse_json_object(value, name, raw)]

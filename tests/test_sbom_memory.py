@@ -1,0 +1,79 @@
+"""`claw-ta sbom-index` memory: a document of tiny JSON containers is refused before it is parsed.
+
+json.loads builds the whole tree: 21 MB of ``{}`` components took 1.05 GB. Peak RSS
+is measured in a child process (``resource.getrusage(RUSAGE_CHILDREN)`` of a
+driver that runs only the CLI): at most 5 times the document, the document
+refused with a message naming it; real SBOMs (mostly strings) stay far below
+the estimate's limit and are indexed.
+"""
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from claw_ta.sbom.parse import MEMORY_FACTOR, json_tree_estimate
+from tests import paths
+
+SIZE = 21 * 1000 * 1000
+HEAD = ('{"bomFormat":"CycloneDX","specVersion":"1.5","metadata":{"component":{"type":"container","name":"x",'
+        '"hashes":[{"alg":"SHA-256","content":"%s"}]}},"components":[' % ("ab" * 32))
+
+DRIVER = """
+import resource, subprocess, sys
+done = subprocess.run([sys.executable, "-m", "claw_ta_tools.cli", "sbom-index"] + sys.argv[1:],
+                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True)
+sys.stdout.write("%d\\n%d\\n%s" % (resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, done.returncode,
+                                   done.stderr))
+"""
+
+
+def tiny_containers(path, item):
+    count = (SIZE - len(HEAD)) // (len(item) + 1)
+    with open(path, "w") as handle:
+        handle.write(HEAD + ",".join([item] * count) + "]}")
+    return os.path.getsize(path)
+
+
+def index_in_child(tmp_path, document):
+    done = subprocess.run([sys.executable, "-c", DRIVER, "-o", str(tmp_path / "l.csv"), document],
+                          stdout=subprocess.PIPE, universal_newlines=True, env=paths.source_env(), check=True)
+    peak_kb, code, stderr = done.stdout.split("\n", 2)
+    return int(peak_kb) * 1024, int(code), stderr
+
+
+@pytest.mark.parametrize("item", ["{}", "[]", '"a"'])
+def test_a_document_of_tiny_containers_is_refused_before_it_is_built(tmp_path, item):
+    document = str(tmp_path / "huge.cdx.json")
+    size = tiny_containers(document, item)
+    peak, code, stderr = index_in_child(tmp_path, document)
+    assert code == 1 and "huge.cdx.json" in stderr and "refused before parsing" in stderr, stderr
+    assert peak <= MEMORY_FACTOR * size, "peak %d MB for a %d MB document" % (peak >> 20, size >> 20)
+
+
+def test_real_sboms_are_far_below_the_estimates_limit(shared_dir):
+    """The largest real documents (mostly strings) estimate at under 3 times their size."""
+    checked = 0
+    for folder, _, files in os.walk(os.path.join(shared_dir, "sboms")):
+        for name in files:
+            try:
+                with open(os.path.join(folder, name), encoding="utf-8") as handle:
+                    text = handle.read()
+            except (UnicodeDecodeError, OSError):
+                continue
+            if text.lstrip()[:1] in ("{", "[") and len(text) > 10000:
+                checked += 1
+                assert json_tree_estimate(text) < 3 * len(text), name
+    assert checked > 10
+
+
+def test_a_large_sbom_of_real_shape_is_indexed(tmp_path):
+    components = [json.dumps({"type": "library", "name": "pkg%d" % i, "version": "1.%d" % i,
+                              "purl": "pkg:deb/debian/pkg%d@1.%d" % (i, i),
+                              "hashes": [{"alg": "SHA-256", "content": "%064x" % i}]}) for i in range(40000)]
+    document = tmp_path / "big.cdx.json"
+    document.write_text(HEAD + ",".join(components) + "]}")
+    peak, code, stderr = index_in_child(tmp_path, str(document))
+    assert code == 0 and "1 documents indexed" in stderr, stderr
+    assert json_tree_estimate(document.read_text()) < 4 * document.stat().st_size
