@@ -146,6 +146,27 @@ class Tables(object):
         except Exception as error:  # noqa: BLE001 (one poisoned document never stops the others)
             return [(name, "cannot be indexed (%s: %s)" % (type(error).__name__, ascii(str(error))[1:-1]))]
 
+    def library_ids(self):
+        """The library lists (sbom_id) added so far."""
+        return set(self._ids)
+
+    def keep_only(self, keep_subject):
+        """Keep the subject lines ``keep_subject(line)`` accepts and the library lists they still name
+        (claw_ta.sbom.merge drops the documents a site removed)."""
+        subjects, libraries = SortedLines(self.subjects._spill), SortedLines(self.libraries._spill)
+        ids = set()
+        for line in self.subjects:
+            if keep_subject(line):
+                subjects.add(line)
+                ids.add(next(csv.reader([line]))[SUBJECT_COLUMNS.index("sbom_id")])
+        for line in self.libraries:
+            if line.partition(",")[0] in ids:
+                libraries.add(line)
+        self.subjects.close()
+        self.libraries.close()
+        self.subjects, self.libraries = subjects, libraries
+        self._ids &= ids
+
     def subject_rows(self):
         return _dicts(SUBJECT_COLUMNS, self.subjects)
 
