@@ -68,12 +68,60 @@ def test_real_sboms_are_far_below_the_estimates_limit(shared_dir):
     assert checked > 10
 
 
-def test_a_large_sbom_of_real_shape_is_indexed(tmp_path):
-    components = [json.dumps({"type": "library", "name": "pkg%d" % i, "version": "1.%d" % i,
-                              "purl": "pkg:deb/debian/pkg%d@1.%d" % (i, i),
-                              "hashes": [{"alg": "SHA-256", "content": "%064x" % i}]}) for i in range(40000)]
+def test_a_large_sbom_of_real_shape_is_indexed_without_its_whole_tree(tmp_path):
+    """21 MB of ordinary components: read one top-level component at a time (claw_ta.sbom.cdxstream);
+    the peak above a run on a tiny document was 7.5 times the document with json.loads' tree, 6 without."""
+    count = SIZE // 185
+    components = ",".join(json.dumps({"type": "library", "name": "pkg%d" % i, "version": "1.%d" % i,
+                                      "purl": "pkg:deb/debian/pkg%d@1.%d" % (i, i),
+                                      "hashes": [{"alg": "SHA-256", "content": "%064x" % i}]}) for i in range(count))
     document = tmp_path / "big.cdx.json"
-    document.write_text(HEAD + ",".join(components) + "]}")
+    document.write_text(HEAD + components + "]}")
+    del components
+    size = document.stat().st_size
     peak, code, stderr = index_in_child(tmp_path, str(document))
     assert code == 0 and "1 documents indexed" in stderr, stderr
-    assert json_tree_estimate(document.read_text()) < 4 * document.stat().st_size
+    baseline, code, _ = index_in_child(tmp_path, os.path.join(paths.DATA, "sbom", "alpine-image.cdx.json"))
+    assert code == 0
+    assert peak - baseline <= 6.5 * size, "%.1f times the document" % ((peak - baseline) / float(size))
+    assert json_tree_estimate(document.read_text()) < 4 * size
+
+
+def test_streamed_cyclonedx_reads_like_the_whole_tree(shared_dir, monkeypatch):
+    """Every CycloneDX JSON document at hand (real ones, the fixtures, broken ones) gives the same
+    document, or the same error, whether it is read one component at a time or as a whole tree."""
+    from claw_ta.sbom import cdxstream, parse
+    from claw_ta.sbom.model import SbomError
+
+    def outcome(text):
+        try:
+            return [(d.format, d.ref, d.subjects, sorted(d.subject_kinds.items()), d.components, d.warnings,
+                     [(e.path, e.sha256, e.name, e.version, e.purl, e.kind, e.other_digest) for e in d.entries])
+                    for d in parse.parse_documents(text, "doc.json")]
+        except SbomError as error:
+            return str(error)
+    texts = []
+    for folder, _, files in list(os.walk(shared_dir)) + list(os.walk(os.path.join(paths.DATA, "sbom"))):
+        for name in sorted(files):
+            if name.endswith(".json"):
+                with open(os.path.join(folder, name), encoding="utf-8", errors="replace") as handle:
+                    text = handle.read()
+                if '"bomFormat"' in text:
+                    texts.append(text)
+    base = json.loads(texts[0])
+    texts += [json.dumps(dict(base, components={})), json.dumps(dict(base, components=[1])),
+              json.dumps(base) + "\n" + json.dumps(base), json.dumps(dict(base, bomFormat="x")),
+              '{"components": [], "components": [{"type": "file", "name": "/a", "hashes": []}], "bomFormat": "CycloneDX"}',
+              json.dumps(dict(base, dependencies=[{"ref": "x"}] * 3, components=base.get("components", []) * 2))]
+    assert len(texts) > 15
+    streamed = 0
+    for text in texts:
+        monkeypatch.setattr(cdxstream, "STREAM_ABOVE", 1 << 40)
+        whole = outcome(text)
+        monkeypatch.setattr(cdxstream, "STREAM_ABOVE", 0)
+        assert outcome(text) == whole
+        try:
+            streamed += cdxstream.parse(text.strip(), "doc.json") is not None
+        except SbomError:
+            streamed += 1
+    assert streamed > 10
