@@ -155,3 +155,21 @@ def test_soname_rule_uses_the_library_directories_of_the_distribution(index, ima
         assert check(index, image, path)[:2] == ("listed", "package"), path
     for path in foreign:
         assert check(index, image, path)[0] == "unverifiable", path
+
+
+# --- end to end: the unlisted rule in the replay (the same stages as the saved search) ----------
+
+def test_a_preloaded_no_break_space_name_raises_the_unlisted_rule(tmp_path):
+    """ld.so.preload can name ``/usr/lib/x86_64-linux-gnu/libz.so.1\\u00a0``: with a path-only SBOM and no
+    digest on the event it used to be unverifiable (no alert)."""
+    import json as _json
+    from tests.replay_support import D_APP, alerts_of, lib, make_scenario
+    sbom = _json.dumps({"bomFormat": "CycloneDX", "specVersion": "1.5",
+                        "metadata": {"component": {"type": "application", "name": "api",
+                                                   "hashes": [{"alg": "SHA-256", "content": D_APP[7:]}]}},
+                        "components": [{"type": "file", "name": LIBZ}]})
+    events = [lib("12:01:00", LIBZ, library_digest=None), lib("12:02:00", LIBZ + "\u00a0", library_digest=None),
+              lib("12:03:00", "/proc/thread-self/fd/5", library_digest=None)]
+    alerts = alerts_of(make_scenario(tmp_path, "s", events, sboms={"api.cdx.json": sbom}))
+    unlisted = sorted(a["library_path"] for a in alerts if a["detection_id"] == "claw_unlisted_library_load")
+    assert unlisted == ["/proc/thread-self/fd/5", LIBZ + "\u00a0"]
