@@ -13,11 +13,14 @@ of theirs:
 4. its normalized path listed with a SHA-256: ``unlisted``/``path`` (the event's
    SHA-256 differs: a swapped library) or ``unverifiable`` (the event has no
    SHA-256); listed without one: ``listed``/``path``;
-5. evidence ``files_*``: ``unlisted`` (neither digest nor path listed), or
-   ``unverifiable`` when there is neither a comparable path nor a SHA-256 the
-   SBOM could have listed;
+5. evidence ``files_*``: ``unlisted`` (neither digest nor path listed; a name
+   that is no listed file exactly, claw_ta.sbom.paths.digest_only, whose
+   SHA-256 is not listed), or ``unverifiable`` when the event has no path and
+   no SHA-256 the SBOM could have listed; a path reached only through a
+   runtime prefix is matched by its SHA-256 alone;
 6. evidence ``packages``: ``listed``/``package`` for a file directly in a
-   standard library directory whose soname belongs to a listed package, else
+   library directory of the packages' distribution family (never /usr/local,
+   claw_ta.sbom.paths.in_library_dirs) whose soname belongs to a listed package, else
    ``unverifiable`` (never ``unlisted``); evidence ``none``: ``unverifiable``.
 
 A multivalue path/digest: every value is checked, the worst verdict wins.
@@ -318,6 +321,7 @@ def _verdict(pool, path, npath, raw, note):
                 return ("listed", "digest", ref, "content digest listed")
     why_no_digest = "the event has no SHA-256 digest" if not note else \
         "the event's digest is not a canonical SHA-256 (%s)" % note
+    unvouched = False  # the path is listed without a SHA-256 where the document lists files with SHA-256
     if npath:
         listed_ref = None
         for evidence_of, libraries, ref in pool:
@@ -329,8 +333,9 @@ def _verdict(pool, path, npath, raw, note):
                         "the SBOM lists a SHA-256 for this path and %s" % why_no_digest)
             # a path listed without a SHA-256 in a document that lists files with SHA-256 (a symlink,
             # a directory) never vouches for a load whose SHA-256 is not listed
-            if has_sha256 is not None and listed_ref is None \
-                    and not (raw is not None and evidence_of == "files_sha256"):
+            if has_sha256 is not None and raw is not None and evidence_of == "files_sha256":
+                unvouched = True
+            elif has_sha256 is not None and listed_ref is None:
                 listed_ref = ref
         if listed_ref is not None:
             return ("listed", "path", listed_ref, "normalized path listed (the SBOM gives no SHA-256 for it)")
@@ -344,6 +349,9 @@ def _verdict(pool, path, npath, raw, note):
                 return ("unverifiable", "path", ref, "the path is listed but " + why_path + "; " +
                         (why_no_digest if raw is None else "the SBOM gives no SHA-256 for it"))
     if evidence in ("files_sha256", "files_path"):
+        if unvouched:
+            return ("unlisted", "", first_ref, "SHA-256 not listed, and the path is listed without a SHA-256 by an "
+                    "SBOM that lists files with SHA-256 (a symlink or folder entry vouches for no content)")
         if npath or stripped:
             odd = odd_characters(path)
             return ("unlisted", "", first_ref, "neither the digest nor the path is listed by an SBOM that lists files"
