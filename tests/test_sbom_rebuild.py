@@ -43,14 +43,16 @@ def event(text, source):
 class Site(object):
     """An app whose lookups/ the rebuild writes, as outputlookup does."""
 
-    def __init__(self, tmp_path):
+    def __init__(self, tmp_path, python):
         self.scripts = make_app(tmp_path)
+        self.python = python
         self.lookups = os.path.join(str(tmp_path), "app", "lookups")
         self.writes = 0
 
     def rebuild(self, docs, args=("merge=true",)):
         result = scp_driver.run(self.scripts["clawsbomindex"], list(args), [[event(d, "s%d" % i)
-                                                                           for i, d in enumerate(docs)], []])
+                                                                           for i, d in enumerate(docs)], []],
+                                python=self.python)
         assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr[-2000:]
         for table, name, columns in (("subjects", "claw_sbom_subjects.csv", SUBJECT_COLUMNS),
                                      ("libraries", "claw_sbom_libraries.csv", LIBRARY_COLUMNS)):
@@ -72,8 +74,8 @@ class Site(object):
             return sorted(r["library_digest"] for r in csv.DictReader(handle))
 
 
-def test_documents_stay_until_superseded_or_removed(tmp_path):
-    site = Site(tmp_path)
+def test_documents_stay_until_superseded_or_removed(tmp_path, splunk_python):
+    site = Site(tmp_path, splunk_python)
     site.rebuild([A, B])
     assert [d[0] for d in site.documents()] == ["urn:uuid:a", "urn:uuid:b"]
     # a later run sees only C (A and B are past the search's time range): A and B stay
@@ -94,8 +96,8 @@ def test_documents_stay_until_superseded_or_removed(tmp_path):
     assert site.rebuild([B, C]).records == [] and site.writes == writes  # removed ones arriving: no change
 
 
-def test_nothing_new_rewrites_nothing(tmp_path):
-    site = Site(tmp_path)
+def test_nothing_new_rewrites_nothing(tmp_path, splunk_python):
+    site = Site(tmp_path, splunk_python)
     site.rebuild([A, B])
     writes = site.writes
     for docs in ([A, B], [A], []):  # the same documents again, or none: no rows, no rewrite
@@ -106,8 +108,8 @@ def test_nothing_new_rewrites_nothing(tmp_path):
     assert site.writes == writes + 2  # both tables, once
 
 
-def test_without_merge_the_tables_are_this_search_only(tmp_path):
-    site = Site(tmp_path)
+def test_without_merge_the_tables_are_this_search_only(tmp_path, splunk_python):
+    site = Site(tmp_path, splunk_python)
     site.rebuild([A, B])
     site.rebuild([C], args=())
     assert [d[0] for d in site.documents()] == ["urn:uuid:c"]
