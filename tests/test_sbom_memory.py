@@ -13,7 +13,7 @@ import sys
 
 import pytest
 
-from claw_ta.sbom.parse import MEMORY_FACTOR, json_tree_estimate
+from claw_ta.sbom.parse import MEMORY_FACTOR, json_tree_estimate, xml_tree_estimate
 from tests import paths
 
 SIZE = 21 * 1000 * 1000
@@ -52,8 +52,20 @@ def test_a_document_of_tiny_containers_is_refused_before_it_is_built(tmp_path, i
     assert peak <= MEMORY_FACTOR * size, "peak %d MB for a %d MB document" % (peak >> 20, size >> 20)
 
 
+def test_an_xml_document_of_tiny_elements_is_refused_before_it_is_built(tmp_path):
+    document = tmp_path / "huge.cdx.xml"
+    head = ('<?xml version="1.0"?><bom xmlns="http://cyclonedx.org/schema/bom/1.5" serialNumber="urn:uuid:x">'
+            '<metadata><component type="container"><name>x</name><hashes><hash alg="SHA-256">%s</hash></hashes>'
+            '</component></metadata><components>' % ("ab" * 32))
+    document.write_text(head + "<component/>" * ((SIZE - len(head)) // 12) + "</components></bom>")
+    size = document.stat().st_size
+    peak, code, stderr = index_in_child(tmp_path, str(document))
+    assert code == 1 and "huge.cdx.xml" in stderr and "refused before parsing" in stderr, stderr
+    assert peak <= MEMORY_FACTOR * size, "peak %d MB for a %d MB document" % (peak >> 20, size >> 20)
+
+
 def test_real_sboms_are_far_below_the_estimates_limit(shared_dir):
-    """The largest real documents (mostly strings) estimate at under 3 times their size."""
+    """The largest real documents (mostly strings) estimate at under 3 (JSON) and 4 (XML) times their size."""
     checked = 0
     for folder, _, files in os.walk(os.path.join(shared_dir, "sboms")):
         for name in files:
@@ -65,6 +77,9 @@ def test_real_sboms_are_far_below_the_estimates_limit(shared_dir):
             if text.lstrip()[:1] in ("{", "[") and len(text) > 10000:
                 checked += 1
                 assert json_tree_estimate(text) < 3 * len(text), name
+            elif text.lstrip("\ufeff \r\n")[:1] == "<" and len(text) > 10000:
+                checked += 1
+                assert xml_tree_estimate(text) < 4 * len(text), name
     assert checked > 10
 
 

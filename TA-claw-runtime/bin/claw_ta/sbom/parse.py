@@ -74,6 +74,21 @@ def _check_json_budget(text):
                                                             text.count(",") + 1, estimate >> 20, MEMORY_FACTOR))
 
 
+def xml_tree_estimate(text):
+    """Bytes ElementTree would allocate for XML ``text`` (bytes or str): about 150 per element."""
+    lt, close, pi, decl = ("<", "</", "<?", "<!") if isinstance(text, str) else (b"<", b"</", b"<?", b"<!")
+    return 150 * max(0, text.count(lt) - text.count(close) - text.count(pi) - text.count(decl)) + len(text)
+
+
+def _parse_xml(text, name):
+    if len(text) > CHECK_ABOVE and xml_tree_estimate(text) > MEMORY_FACTOR * len(text):
+        raise SbomError("refused before parsing: %d bytes of XML made of about %d elements would take about %d MB "
+                        "in memory, over %d times the document (MEMORY_FACTOR)"
+                        % (len(text), (xml_tree_estimate(text) - len(text)) // 150, xml_tree_estimate(text) >> 20,
+                           MEMORY_FACTOR))
+    return [cyclonedx.parse_xml(safexml.parse(text), name)]
+
+
 def _load_json(text):
     _check_json_budget(text)
     try:
@@ -202,7 +217,7 @@ def parse_documents(data, name):
     if raw is not None:
         if _utf16(raw) is None and raw.lstrip()[:1] == b"<" or raw[:3] == b"\xef\xbb\xbf" \
                 and raw[3:].lstrip()[:1] == b"<":
-            return [cyclonedx.parse_xml(safexml.parse(raw), name)]
+            return _parse_xml(raw, name)
         data = decode_text(raw)
     surrogate = _SURROGATE.search(data)
     if surrogate:
@@ -212,7 +227,7 @@ def parse_documents(data, name):
     if not stripped:
         raise SbomError("empty document")
     if stripped[0] == "<":
-        return [cyclonedx.parse_xml(safexml.parse(stripped), name)]
+        return _parse_xml(stripped, name)
     if stripped[0] not in "{[":
         raise SbomError("neither JSON nor XML")
     if len(stripped) > cdxstream.STREAM_ABOVE and stripped[0] == "{" and not _SURROGATE_ESCAPE.search(stripped):
