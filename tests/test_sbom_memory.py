@@ -84,8 +84,9 @@ def test_real_sboms_are_far_below_the_estimates_limit(shared_dir):
 
 
 def test_a_large_sbom_of_real_shape_is_indexed_without_its_whole_tree(tmp_path):
-    """21 MB of ordinary components: read one top-level component at a time (claw_ta.sbom.cdxstream);
-    the peak above a run on a tiny document was 7.5 times the document with json.loads' tree, 6 without."""
+    """21 MB of ordinary components: read one top-level component at a time (claw_ta.sbom.cdxstream), the
+    library lines hashed and prefixed without copies of them all; the peak above a run on a tiny
+    document was 7.5 times the document (json.loads' tree), now about 4.3."""
     count = SIZE // 185
     components = ",".join(json.dumps({"type": "library", "name": "pkg%d" % i, "version": "1.%d" % i,
                                       "purl": "pkg:deb/debian/pkg%d@1.%d" % (i, i),
@@ -98,7 +99,8 @@ def test_a_large_sbom_of_real_shape_is_indexed_without_its_whole_tree(tmp_path):
     assert code == 0 and "1 documents indexed" in stderr, stderr
     baseline, code, _ = index_in_child(tmp_path, os.path.join(paths.DATA, "sbom", "alpine-image.cdx.json"))
     assert code == 0
-    assert peak - baseline <= 6.5 * size, "%.1f times the document" % ((peak - baseline) / float(size))
+    print("peak above a tiny run: %.2f times the document" % ((peak - baseline) / float(size)))
+    assert peak - baseline <= MEMORY_FACTOR * size, "%.1f times the document" % ((peak - baseline) / float(size))
     assert json_tree_estimate(document.read_text()) < 4 * size
 
 

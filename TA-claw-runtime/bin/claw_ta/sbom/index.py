@@ -100,12 +100,17 @@ def document_tables(doc):
                         % doc.components)
     libraries = sorted(set(_line(v)[:-1] for v in map(library_values, doc.entries) if v is not None))
     sbom_id = ""
-    if libraries:
-        sbom_id = hashlib.sha256("\n".join(libraries).encode("utf-8")).hexdigest()[:24]
+    if libraries:  # the hash of the lines joined by "\n", without a copy of them all (memory)
+        digest = hashlib.sha256(libraries[0].encode("utf-8"))
+        for line in libraries[1:]:
+            digest.update(b"\n" + line.encode("utf-8"))
+        sbom_id = digest.hexdigest()[:24]
     platforms = " ".join(digest_label(c) for c in doc.children)
     subjects = [_line((digest_label(s), doc.subject_kinds.get(s, "unknown"), doc.evidence, sbom_id,
                        doc.ref, doc.format, platforms)) for s in doc.subjects]
-    return subjects, sbom_id, [sbom_id + "," + line + "\n" for line in libraries]
+    for i, line in enumerate(libraries):  # in place: each line's text once in memory
+        libraries[i] = sbom_id + "," + line + "\n"
+    return subjects, sbom_id, libraries
 
 
 class Tables(object):
