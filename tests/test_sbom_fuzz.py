@@ -131,11 +131,11 @@ def _check(tmp_path, tables, errors, names):
         assert reason and isinstance(reason, str)
 
 
-@pytest.mark.parametrize("fmt", sorted(seeds()) + ["cyclonedx-json-streamed"])
+@pytest.mark.parametrize("fmt", sorted(seeds()) + ["cyclonedx-json-streamed", "spdx2-streamed"])
 def test_broken_documents_of_every_format_are_skipped_and_the_good_one_indexed(tmp_path, fmt, monkeypatch):
     if fmt.endswith("-streamed"):  # a large document is read one component at a time: the same rules
-        from claw_ta.sbom import cdxstream
-        monkeypatch.setattr(cdxstream, "STREAM_ABOVE", 0)
+        from claw_ta.sbom import jsonstream
+        monkeypatch.setattr(jsonstream, "STREAM_ABOVE", 0)
         fmt = fmt[:-len("-streamed")]
     seed = seeds()[fmt]
     rng = random.Random("fuzz:" + fmt)

@@ -84,7 +84,7 @@ def test_real_sboms_are_far_below_the_estimates_limit(shared_dir):
 
 
 def test_a_large_sbom_of_real_shape_is_indexed_without_its_whole_tree(tmp_path):
-    """21 MB of ordinary components: read one top-level component at a time (claw_ta.sbom.cdxstream), the
+    """21 MB of ordinary components: read one top-level component at a time (claw_ta.sbom.jsonstream), the
     library lines hashed and prefixed without copies of them all; the peak above a run on a tiny
     document was 7.5 times the document (json.loads' tree), now about 4.3."""
     count = SIZE // 185
@@ -104,41 +104,69 @@ def test_a_large_sbom_of_real_shape_is_indexed_without_its_whole_tree(tmp_path):
     assert json_tree_estimate(document.read_text()) < 4 * size
 
 
-def test_streamed_cyclonedx_reads_like_the_whole_tree(shared_dir, monkeypatch):
-    """Every CycloneDX JSON document at hand (real ones, the fixtures, broken ones) gives the same
-    document, or the same error, whether it is read one component at a time or as a whole tree."""
-    from claw_ta.sbom import cdxstream, parse
+def test_streamed_documents_read_like_the_whole_tree(shared_dir, monkeypatch):
+    """Every CycloneDX and SPDX 2 JSON document at hand (real ones, the fixtures, broken ones) gives the
+    same document, or the same error, whether it is read one array element at a time or as a whole tree."""
+    from claw_ta.sbom import jsonstream, parse
     from claw_ta.sbom.model import SbomError
 
     def outcome(text):
         try:
             return [(d.format, d.ref, d.subjects, sorted(d.subject_kinds.items()), d.components, d.warnings,
-                     [(e.path, e.sha256, e.name, e.version, e.purl, e.kind, e.other_digest) for e in d.entries])
+                     d.children, [(e.path, e.sha256, e.name, e.version, e.purl, e.kind, e.other_digest)
+                                  for e in d.entries])
                     for d in parse.parse_documents(text, "doc.json")]
         except SbomError as error:
             return str(error)
-    texts = []
+    texts = {"bomFormat": [], "spdxVersion": []}
     for folder, _, files in list(os.walk(shared_dir)) + list(os.walk(os.path.join(paths.DATA, "sbom"))):
         for name in sorted(files):
             if name.endswith(".json"):
                 with open(os.path.join(folder, name), encoding="utf-8", errors="replace") as handle:
                     text = handle.read()
-                if '"bomFormat"' in text:
-                    texts.append(text)
-    base = json.loads(texts[0])
-    texts += [json.dumps(dict(base, components={})), json.dumps(dict(base, components=[1])),
-              json.dumps(base) + "\n" + json.dumps(base), json.dumps(dict(base, bomFormat="x")),
-              '{"components": [], "components": [{"type": "file", "name": "/a", "hashes": []}], "bomFormat": "CycloneDX"}',
-              json.dumps(dict(base, dependencies=[{"ref": "x"}] * 3, components=base.get("components", []) * 2))]
-    assert len(texts) > 15
+                for marker in texts:
+                    if '"%s"' % marker in text and text.lstrip().startswith("{"):
+                        texts[marker].append(text)
+    assert len(texts["bomFormat"]) > 10 and len(texts["spdxVersion"]) > 10
+    cdx, spdx = json.loads(texts["bomFormat"][0]), json.loads(texts["spdxVersion"][0])
+    extra = [json.dumps(dict(cdx, components={})), json.dumps(dict(cdx, components=[1])),
+             json.dumps(cdx) + "\n" + json.dumps(cdx), json.dumps(dict(cdx, bomFormat="x")),
+             '{"components": [], "components": [{"type": "file", "name": "/a", "hashes": []}], "bomFormat": "CycloneDX"}',
+             json.dumps(dict(cdx, dependencies=[{"ref": "x"}] * 3, components=cdx.get("components", []) * 2)),
+             json.dumps(dict(spdx, files=[1])), json.dumps(dict(spdx, files={})), json.dumps(dict(spdx, packages=[[]])),
+             json.dumps(dict(spdx, relationships=[None, {"relationshipType": "DESCRIBES"}])),
+             json.dumps(dict(spdx, spdxVersion=2))]
     streamed = 0
-    for text in texts:
-        monkeypatch.setattr(cdxstream, "STREAM_ABOVE", 1 << 40)
+    for text in texts["bomFormat"] + texts["spdxVersion"] + extra:
+        monkeypatch.setattr(jsonstream, "STREAM_ABOVE", 1 << 40)
         whole = outcome(text)
-        monkeypatch.setattr(cdxstream, "STREAM_ABOVE", 0)
+        monkeypatch.setattr(jsonstream, "STREAM_ABOVE", 0)
         assert outcome(text) == whole
         try:
-            streamed += cdxstream.parse(text.strip(), "doc.json") is not None
+            streamed += jsonstream.parse(text.strip(), "doc.json") is not None
         except SbomError:
             streamed += 1
-    assert streamed > 10
+    assert streamed > 20
+
+
+def test_a_large_spdx_document_is_read_without_its_whole_tree(tmp_path):
+    """21 MB of SPDX file entries: each keeps only the keys the SPDX reader uses."""
+    files = ",".join(json.dumps({"SPDXID": "SPDXRef-File-%d" % i, "fileName": "/usr/lib/lib%d.so.1" % i,
+                                 "fileTypes": ["BINARY"], "licenseConcluded": "NOASSERTION",
+                                 "copyrightText": "NOASSERTION", "checksums": [
+                                     {"algorithm": "SHA1", "checksumValue": "%040x" % (i + 1)},
+                                     {"algorithm": "SHA256", "checksumValue": "%064x" % (i + 1)}]})
+                     for i in range(SIZE // 330))
+    document = tmp_path / "big.spdx.json"
+    document.write_text('{"spdxVersion": "SPDX-2.3", "SPDXID": "SPDXRef-DOCUMENT", "documentNamespace": "https://x/1", '
+                        '"packages": [{"SPDXID": "SPDXRef-img", "name": "img", "primaryPackagePurpose": "CONTAINER", '
+                        '"checksums": [{"algorithm": "SHA256", "checksumValue": "%s"}]}], '
+                        '"relationships": [{"spdxElementId": "SPDXRef-DOCUMENT", "relationshipType": "DESCRIBES", '
+                        '"relatedSpdxElement": "SPDXRef-img"}], "files": [%s]}' % ("ab" * 32, files))
+    del files
+    size = document.stat().st_size
+    peak, code, stderr = index_in_child(tmp_path, str(document))
+    assert code == 0 and "1 documents indexed" in stderr, stderr
+    baseline, _, _ = index_in_child(tmp_path, os.path.join(paths.DATA, "sbom", "alpine-image.cdx.json"))
+    print("SPDX peak above a tiny run: %.2f times the document" % ((peak - baseline) / float(size)))
+    assert peak - baseline <= MEMORY_FACTOR * size

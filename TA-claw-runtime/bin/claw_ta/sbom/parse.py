@@ -8,7 +8,7 @@ import json
 import os
 import re
 
-from claw_ta.sbom import cdxstream, cyclonedx, intoto, ociindex, safexml, spdx, spdx3
+from claw_ta.sbom import cyclonedx, intoto, jsonstream, ociindex, safexml, spdx, spdx3
 from claw_ta.sbom.model import MAX_BYTES, SbomError
 from claw_ta.sbom.trust import signature_form
 
@@ -230,9 +230,9 @@ def parse_documents(data, name):
         return _parse_xml(stripped, name)
     if stripped[0] not in "{[":
         raise SbomError("neither JSON nor XML")
-    if len(stripped) > cdxstream.STREAM_ABOVE and stripped[0] == "{" and not _SURROGATE_ESCAPE.search(stripped):
+    if len(stripped) > jsonstream.STREAM_ABOVE and stripped[0] == "{" and not _SURROGATE_ESCAPE.search(stripped):
         _check_json_budget(stripped)
-        doc = cdxstream.parse(stripped, name)  # a large CycloneDX document without its whole tree
+        doc = jsonstream.parse(stripped, name)  # a large CycloneDX or SPDX document without its whole tree
         if doc is not None:
             return [doc]
     try:

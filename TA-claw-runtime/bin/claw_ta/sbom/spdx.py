@@ -31,8 +31,14 @@ NO_SUBJECT = ("the SPDX document describes nothing (no documentDescribes or DESC
 
 
 def _checksums(element):
-    return [(c.get("algorithm"), c.get("checksumValue")) for c in element.get("checksums") or ()
-            if isinstance(c, dict)]
+    """(algorithm, value) pairs; claw_ta.sbom.jsonstream gives them as such already (memory)."""
+    return [(c.get("algorithm"), c.get("checksumValue")) if isinstance(c, dict) else c
+            for c in element.get("checksums") or () if isinstance(c, (dict, ChecksumPair))]
+
+
+class ChecksumPair(tuple):
+    """A checksum reduced to (algorithm, value) by claw_ta.sbom.jsonstream."""
+    __slots__ = ()
 
 
 def is_file(element):
