@@ -1,5 +1,6 @@
 """The replay of each detection on small hand-made scenarios: what alerts, what does not."""
 import json
+import os
 
 from tests.replay_support import D_APP, IMG, IMG2, alerts_of, ev, ids, lib, make_scenario
 
@@ -66,14 +67,27 @@ def test_writable_path_covers_run_fileless_names_and_judges_deleted_files_by_the
               "/proc/thread-self/fd/3", "/proc/4242/fd/9", "/memfd:x", "/run/z.so (deleted)",
               task + "/tmp/e.so", task + "/run/f.so", k3s + "/dev/shm/g.so", task + "/proc/self/fd/4",
               "/var/lib/docker/overlay2/" + "c" * 64 + "/merged/run/h.so",
-              "/var/lib/containerd/io.containerd.snapshotter.v1.overlayfs/snapshots/42/fs/var/run/i.so"]
+              "/var/lib/containerd/io.containerd.snapshotter.v1.overlayfs/snapshots/42/fs/var/run/i.so",
+              # names made not to match, wherever they are
+              "/usr/lib/x86_64-linux-gnu/libz.so.1\u00a0", "/usr/lib/libz.so.1 ", " /usr/lib/libz.so.1",
+              "/usr/lib/lib\x07z.so.1", "/opt/app\\lib.so", "/usr/lib/libz\u200b.so.1"]
     quiet = ["/usr/lib/x86_64-linux-gnu/libssl.so.3 (deleted)", task + "/usr/lib/x86_64-linux-gnu/libc.so.6",
              k3s + "/usr/lib/libz.so.1", "/var/run/containerd/io.containerd.runtime.v2.task/k8s.io/x/rootfs/usr/lib/a.so",
-             "/usr/lib/libz.so.1\u00a0", "/srv/run/x.so", "/opt/proc/self/fd/3"]
+             "/srv/run/x.so", "/opt/proc/self/fd/3", "/opt/my app/lib.so"]
     events = [lib("12:%02d:00" % i, p) for i, p in enumerate(firing + quiet)]
     alerts = alerts_of(make_scenario(tmp_path, "s", events))
     found = sorted(a["library_path"] for a in alerts if a["detection_id"] == "claw_library_from_writable_path")
     assert found == sorted(firing)
+    # the saved search's where clause, run by the test eval interpreter (SPL string escapes, then PCRE)
+    from claw_ta import conffile
+    from claw_ta_tools.emulators.spl_eval import compile_expression
+    from tests import paths as test_paths
+    search = conffile.parse(os.path.join(test_paths.APP_DEFAULT, "savedsearches.conf"))[
+        "Claw - Library From Writable Path - Rule"]["search"]
+    where = next(line for line in search.splitlines() if line.startswith("| where "))
+    condition = compile_expression(where[len("| where "):].rstrip(" \\"))
+    assert [p for p in firing + quiet if condition({"library_path": p, "triggering_process_path": "/usr/bin/api"})] \
+        == firing
 
 
 def _attest(ts, verdict, digest, ref, namespace="payments", **kw):

@@ -35,10 +35,14 @@ SEVERITY_LEVELS = {"info": 2, "low": 3, "medium": 4, "high": 5, "critical": 6}
 # replaced by a package upgrade while mapped is no finding.
 _WRITABLE = "(tmp|var/tmp|dev/shm|run|var/run)/"
 _FILELESS = "(memfd:|proc/(self|thread-self|[0-9]+)/fd/)"
+# A name made not to match a listed file, wherever it is: a control or non-ASCII character (a
+# no-break space), a backslash, a leading or trailing space (escapes PCRE and Python read alike).
+ODD_NAME = r"[^\x20-\x7e]|\\|^[ ]|[ ]$"
 WRITABLE_PATH = ("^/(tmp|var/tmp|dev/shm)/"
                  "|^/(var/)?run/(?!(k3s/)?containerd/io[.]containerd[.]runtime[.]v2[.]task/)"
                  "|^/?" + _FILELESS +
-                 "|/(rootfs|merged|fs|root)/(" + _WRITABLE + "|" + _FILELESS + ")")
+                 "|/(rootfs|merged|fs|root)/(" + _WRITABLE + "|" + _FILELESS + ")"
+                 "|" + ODD_NAME)
 # Native libraries the JVM's well-known JNI loaders extract to /tmp (snappy-java,
 # netty, JNA, sqlite-jdbc, lz4-java, zstd-jni, jansi, conscrypt, rocksdbjni):
 # not alerted when, and only when, a java process loads them.
@@ -132,12 +136,14 @@ DETECTIONS = (
         detection_id="claw_library_from_writable_path",
         title="Library From Writable Path",
         description="A library was mapped from /tmp, /var/tmp, /dev/shm, /run or /var/run (also through a "
-                    "container's overlay rootfs), or fileless from a memfd or /proc fd wherever it is; a file "
-                    "deleted while mapped counts by the folder it was in. JNI libraries that well-known Java "
-                    "loaders extract to /tmp are not alerted when a java process loads them.",
+                    "container's overlay rootfs), or fileless from a memfd or /proc fd wherever it is, or under a "
+                    "name made not to match (a control, non-ASCII or backslash character, a leading or trailing "
+                    "space); a file deleted while mapped counts by the folder it was in. JNI libraries that "
+                    "well-known Java loaders extract to /tmp are not alerted when a java process loads them.",
         fires_on="`library_path` under `/tmp`, `/var/tmp`, `/dev/shm`, `/run`, `/var/run` (also via an overlay "
                  "`rootfs`, `merged` or snapshot `fs`; not a containerd task bundle's own `rootfs`), `/memfd:`, "
-                 "`/proc/{self,thread-self,<pid>}/fd/`; a ` (deleted)` file by its folder; JNI libraries the "
+                 "`/proc/{self,thread-self,<pid>}/fd/`, or a name with a control, non-ASCII or backslash character "
+                 "or a leading or trailing space, wherever it is; a ` (deleted)` file by its folder; JNI libraries the "
                  "known Java loaders extract to `/tmp` are skipped only when a `java` process loads them",
         stages=[Search(["library_load"]),
                 Where(Regex("library_path", WRITABLE_PATH),
