@@ -113,8 +113,8 @@ def test_streamed_documents_read_like_the_whole_tree(shared_dir, monkeypatch):
     def outcome(text):
         try:
             return [(d.format, d.ref, d.subjects, sorted(d.subject_kinds.items()), d.components, d.warnings,
-                     d.children, [(e.path, e.sha256, e.name, e.version, e.purl, e.kind, e.other_digest)
-                                  for e in d.entries])
+                     d.children, d.signature_form, d.payload_sha256,
+                     [(e.path, e.sha256, e.name, e.version, e.purl, e.kind, e.other_digest) for e in d.entries])
                     for d in parse.parse_documents(text, "doc.json")]
         except SbomError as error:
             return str(error)
@@ -135,7 +135,8 @@ def test_streamed_documents_read_like_the_whole_tree(shared_dir, monkeypatch):
              json.dumps(dict(cdx, dependencies=[{"ref": "x"}] * 3, components=cdx.get("components", []) * 2)),
              json.dumps(dict(spdx, files=[1])), json.dumps(dict(spdx, files={})), json.dumps(dict(spdx, packages=[[]])),
              json.dumps(dict(spdx, relationships=[None, {"relationshipType": "DESCRIBES"}])),
-             json.dumps(dict(spdx, spdxVersion=2))]
+             json.dumps(dict(spdx, spdxVersion=2)), json.dumps(dict(cdx, payloadType="x", payload="e30=")),
+             json.dumps(dict(cdx, dsseEnvelope={"payloadType": "x", "payload": "e30="}))]
     streamed = 0
     for text in texts["bomFormat"] + texts["spdxVersion"] + extra:
         monkeypatch.setattr(jsonstream, "STREAM_ABOVE", 1 << 40)

@@ -94,19 +94,34 @@ def _scan(text, arrays):
     return top
 
 
+# Keys of a wrapper (DSSE envelope, Sigstore bundle, in-toto link or statement): such an object is
+# unwrapped and judged by claw_ta.sbom.parse, never read here.
+_WRAPPERS = ("payloadType", "payload", "dsseEnvelope", "mediaType", "signed", "signatures", "_type",
+             "predicate", "predicateType", "subject", "Data")
+
+
 def parse(text, name):
     """The document of JSON ``text`` (str, starting with ``{``), or None (parse it the usual way).
 
-    SbomError for what the usual parse refuses too (depth, count, a component that is no object)."""
+    SbomError for what the usual parse refuses too (depth, count, a component that is no object).
+    The document is unsigned (``signature_form`` "", as claw_ta.sbom.parse gives a plain document)."""
     for marker, reader in (('"bomFormat"', _cyclonedx), ('"spdxVersion"', _spdx)):
         if marker in text:
             try:
-                return reader(text, name)
+                doc = reader(text, name)
             except SbomError:
                 raise
             except (_NotForMe, ValueError, TypeError, AttributeError, IndexError, KeyError, RecursionError):
-                pass
+                continue
+            doc.signature_form = ""
+            doc.payload_sha256 = ""
+            return doc
     return None
+
+
+def _check_top(top):
+    if any(key in top for key in _WRAPPERS):
+        raise _NotForMe()
 
 
 def _drain(elements):
@@ -117,6 +132,7 @@ def _drain(elements):
 def _cyclonedx(text, name):
     top = _scan(text, {"components": lambda elements: cyclonedx.component_entries(
         elements, cyclonedx._json_component), "dependencies": _drain})
+    _check_top(top)
     found = top.get("components")
     if top.get("bomFormat") != "CycloneDX" or not isinstance(found, tuple):
         raise _NotForMe()
@@ -147,6 +163,7 @@ def _pruned(element, keys):
 
 def _spdx(text, name):
     top = _scan(text, dict((key, _prune(keys)) for key, keys in SPDX_KEYS.items()))
+    _check_top(top)
     if not str(top.get("spdxVersion", "")).startswith("SPDX-"):
         raise _NotForMe()
     return spdx.parse(top, name)

@@ -180,16 +180,16 @@ def purl_family(purl):
 def normalize_digest(value):
     """Lower-case hex SHA-256 from ``sha256:<hex>`` (prefix in any case) or bare hex.
 
-    Anything else (other algorithms, spaces, truncated or non-hex values, all
-    zeros) is "" (no digest).
+    Anything else (other algorithms, spaces, truncated or non-hex values) is
+    "" (no digest).
     """
     if not value:
         return ""
     if len(value) == 71 and value[:7].lower() == "sha256:":
         value = value[7:]
-    if len(value) == 64 and _HEX64.match(value) and value.strip("0"):
+    if len(value) == 64 and _HEX64.match(value):
         return value.lower()
-    return ""  # (all zeros: what syft writes for a directory, symlink or device: no digest)
+    return ""
 
 
 def digest_algorithm(value):
