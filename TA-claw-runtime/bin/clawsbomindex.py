@@ -108,9 +108,10 @@ class ClawSbomIndexCommand(ReportingCommand):
             try:
                 merged = merge_previous(tables, *(lookup_path(name, LOOKUPS_DIR) for name in (
                     self.subjects_lookup, self.sbom_lookup, self.removed_lookup)))
-            except ValueError as error:  # a lookup name with a path in it
+            except (ValueError, OSError, csv.Error) as error:  # a lookup name with a path in it, a bad file
                 tables.close()
-                self.write_error("clawsbomindex: %s" % error)
+                self.write_error("clawsbomindex: merge=true: cannot read the previous tables: %s (the tables "
+                                 "are left as they are)" % error)
                 return
             if not merged.changed:
                 tables.close()
