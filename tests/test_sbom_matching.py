@@ -70,8 +70,11 @@ def test_listed_by_digest_anywhere(index):
 
 
 def test_listed_by_path_when_the_sbom_gives_no_digest_for_it(index):
-    assert check(index, FILES, "/lib/x86_64-linux-gnu/libpathonly.so.1", EVIL)[:2] == ("listed", "path")
+    assert check(index, FILES, "/lib/x86_64-linux-gnu/libpathonly.so.1")[:2] == ("listed", "path")
     assert check(index, PATHS, "/usr/lib/libfoo.so.1", EVIL)[:2] == ("listed", "path")  # sha1 only
+    # where the document lists files with SHA-256, a path without one never vouches for a SHA-256 it
+    # does not list (a symlink or directory entry)
+    assert check(index, FILES, "/lib/x86_64-linux-gnu/libpathonly.so.1", EVIL)[:2] == ("unlisted", "")
 
 
 def test_path_listed_with_another_digest_is_a_swapped_library(index):
@@ -177,8 +180,12 @@ def test_look_alike_runtime_prefixes_are_not_stripped(index, prefix):
     "/run/containerd/io.containerd.runtime.v2.task/k8s.io/" + "a" * 64 + "/rootfs",
     "/var/lib/docker/overlay2/" + "b" * 64 + "/merged", "/proc/4242/root", ""])
 def test_real_runtime_prefixes_are_stripped(index, prefix):
-    assert status(index, FILES, prefix + "/usr/lib/x86_64-linux-gnu/libpathonly.so.1", EVIL) == "listed"
-    assert status(index, FILES, prefix + "/lib/x86_64-linux-gnu/libpathonly.so.1") == "listed"
+    # a path reached only through a runtime prefix is listed by its digest alone (docs/sbom.md)
+    assert status(index, FILES, prefix + "/usr/lib/x86_64-linux-gnu/libpathonly.so.1", EVIL) == "unlisted"
+    assert status(index, FILES, prefix + "/lib/x86_64-linux-gnu/libpathonly.so.1") == \
+        ("listed" if not prefix else "unverifiable")
+    assert check(index, FILES, prefix + SSL_PATH, "sha256:" + sha("libssl"))[:2] == ("listed", "digest")
+    assert check(index, FILES, prefix + SSL_PATH, EVIL)[:2] == ("unlisted", "path")
 
 
 @pytest.mark.parametrize("path", [
@@ -188,8 +195,9 @@ def test_real_runtime_prefixes_are_stripped(index, prefix):
     "/usr/lib/x86_64-linux-gnu/libpathonly.so.1\n", "/usr/lib/x86_64-linux-gnu/libpathonly.so.1\x00"])
 def test_unsafe_paths_are_never_matched_by_path(index, path):
     assert normalize_path(path) == ""
-    assert status(index, FILES, path) == "unverifiable"
+    assert status(index, FILES, path) == "unlisted"  # an odd name where files are listed: digest only
     assert status(index, FILES, path, EVIL) == "unlisted"  # a SHA-256 the file-level SBOM does not list
+    assert status(index, FILES, path, "sha256:" + sha("libssl")) == "listed"
 
 
 @pytest.mark.parametrize("spelling", [
@@ -234,7 +242,7 @@ def test_malformed_index_rows_are_rejected_and_counted():
     assert isinstance(libs, _MemoryTable)
     assert status(index, FILES, "/usr/lib/libc.so", EVIL) == "unlisted"
     assert index.rejected == 1
-    assert status(index, FILES, "/usr/lib/liba.so", EVIL) == "listed"  # path only: no digest kept for it
+    assert status(index, FILES, "/usr/lib/liba.so") == "listed"  # path only: no digest kept for it
 
 
 # --- helpers --------------------------------------------------------------------

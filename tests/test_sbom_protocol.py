@@ -255,6 +255,19 @@ def test_clawsbomindex_trusts_only_the_declared_sbom_index(app, splunk_python):
     assert any("signatures are required" in t for _, t in strict.messages)
 
 
+def test_clawsbomindex_skips_and_names_a_lone_surrogate_document(app, splunk_python):
+    docs = sbom_events()
+    poisoned = docs[0]["_raw"].replace('"specVersion"', '"serialNumber": "urn:uuid:\\ud800", "x": "\\udfff", '
+                                       '"specVersion"', 1)
+    assert "\\ud800" in poisoned
+    chunks = [[{"_raw": poisoned, "source": "/ci/poisoned.cdx.json"}] + docs, []]
+    result = scp_driver.run(app["clawsbomindex"], [], chunks, python=splunk_python)
+    assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr[-2000:]
+    tables, _ = build_tables([os.path.join(DATA, "sbom")])
+    assert len(result.records) == len(list(tables.subject_rows())) + len(list(tables.library_rows()))
+    assert any("poisoned.cdx.json" in t and "surrogate" in t for _, t in result.messages), result.messages
+
+
 def test_clawsbomindex_reads_large_real_documents(app, shared_dir, splunk_python):
     path = os.path.join(shared_dir, "sboms", "cyclonedx-examples", "keycloak-10.0.2__bom.json")
     with open(path, encoding="utf-8") as handle:

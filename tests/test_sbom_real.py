@@ -91,8 +91,10 @@ def test_syft_spdx_without_describes_takes_the_statement_subject(shared_dir, rel
     digest = "ab" * 32
     doc, = parse_text(_statement(predicate, digest), "att.intoto.json")
     assert doc.subject_kinds == {digest: "manifest"}
-    assert doc.warnings == [] and doc.evidence == "files_path"
-    assert any(e.path.startswith("/lib/libssl.so.") and e.kind == "file" for e in doc.entries)
+    # syft 0.57-0.64 lists files without any checksum: no regular file can be told from a symlink or a
+    # directory there, so none is a file (docs/sbom.md); the packages remain
+    assert len(doc.warnings) == 1 and "not files" in doc.warnings[0] and doc.evidence == "packages"
+    assert not any(e.kind == "file" for e in doc.entries)
 
 
 def test_the_same_syft_spdx_alone_says_why_it_cannot_be_indexed(shared_dir):

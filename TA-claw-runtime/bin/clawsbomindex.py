@@ -2,7 +2,7 @@
 """clawsbomindex: turns indexed SBOM documents (sourcetype claw:sbom) into the SBOM index tables.
 
 Syntax:
-    clawsbomindex [raw_field=<field>] [name_field=<field>] [channel_index=<index>]
+    clawsbomindex [raw_field=<field>] [name_field=<field>] [channel_index=<index>] [merge=<bool>]
                   [channel_sourcetype=<sourcetype>] [require_signatures=<bool>]
 
 Description:
@@ -32,6 +32,12 @@ Description:
     channel_index / channel_sourcetype: the declared SBOM source (default
     claw_sbom / claw:sbom; the saved search passes the macros
     claw_sbom_index and claw_require_signatures).
+    merge: true to keep the previous tables' documents (lookups/<subjects_lookup>.csv
+    and lookups/<sbom_lookup>.csv of this app): a document that arrived replaces
+    the same document (sbom_ref), the others stay until the site removes them
+    in lookups/<removed_lookup>.csv (sbom_ref, subject_digest); when nothing
+    changed no rows are output (the tables are not rewritten). Default false:
+    the tables are the documents of this search only.
 
 Example:
     `claw_runtime_sbom_index` | clawsbomindex channel_index=claw_sbom | where claw_table="subjects"
@@ -48,8 +54,11 @@ use_splunklib()  # bin/sdk/<this Python's copy> on sys.path (claw_ta/sdk.py)
 
 import csv  # noqa: E402
 
+from claw_ta import LOOKUPS_DIR  # noqa: E402
 from claw_ta.sbom.index import LIBRARY_COLUMNS, SUBJECT_COLUMNS, Tables  # noqa: E402
 from claw_ta.sbom.model import CHANNEL_REASON  # noqa: E402
+from claw_ta.sbom.merge import merge_previous  # noqa: E402
+from claw_ta.sbom.schema import lookup_path  # noqa: E402
 from splunklib.searchcommands import (  # noqa: E402
     Configuration, Option, ReportingCommand, dispatch, validators)
 
@@ -79,6 +88,21 @@ class ClawSbomIndexCommand(ReportingCommand):
         doc="**Syntax:** require_signatures=<bool> **Description:** the site requires signed documents: "
             "every document is untrusted here, since this command verifies no signature (default false)",
         default=False, validate=validators.Boolean())
+
+    merge = Option(
+        doc="**Syntax:** merge=<bool> **Description:** keep the previous tables' documents until superseded "
+            "or removed by the site (default false)",
+        default=False, validate=validators.Boolean())
+    subjects_lookup = Option(
+        doc="**Syntax:** subjects_lookup=<name> **Description:** the previous subjects table with merge=true "
+            "(default claw_sbom_subjects)", default="claw_sbom_subjects")
+    sbom_lookup = Option(
+        doc="**Syntax:** sbom_lookup=<name> **Description:** the previous libraries table with merge=true "
+            "(default claw_sbom_libraries)", default="claw_sbom_libraries")
+    removed_lookup = Option(
+        doc="**Syntax:** removed_lookup=<name> **Description:** documents (sbom_ref) and subjects "
+            "(subject_digest) the site removed, with merge=true (default claw_sbom_removed)",
+        default="claw_sbom_removed")
 
     def prepare(self):
         # No streaming_preop: a map phase on the indexers would see only part
@@ -111,6 +135,22 @@ class ClawSbomIndexCommand(ReportingCommand):
         if not self._finished:
             return
         tables, self._tables = self._tables, None
+        if self.merge:
+            try:
+                merged = merge_previous(tables, *(lookup_path(name, LOOKUPS_DIR) for name in (
+                    self.subjects_lookup, self.sbom_lookup, self.removed_lookup)))
+            except (ValueError, OSError, csv.Error) as error:  # a lookup name with a path in it, a bad file
+                tables.close()
+                self.write_error("clawsbomindex: merge=true: cannot read the previous tables: %s (the tables "
+                                 "are left as they are)" % error)
+                return
+            if not merged.changed:
+                tables.close()
+                self.write_info("clawsbomindex: tables unchanged (%d documents already indexed, %d kept): no "
+                                "rows, the lookups are not rewritten" % (merged.unchanged, merged.kept))
+                return
+            self.write_info("clawsbomindex: merged with the previous tables: %d documents kept, %d replaced, "
+                            "%d subject rows removed by the site" % (merged.kept, merged.replaced, merged.removed))
         for doc_name, warning in tables.warnings[:MAX_WARNINGS]:
             self.write_warning("clawsbomindex: %s: %s" % (doc_name, warning))
         if self._skipped > MAX_WARNINGS:

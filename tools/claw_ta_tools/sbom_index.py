@@ -14,6 +14,10 @@ bundles with ``--trusted-root``, in-toto links) and gives each document its
 level (``verified``, ``channel``, ``untrusted``); ``--require-signatures``
 makes unsigned documents ``untrusted``; ``--untrusted-folders`` says the
 files given are no source the site trusts (unsigned: ``untrusted``).
+
+A path that does not exist, or no document indexed, is an error (exit 2 or 1)
+and leaves the tables as they were; otherwise both are written beside their
+destination and then renamed over it, so the pair is replaced whole.
 """
 import csv
 import inspect
@@ -76,6 +80,11 @@ def run(args):
         if path != "-" and not os.path.isdir(folder):
             sys.stderr.write("claw-ta sbom-index: %s: folder %s does not exist\n" % (option, folder))
             return 2
+    missing = [path for path in args.sboms if not os.path.exists(path)]
+    if missing:  # a typo must not replace the tables with empty ones
+        sys.stderr.write("claw-ta sbom-index: no such file or folder: %s (tables left unchanged)\n"
+                         % ", ".join(missing))
+        return 2
     try:
         assess = make_assessor(args)
     except (ValueError, OSError) as error:  # PolicyError, an unreadable file
@@ -93,6 +102,11 @@ def run(args):
         sys.stderr.write("claw-ta sbom-index: skipped %s: %s\n" % (name, reason))
     for name, warning in tables.warnings:
         sys.stderr.write("claw-ta sbom-index: warning: %s: %s\n" % (name, warning))
+    if not tables.documents:
+        tables.close()
+        sys.stderr.write("claw-ta sbom-index: no document indexed from %s (%d files skipped): tables left "
+                         "unchanged\n" % (", ".join(args.sboms), len(errors)))
+        return 1
     try:
         if output == "-":
             writer = csv.writer(sys.stdout, lineterminator="\n")

@@ -27,11 +27,22 @@ PARAMS = (
 
 SEVERITY_LEVELS = {"info": 2, "low": 3, "medium": 4, "high": 5, "critical": 6}
 
-# Libraries mapped from a writable or anonymous place (also as seen through the
-# container's overlay rootfs), a memfd, or a file deleted after mapping.
-WRITABLE_PATH = ("^(/tmp/|/var/tmp/|/dev/shm/|/memfd:|/proc/self/fd/|/proc/[0-9]+/fd/)"
-                 "|/(rootfs|merged)/(tmp|var/tmp|dev/shm)/"
-                 "|[(]deleted[)]$")
+# Libraries mapped from a writable or anonymous place: /tmp, /var/tmp, /dev/shm, /run and
+# /var/run (also as seen through a container's overlay rootfs or snapshot), or fileless (a memfd,
+# /proc/<self|thread-self|pid>/fd/N) wherever it is. /run/containerd's (and k3s's) task bundles
+# are where the host sees a container's root filesystem: judged by what follows their rootfs.
+# A file deleted while mapped (`` (deleted)``) is judged by the folder it was in: a system library
+# replaced by a package upgrade while mapped is no finding.
+_WRITABLE = "(tmp|var/tmp|dev/shm|run|var/run)/"
+_FILELESS = "(memfd:|proc/(self|thread-self|[0-9]+)/fd/)"
+# A name made not to match a listed file, wherever it is: a control or non-ASCII character (a
+# no-break space), a backslash, a leading or trailing space (escapes PCRE and Python read alike).
+ODD_NAME = r"[^\x20-\x7e]|\\|^[ ]|[ ]$"
+WRITABLE_PATH = ("^/(tmp|var/tmp|dev/shm)/"
+                 "|^/(var/)?run/(?!(k3s/)?containerd/io[.]containerd[.]runtime[.]v2[.]task/)"
+                 "|^/?" + _FILELESS +
+                 "|/(rootfs|merged|fs|root)/(" + _WRITABLE + "|" + _FILELESS + ")"
+                 "|" + ODD_NAME)
 # Native libraries the JVM's well-known JNI loaders extract to /tmp (snappy-java,
 # netty, JNA, sqlite-jdbc, lz4-java, zstd-jni, jansi, conscrypt, rocksdbjni):
 # not alerted when, and only when, a java process loads them.
@@ -126,12 +137,16 @@ DETECTIONS = (
     Detection(
         detection_id="claw_library_from_writable_path",
         title="Library From Writable Path",
-        description="A library was mapped from /tmp, /var/tmp, /dev/shm, a memfd or a deleted file (also "
-                    "through a container's overlay rootfs). JNI libraries that well-known Java loaders extract "
-                    "to /tmp are not alerted when a java process loads them.",
-        fires_on="`library_path` under `/tmp`, `/var/tmp`, `/dev/shm` (also via an overlay `rootfs`), `/memfd:`, "
-                 "`/proc/*/fd/`, `(deleted)`; JNI libraries the known Java loaders extract to `/tmp` are skipped "
-                 "only when a `java` process loads them",
+        description="A library was mapped from /tmp, /var/tmp, /dev/shm, /run or /var/run (also through a "
+                    "container's overlay rootfs), or fileless from a memfd or /proc fd wherever it is, or under a "
+                    "name made not to match (a control, non-ASCII or backslash character, a leading or trailing "
+                    "space); a file deleted while mapped counts by the folder it was in. JNI libraries that "
+                    "well-known Java loaders extract to /tmp are not alerted when a java process loads them.",
+        fires_on="`library_path` under `/tmp`, `/var/tmp`, `/dev/shm`, `/run`, `/var/run` (also via an overlay "
+                 "`rootfs`, `merged` or snapshot `fs`; not a containerd task bundle's own `rootfs`), `/memfd:`, "
+                 "`/proc/{self,thread-self,<pid>}/fd/`, or a name with a control, non-ASCII or backslash character "
+                 "or a leading or trailing space, wherever it is; a ` (deleted)` file by its folder; JNI libraries the "
+                 "known Java loaders extract to `/tmp` are skipped only when a `java` process loads them",
         stages=[Search(["library_load"]),
                 Where(Regex("library_path", WRITABLE_PATH),
                       Not(Regex("library_path", JNI_EXTRACTED), Regex("triggering_process_path", JAVA_PROCESS))),

@@ -78,17 +78,19 @@ class Search(object):
 class Regex(object):
     """``match(coalesce(field, ""), "re")``: the same regex in SPL (PCRE) and Python.
 
-    Keep patterns free of backslashes (use ``[.]``, ``[0-9]``) so that the
-    SPL string needs no escaping.
+    Prefer patterns without backslashes (``[.]``, ``[0-9]``); a backslash (a
+    ``\\x20`` escape both engines read alike) is doubled in the SPL string,
+    which SPL reads back as one ("To pass a literal backslash ... use the
+    double-slash": https://help.splunk.com/splunk-enterprise/search/search-manual/9.4/search-primer/backslashes).
     """
 
     def __init__(self, field, pattern):
-        if "\\" in pattern or '"' in pattern:
-            raise ValueError("keep SPL regexes free of backslashes and quotes: %r" % pattern)
+        if '"' in pattern:
+            raise ValueError("keep SPL regexes free of quotes: %r" % pattern)
         self.field, self.pattern, self.regex = field, pattern, re.compile(pattern)
 
     def spl(self, params):
-        return 'match(coalesce(%s, ""), "%s")' % (self.field, self.pattern)
+        return 'match(coalesce(%s, ""), "%s")' % (self.field, self.pattern.replace("\\", "\\\\"))
 
     def test(self, row, params):
         return self.regex.search(row.get(self.field) or "") is not None

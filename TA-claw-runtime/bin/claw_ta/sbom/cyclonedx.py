@@ -99,30 +99,42 @@ def _add_subjects(doc, subject):
 
 
 def _build(fmt, ref, subject, top, describe):
-    """Walk components iteratively (no recursion limit), bounded in depth and count."""
+    """The document of ``top`` components (a list, or any iterable: claw_ta.sbom.cdxstream)."""
+    entries, count, skipped = component_entries(top, describe)
+    return finish(fmt, ref, subject, entries, count, skipped)
+
+
+def component_entries(top, describe):
+    """(entries, components seen, bare file names skipped) of the ``top`` components and everything they
+    nest: each top component walked iteratively (no recursion limit), bounded in depth and count."""
     entries = []
     skipped = 0
     count = 0
-    stack = [(comp, 1, None) for comp in reversed(top)]
-    while stack:
-        comp, depth, parent = stack.pop()
-        if depth > MAX_DEPTH:
-            raise SbomError("components nested deeper than %d levels (limit MAX_DEPTH)" % MAX_DEPTH)
-        count += 1
-        check_entries(count)
-        ctype, cname, version, purl, hashes, _, children = describe(comp)
-        me = parent
-        if ctype == "file":
-            entry, bare = file_entry(cname, hashes, parent or ("", "", ""))
-            entries.extend([entry] if entry else [])
-            skipped += bare
-        elif not oci_purl(purl)[0]:
-            # (JSON dicts and XML elements both answer .get("type"))
-            if not any(child.get("type") == "file" for child in children) and (cname or purl):
-                entries.append(Entry("", file_digest(hashes)[0], cname, version, purl, kind="package"))
-            me = (cname, version, purl)
-        for child in reversed(children):
-            stack.append((child, depth + 1, me))
+    for first in top:
+        stack = [(first, 1, None)]
+        while stack:
+            comp, depth, parent = stack.pop()
+            if depth > MAX_DEPTH:
+                raise SbomError("components nested deeper than %d levels (limit MAX_DEPTH)" % MAX_DEPTH)
+            count += 1
+            check_entries(count)
+            ctype, cname, version, purl, hashes, _, children = describe(comp)
+            me = parent
+            if ctype == "file":
+                entry, bare = file_entry(cname, hashes, parent or ("", "", ""))
+                entries.extend([entry] if entry else [])
+                skipped += bare
+            elif not oci_purl(purl)[0]:
+                # (JSON dicts and XML elements both answer .get("type"))
+                if not any(child.get("type") == "file" for child in children) and (cname or purl):
+                    entries.append(Entry("", file_digest(hashes)[0], cname, version, purl, kind="package"))
+                me = (cname, version, purl)
+            for child in reversed(children):
+                stack.append((child, depth + 1, me))
+    return entries, count, skipped
+
+
+def finish(fmt, ref, subject, entries, count, skipped):
     doc = SbomDocument(fmt, ref, (), entries, count)
     _add_subjects(doc, subject)
     if skipped:

@@ -103,8 +103,11 @@ def document_tables(doc):
                         % doc.components)
     libraries = sorted(set(_line(v)[:-1] for v in map(library_values, doc.entries) if v is not None))
     sbom_id = ""
-    if libraries:
-        sbom_id = hashlib.sha256("\n".join(libraries).encode("utf-8")).hexdigest()[:24]
+    if libraries:  # the hash of the lines joined by "\n", without a copy of them all (memory)
+        digest = hashlib.sha256(libraries[0].encode("utf-8"))
+        for line in libraries[1:]:
+            digest.update(b"\n" + line.encode("utf-8"))
+        sbom_id = digest.hexdigest()[:24]
     platforms = " ".join(digest_label(c) for c in doc.children)
     names = " ".join(_platform_token(doc.child_platforms.get(c)) for c in doc.children)
     trust = doc.trust if doc.trust in TRUST_LEVELS else "untrusted"
@@ -113,7 +116,9 @@ def document_tables(doc):
     subjects = [_line((digest_label(s), doc.subject_kinds.get(s, "unknown"), doc.evidence, sbom_id,
                        ref, doc.format, platforms, doc.ref, trust, doc.signer, reason, names))
                 for s in doc.subjects]
-    return subjects, sbom_id, [sbom_id + "," + line + "\n" for line in libraries]
+    for i, line in enumerate(libraries):  # in place: each line's text once in memory
+        libraries[i] = sbom_id + "," + line + "\n"
+    return subjects, sbom_id, libraries
 
 
 def _platform_token(platform):
@@ -199,6 +204,29 @@ class Tables(object):
             return [(name, str(error))]
         except (RecursionError, MemoryError) as error:
             return [(name, "too large or too deeply nested to parse (%s)" % type(error).__name__)]
+        except Exception as error:  # noqa: BLE001 (one poisoned document never stops the others)
+            return [(name, "cannot be indexed (%s: %s)" % (type(error).__name__, ascii(str(error))[1:-1]))]
+
+    def library_ids(self):
+        """The library lists (sbom_id) added so far."""
+        return set(self._ids)
+
+    def keep_only(self, keep_subject):
+        """Keep the subject lines ``keep_subject(line)`` accepts and the library lists they still name
+        (claw_ta.sbom.merge drops the documents a site removed)."""
+        subjects, libraries = SortedLines(self.subjects._spill), SortedLines(self.libraries._spill)
+        ids = set()
+        for line in self.subjects:
+            if keep_subject(line):
+                subjects.add(line)
+                ids.add(next(csv.reader([line]))[SUBJECT_COLUMNS.index("sbom_id")])
+        for line in self.libraries:
+            if line.partition(",")[0] in ids:
+                libraries.add(line)
+        self.subjects.close()
+        self.libraries.close()
+        self.subjects, self.libraries = subjects, libraries
+        self._ids &= ids
 
     def subject_rows(self):
         return _dicts(SUBJECT_COLUMNS, self.subjects)
@@ -207,13 +235,23 @@ class Tables(object):
         return _dicts(LIBRARY_COLUMNS, self.libraries)
 
     def write(self, subjects_path, libraries_path):
-        """Write both tables (header always), each atomically."""
-        for path, columns, lines in ((subjects_path, SUBJECT_COLUMNS, self.subjects),
-                                     (libraries_path, LIBRARY_COLUMNS, self.libraries)):
-            tmp = path + ".tmp"
-            with open(tmp, "w", encoding="utf-8", newline="") as handle:
-                handle.write(",".join(columns) + "\n")
-                handle.writelines(lines)
+        """Write both tables (header always): each beside its destination first, then both renamed,
+        so a failure leaves the previous pair (nothing is half-written)."""
+        written = []
+        try:
+            for path, columns, lines in ((subjects_path, SUBJECT_COLUMNS, self.subjects),
+                                         (libraries_path, LIBRARY_COLUMNS, self.libraries)):
+                tmp = "%s.%d.tmp" % (path, os.getpid())
+                written.append((tmp, path))
+                with open(tmp, "w", encoding="utf-8", newline="") as handle:
+                    handle.write(",".join(columns) + "\n")
+                    handle.writelines(lines)
+        except BaseException:
+            for tmp, _ in written:
+                if os.path.exists(tmp):
+                    os.remove(tmp)
+            raise
+        for tmp, path in written:
             os.replace(tmp, path)
 
     def close(self):

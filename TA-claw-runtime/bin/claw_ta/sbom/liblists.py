@@ -9,7 +9,7 @@ before Python 3.10).
 import csv
 import re
 
-from claw_ta.sbom.paths import normalize_digest, normalize_path, package_key
+from claw_ta.sbom.paths import normalize_digest, normalize_path, package_key, purl_family
 
 SHA256_LABEL = re.compile(r"^sha256:[0-9a-f]{64}$")
 SETS_AFTER = 24  # lookups of one list searched in place before it is parsed into sets
@@ -17,12 +17,13 @@ SETS_AFTER = 24  # lookups of one list searched in place before it is parsed int
 
 class Libraries(object):
     """One library list (a document's) in memory: digests, paths (with or without SHA-256), packages."""
-    __slots__ = ("digests", "paths", "packages")
+    __slots__ = ("digests", "paths", "packages", "families")
 
     def __init__(self):
         self.digests = set()   # "sha256:<hex>"
         self.paths = {}        # normalized path -> True when the SBOM gives a SHA-256 for it
         self.packages = set()  # package stems (soname rule)
+        self.families = set()  # distribution families of its packages' purls (deb, rpm, apk, alpm)
 
     def has_digest(self, label):
         return label in self.digests
@@ -55,6 +56,9 @@ class Libraries(object):
                 key = package_key(row[3])
                 if key:
                     packages.add(key)
+                    family = purl_family(row[5]) if len(row) > 5 else ""
+                    if family:
+                        self.families.add(family)
         return refused
 
 
@@ -67,13 +71,13 @@ class MappedLibraries(object):
     asked more than SETS_AFTER times is parsed once into sets by the same
     rules (a column's exact text), so a hot document costs a hash lookup.
     """
-    __slots__ = ("map", "start", "end", "_packages", "_malformed", "_origin", "_lookups", "_digests",
+    __slots__ = ("map", "start", "end", "_packages", "_families", "_malformed", "_origin", "_lookups", "_digests",
                  "_paths", "_bad")
 
     def __init__(self, data, start, end, malformed, origin):
         self.map, self.start, self.end = data[start:end], 0, end - start
         self._origin = origin  # the list's name in ``malformed``
-        self._packages = None
+        self._packages = self._families = None
         self._malformed = malformed  # set of (origin, start of row) found malformed: counted once
         self._lookups = 0
         self._digests = self._paths = self._bad = None
@@ -164,9 +168,18 @@ class MappedLibraries(object):
     def packages(self):
         if self._packages is None:
             text = self.map[self.start:self.end].decode("utf-8", "replace")
-            self._packages = set(package_key(row[3]) for row in csv.reader(text.splitlines())
-                                 if len(row) > 3 and row[3] and not row[1] and not row[2])
+            rows = [row for row in csv.reader(text.splitlines())
+                    if len(row) > 3 and row[3] and not row[1] and not row[2]]
+            self._packages = set(package_key(row[3]) for row in rows)
+            self._families = set(purl_family(row[5]) for row in rows if len(row) > 5) - set([""])
         return self._packages
+
+    @property
+    def families(self):
+        """Distribution families of the packages' purls (claw_ta.sbom.paths.purl_family)."""
+        if self._families is None:
+            self.packages
+        return self._families
 
 
 def _table_digest(value):

@@ -24,17 +24,20 @@ Within the deciding documents, with ``evidence`` the best of theirs:
 4. its normalized path listed with a SHA-256: ``unlisted``/``path`` (the event's
    SHA-256 differs: a swapped library) or ``unverifiable`` (the event has no
    SHA-256); listed without one: ``listed``/``path``;
-5. evidence ``files_*``: ``unlisted`` (neither digest nor path listed), or
-   ``unverifiable`` when there is neither a comparable path nor a SHA-256 the
-   SBOM could have listed;
+5. evidence ``files_*``: ``unlisted`` (neither digest nor path listed; a name
+   that is no listed file exactly, claw_ta.sbom.paths.digest_only, whose
+   SHA-256 is not listed), or ``unverifiable`` when the event has no path and
+   no SHA-256 the SBOM could have listed; a path reached only through a
+   runtime prefix is matched by its SHA-256 alone;
 6. evidence ``packages``: ``listed``/``package`` for a file directly in a
-   standard library directory whose soname belongs to a listed package, else
+   library directory of the packages' distribution family (never /usr/local,
+   claw_ta.sbom.paths.in_library_dirs) whose soname belongs to a listed package, else
    ``unverifiable`` (never ``unlisted``); evidence ``none``: ``unverifiable``.
 
 A multivalue path/digest: every value is checked, the worst verdict wins.
 """
-from claw_ta.sbom.paths import (digest_algorithm, in_library_dirs, is_unmatchable, normalize_digest,
-                                normalize_path, soname_keys, VDSO_NAMES)
+from claw_ta.sbom.paths import (digest_algorithm, digest_only, in_library_dirs, load_path, normalize_digest,
+                                odd_characters, soname_keys, VDSO_NAMES)
 from claw_ta.sbom.precedence import FILES as _FILES, Doc, make_pools, platform_parts
 from claw_ta.sbom.liblists import SHA256_LABEL as _SUBJECT_LABEL, Libraries, MappedLibraries, quick_normal
 from claw_ta.sbom.schema import (LEGACY_SUBJECT_COLUMNS, LIBRARY_COLUMNS, LIBRARY_KEY, SUBJECT_COLUMNS,
@@ -258,7 +261,7 @@ class SbomIndex(object):
     def _path(self, value):
         found = self._paths.get(value)
         if found is None:
-            found = _remember(self._paths, value, quick_normal(value) or normalize_path(value))
+            found = _remember(self._paths, value, quick_normal(value) or load_path(value))
         return found
 
     def _hex(self, value):
@@ -405,6 +408,7 @@ def _rules(evidence, pool, path, npath, raw, note):
                 return ("listed", "digest", source[2], "content digest listed") + source[3]
     why_no_digest = "the event has no SHA-256 digest" if not note else \
         "the event's digest is not a canonical SHA-256 (%s)" % note
+    unvouched = False  # the path is listed without a SHA-256 where the document lists files with SHA-256
     if npath:
         listed = None
         for source in pool:
@@ -415,33 +419,51 @@ def _rules(evidence, pool, path, npath, raw, note):
                         + source[3]
                 return ("unverifiable", "path", source[2],
                         "the SBOM lists a SHA-256 for this path and %s" % why_no_digest) + source[3]
-            if has_sha256 is not None and listed is None:
+            # a path listed without a SHA-256 in a document that lists files with SHA-256 (a symlink,
+            # a directory) never vouches for a load whose SHA-256 is not listed
+            if has_sha256 is not None and raw is not None and source[0] == "files_sha256":
+                unvouched = True
+            elif has_sha256 is not None and listed is None:
                 listed = source
         if listed is not None:
             return ("listed", "path", listed[2], "normalized path listed (the SBOM gives no SHA-256 for it)") \
                 + listed[3]
-    if path and not npath:
-        why_path = "the path cannot be compared by path (memfd, deleted or /proc fd)" \
-            if is_unmatchable(path) else "the path cannot be normalized safely"
-    else:
-        why_path = "the event has no library path" if not path else ""
+    stripped, why_path = digest_only(path) if path and not npath else ("", "the event has no library path")
+    if stripped:  # reached through a runtime prefix: its path is no proof, a SHA-256 there still is
+        for source in pool:
+            has_sha256 = source[1].path_sha256(stripped)
+            if has_sha256 and raw is not None:
+                return ("unlisted", "path", source[2], "path listed with another SHA-256: swapped library; "
+                        + why_path) + source[3]
+            if has_sha256 or has_sha256 is not None and not (raw is not None and source[0] == "files_sha256"):
+                return ("unverifiable", "path", source[2], "the path is listed but " + why_path + "; " +
+                        (why_no_digest if raw is None else "the SBOM gives no SHA-256 for it")) + source[3]
     if evidence in _FILES:
-        if npath:
-            return ("unlisted", "", first[2], "neither the digest nor the path is listed by an SBOM that lists files") \
-                + first[3]
+        if unvouched:
+            return ("unlisted", "", first[2], "SHA-256 not listed, and the path is listed without a SHA-256 by an "
+                    "SBOM that lists files with SHA-256 (a symlink or folder entry vouches for no content)") + first[3]
+        if npath or stripped:
+            odd = odd_characters(path)
+            return ("unlisted", "", first[2], "neither the digest nor the path is listed by an SBOM that lists files"
+                    + ("" if not odd else " (the name holds %s)" % odd)) + first[3]
+        if path:  # an odd, fileless or deleted name where files are listed: listed only by its digest
+            return ("unlisted", "", first[2], ("SHA-256 not listed by an SBOM that lists files; " if raw is not None
+                                               else "no SHA-256 to match on where the SBOM lists files; ")
+                    + why_path) + first[3]
         if raw is not None and evidence == "files_sha256":
             return ("unlisted", "", first[2], "SHA-256 not listed by an SBOM that lists files with SHA-256; "
                     + why_path) + first[3]
         return ("unverifiable", "", first[2], why_path + ("" if raw is not None else "; " + why_no_digest)) \
             + first[3]
     if evidence == "packages":
-        if npath and in_library_dirs(npath):
+        if npath:
             for key in soname_keys(npath):
                 for source in pool:
-                    if key in source[1].packages:
+                    if key in source[1].packages and in_library_dirs(npath, source[1].families):
                         return ("listed", "package", source[2],
-                                "soname of a listed package in a standard library directory "
+                                "soname of a listed package in a standard library directory of its distribution "
                                 "(the SBOM lists packages only: lower confidence)") + source[3]
         return ("unverifiable", "", first[2],
-                "the SBOM lists packages only: it cannot tell this file from a foreign one") + first[3]
+                "the SBOM lists packages only: it cannot tell this file from a foreign one"
+                + ("" if npath or not path else " (%s)" % why_path)) + first[3]
     return ("unverifiable", "", first[2], "the SBOM lists nothing a library can be matched on") + first[3]

@@ -6,10 +6,15 @@ UTF-8 or UTF-16) and hands it to the format's parser; :func:`discover` and
 """
 import json
 import os
+import re
 
-from claw_ta.sbom import cyclonedx, intoto, ociindex, safexml, spdx, spdx3
+from claw_ta.sbom import cyclonedx, intoto, jsonstream, ociindex, safexml, spdx, spdx3
 from claw_ta.sbom.model import MAX_BYTES, SbomError
 from claw_ta.sbom.trust import signature_form
+
+# A UTF-16 surrogate: as a JSON escape (``\ud800``) it decodes to a str that no UTF-8 text can hold.
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 SUFFIXES = (".cdx.json", ".cdx.xml", ".spdx.json", ".link", ".intoto.json", ".intoto.jsonl",
             ".json", ".jsonl", ".xml")
@@ -41,13 +46,64 @@ def read_file(path, max_bytes=MAX_BYTES):
         return handle.read(max_bytes + 1)
 
 
+# Memory: json.loads builds the whole tree first. A document of tiny containers ({} {} {} ..., [] [] ...,
+# "a" "a" ...) costs 20 to 50 times its size as Python objects, so the tree is estimated from counts
+# first (C speed) and a document whose tree would exceed MEMORY_FACTOR times its size is refused
+# before it is built. The model (bytes per token, CPython 64-bit): an object 72 (empty dict and its
+# slot), an array 64, a value 8 (its slot), a string value 50 plus its text (keys are shared).
+MEMORY_FACTOR = 5
+CHECK_ABOVE = 1 << 20  # documents smaller than this cannot matter
+
+
+def json_tree_estimate(text):
+    """Bytes json.loads would allocate for ``text`` (str), by the model above."""
+    colons = text.count(":")
+    strings = text.count('"') // 2
+    return (72 * text.count("{") + 64 * text.count("[") + 8 * text.count(",")
+            + 50 * max(0, strings - colons) + len(text))
+
+
+def _check_json_budget(text):
+    if len(text) <= CHECK_ABOVE:
+        return
+    estimate = json_tree_estimate(text)
+    if estimate > MEMORY_FACTOR * len(text):
+        raise SbomError("refused before parsing: %d bytes of JSON made of %d objects, %d arrays and %d values "
+                        "would take about %d MB in memory, over %d times the document (MEMORY_FACTOR); an SBOM "
+                        "of that size is mostly strings" % (len(text), text.count("{"), text.count("["),
+                                                            text.count(",") + 1, estimate >> 20, MEMORY_FACTOR))
+
+
+def xml_tree_estimate(text):
+    """Bytes ElementTree would allocate for XML ``text`` (bytes or str): about 150 per element."""
+    lt, close, pi, decl = ("<", "</", "<?", "<!") if isinstance(text, str) else (b"<", b"</", b"<?", b"<!")
+    return 150 * max(0, text.count(lt) - text.count(close) - text.count(pi) - text.count(decl)) + len(text)
+
+
+def _parse_xml(text, name):
+    if len(text) > CHECK_ABOVE and xml_tree_estimate(text) > MEMORY_FACTOR * len(text):
+        raise SbomError("refused before parsing: %d bytes of XML made of about %d elements would take about %d MB "
+                        "in memory, over %d times the document (MEMORY_FACTOR)"
+                        % (len(text), (xml_tree_estimate(text) - len(text)) // 150, xml_tree_estimate(text) >> 20,
+                           MEMORY_FACTOR))
+    return [cyclonedx.parse_xml(safexml.parse(text), name)]
+
+
 def _load_json(text):
+    _check_json_budget(text)
     try:
-        return json.loads(text)
+        value = json.loads(text)
     except RecursionError:
         raise SbomError("JSON nested too deeply to parse")
     except ValueError as error:
         raise SbomError("not valid JSON: %s" % error)
+    if _SURROGATE_ESCAPE.search(text):  # a pair is one character; a lone one cannot be written out
+        try:
+            json.dumps(value, ensure_ascii=False).encode("utf-8")
+        except UnicodeEncodeError as error:
+            raise SbomError("a string holds a lone UTF-16 surrogate escape (%s): not valid Unicode"
+                            % ascii(error.object[error.start:error.end]))
+    return value
 
 
 def _parse_json_object(doc, name, raw=None):
@@ -161,18 +217,26 @@ def parse_documents(data, name):
     if raw is not None:
         if _utf16(raw) is None and raw.lstrip()[:1] == b"<" or raw[:3] == b"\xef\xbb\xbf" \
                 and raw[3:].lstrip()[:1] == b"<":
-            return [cyclonedx.parse_xml(safexml.parse(raw), name)]
+            return _parse_xml(raw, name)
         data = decode_text(raw)
+    surrogate = _SURROGATE.search(data)
+    if surrogate:
+        raise SbomError("the text holds a lone UTF-16 surrogate (%s at character %d): not valid Unicode"
+                        % (ascii(surrogate.group()), surrogate.start()))
     stripped = data.lstrip("\ufeff \t\r\n")
     if not stripped:
         raise SbomError("empty document")
     if stripped[0] == "<":
-        return [cyclonedx.parse_xml(safexml.parse(stripped), name)]
+        return _parse_xml(stripped, name)
     if stripped[0] not in "{[":
         raise SbomError("neither JSON nor XML")
+    if len(stripped) > jsonstream.STREAM_ABOVE and stripped[0] == "{" and not _SURROGATE_ESCAPE.search(stripped):
+        _check_json_budget(stripped)
+        doc = jsonstream.parse(stripped, name)  # a large CycloneDX or SPDX document without its whole tree
+        if doc is not None:
+            return [doc]
     try:
-        return [_parse_json_object(_load_json(stripped), name,
-                                   raw if raw is not None else data.encode("utf-8"))]
+        value = _load_json(stripped)
     except SbomError as whole:
         lines = [line for line in stripped.splitlines() if line.strip()]
         if len(lines) < 2 or "Extra data" not in str(whole):
@@ -184,3 +248,6 @@ def parse_documents(data, name):
             except SbomError as error:
                 raise SbomError("line %d: %s" % (number, error))
         return docs
+    raw = raw if raw is not None else data.encode("utf-8")
+    del data, stripped  # the text is parsed: only the tree and the bytes are needed now
+    return [_parse_json_object(value, name, raw)]

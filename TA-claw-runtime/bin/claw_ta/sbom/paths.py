@@ -22,6 +22,9 @@ _RUNTIME_PREFIX = re.compile(
     r")(?=/)")
 # Paths that name no file the SBOM could list: match by digest only.
 _UNMATCHABLE = re.compile(r"^/?memfd:|\(deleted\)$|^/proc/(?:\d+|self|thread-self)/fd/|^/dev/shm/|^\[anon")
+# Fileless: a memfd (``/memfd:x (deleted)``), a file descriptor, an anonymous mapping.
+_MEMFD = re.compile(r"^/?memfd:|^/proc/(?:\d+|self|thread-self)/fd/|^\[anon")
+DELETED = " (deleted)"  # what the kernel appends to the name of a file deleted while mapped
 # What makes a path unsafe to compare by path: control characters, backslashes,
 # a scheme (``file:``, ``memfd:``), ``..`` components.
 _UNSAFE = re.compile(r"[\x00-\x1f\x7f\\]|^[A-Za-z][A-Za-z0-9+.-]*:|(?:^|/)\.\.(?:/|$)")
@@ -34,10 +37,18 @@ _MUSL_LIBC = re.compile(r"^libc\.musl-([A-Za-z0-9_]+)\.so\.1$")
 VDSO_NAMES = frozenset(("[vdso]", "[vsyscall]", "[vvar]", "linux-vdso.so.1",
                         "linux-gate.so.1", "linux-vdso32.so.1", "linux-vdso64.so.1"))
 _HEX64 = re.compile(r"^[0-9a-fA-F]{64}$")
-# The directories the dynamic loader searches by default (after normalization:
-# /lib is /usr/lib): the only place the soname rule may vouch for a file.
-_LIBRARY_DIRS = re.compile(
-    r"^/usr/(?:local/)?lib(?:32|64|x32)?/(?:[a-z0-9_]+-linux-(?:gnu|musl)[a-z0-9_]*/)?[^/]+$")
+# The directories a distribution's package manager installs shared libraries into, by family
+# (after normalization: /lib is /usr/lib): the only places the soname rule may vouch for a file.
+# /usr/local/lib is never one (no distribution package installs there).
+_TRIPLET = r"[a-z0-9_]+-linux-(?:gnu|musl)[a-z0-9_]*"
+LIBRARY_DIRS = {
+    "deb": re.compile(r"^/usr/(?:lib(?:/" + _TRIPLET + r")?|lib32|libx32|lib64)/[^/]+$"),  # Debian, Ubuntu
+    "rpm": re.compile(r"^/usr/lib(?:64)?/[^/]+$"),       # Fedora, RHEL, SUSE, Amazon Linux
+    "apk": re.compile(r"^/usr/lib/[^/]+$"),              # Alpine (/lib is /usr/lib here)
+    "alpm": re.compile(r"^/usr/lib/[^/]+$"),             # Arch
+}
+# Packages without a distribution purl (pkg:deb/rpm/apk/alpm): any of the families' directories.
+_ANY_FAMILY = re.compile(r"^/usr/(?:lib(?:/" + _TRIPLET + r")?|lib32|libx32|lib64)/[^/]+$")
 
 
 def is_vdso(path):
@@ -50,20 +61,11 @@ def is_unmatchable(path):
     return bool(_UNMATCHABLE.search(path))
 
 
-def normalize_path(path):
-    """Canonical absolute path for comparison, or "" when it cannot be compared safely.
-
-    ``./usr/lib/x`` and ``usr/lib/x`` -> ``/usr/lib/x``; duplicate slashes and
-    ``.`` components removed; the runtime prefixes above stripped (once);
-    merged /usr applied (``/lib64/x`` -> ``/usr/lib64/x``); musl's
-    ``libc.musl-*.so.1`` folded onto the loader ``ld-musl-*.so.1``. A path
-    with surrounding whitespace, control characters, backslashes, a scheme or
-    a ``..`` component gives "" (never matched by path), as do memfd/deleted/fd
-    paths and the vDSO names.
-    """
+def _normalize(path):
+    """(normalize_path(path), the runtime prefix stripped from it or "")."""
     if not path or path != path.strip() or _UNSAFE.search(path) or is_unmatchable(path) \
             or path in VDSO_NAMES:
-        return ""
+        return "", ""
     if path[0] != "/":
         path = "/" + path
     if "//" in path:
@@ -74,9 +76,10 @@ def normalize_path(path):
             path = "/" + path
     if len(path) > 1 and path.endswith("/"):
         path = path[:-1]
+    prefix = ""
     match = _RUNTIME_PREFIX.match(path)
     if match:
-        path = path[match.end():]
+        prefix, path = path[:match.end()], path[match.end():]
     first, _, rest = path[1:].partition("/")
     if first in _MERGED_USR and rest:
         path = "/usr/" + first + "/" + rest
@@ -85,12 +88,93 @@ def normalize_path(path):
         musl = _MUSL_LIBC.match(base)
         if musl:
             path = head + "/ld-musl-" + musl.group(1) + ".so.1"
-    return path
+    return path, prefix
 
 
-def in_library_dirs(normalized):
-    """True for a normalized path directly in a standard library directory."""
-    return bool(_LIBRARY_DIRS.match(normalized))
+def normalize_path(path):
+    """Canonical absolute path for comparison, or "" when it cannot be compared safely.
+
+    ``./usr/lib/x`` and ``usr/lib/x`` -> ``/usr/lib/x``; duplicate slashes and
+    ``.`` components removed; the runtime prefixes above stripped (once);
+    merged /usr applied (``/lib64/x`` -> ``/usr/lib64/x``); musl's
+    ``libc.musl-*.so.1`` folded onto the loader ``ld-musl-*.so.1``. A path
+    with surrounding whitespace, control characters, backslashes, a scheme or
+    a ``..`` component gives "" (never matched by path), as do memfd/deleted/fd
+    paths and the vDSO names. The paths an SBOM lists go through this.
+    """
+    return _normalize(path)[0]
+
+
+def load_path(path):
+    """The path a load is matched on by path or package: :func:`normalize_path`, but "" for a path
+    reached only by stripping a runtime prefix (a workload can create ``/run/containerd/...`` or
+    ``/var/lib/docker/overlay2/<id>/merged`` in a writable folder of its own: such a load is
+    matched by its digest alone; :func:`digest_only` says why)."""
+    normalized, prefix = _normalize(path)
+    return "" if prefix else normalized
+
+
+# What is odd in a name: control characters, backslashes, anything beyond printable ASCII.
+_ODD_CHARACTER = re.compile(r"[^\x21-\x7e]|\\")
+
+
+def odd_characters(path):
+    """The characters of ``path`` a reader could miss, escaped (``'\\xa0' at the end``), or ""."""
+    found = []
+    for match in _ODD_CHARACTER.finditer(path or ""):
+        char = match.group()
+        if char == " " and 0 < match.start() < len(path) - 1:
+            continue  # a space inside a name is ordinary
+        where = " at the start" if match.start() == 0 else " at the end" if match.end() == len(path) else ""
+        text = ascii(char)[1:-1] if char != " " else "a space"
+        entry = "'%s'%s" % (text, where) if char != " " else "a space" + where
+        if entry not in found:
+            found.append(entry)
+        if len(found) >= 5:
+            break
+    return ", ".join(found)
+
+
+def digest_only(path):
+    """(stripped path or "", why) for a load path never matched by path or package.
+
+    ``stripped``: the path after the runtime prefix, when that is what made it
+    digest-only (a listed ``stripped`` path is then no proof either way); why:
+    a sentence for ``sbom_reason`` that shows the odd character escaped.
+    """
+    if not path:
+        return "", "the event has no library path"
+    if _MEMFD.search(path):
+        return "", "a fileless load (memfd or /proc fd: %s)" % ascii(path)
+    if path.endswith(DELETED):
+        return "", "the file was deleted while mapped (%s): judged by its digest" % ascii(path)
+    normalized, prefix = _normalize(path)
+    if normalized and prefix:
+        return normalized, ("the path is reached only by stripping the runtime prefix %s, which a workload can "
+                            "create in a writable folder: matched by digest only" % ascii(prefix))
+    odd = odd_characters(path)
+    if odd:
+        return "", "the name does not match a listed file exactly (it holds %s): matched by digest only" % odd
+    return "", "the path cannot be normalized safely (%s): matched by digest only" % ascii(path)
+
+
+def in_library_dirs(normalized, families=()):
+    """True for a normalized path directly in a standard library directory of the image's
+    distribution family (``deb``, ``rpm``, ``apk``, ``alpm``: the purl types of its packages);
+    with no known family, of any of them. Never /usr/local/lib."""
+    known = [LIBRARY_DIRS[f] for f in families if f in LIBRARY_DIRS]
+    if not known:
+        return bool(_ANY_FAMILY.match(normalized))
+    return any(pattern.match(normalized) for pattern in known)
+
+
+def purl_family(purl):
+    """The distribution family of a package purl (``pkg:deb/debian/zlib1g@...`` -> ``deb``), or ""."""
+    head = (purl or "")[:10].lower()
+    for family in LIBRARY_DIRS:
+        if head.startswith("pkg:" + family + "/"):
+            return family
+    return ""
 
 
 def normalize_digest(value):

@@ -14,7 +14,8 @@ its ``children``, not libraries; other image packages (base images, layers)
 are neither.
 
 Libraries: every file (``fileName``; SHA256 checksum, else ``other_digest``
-for SHA1/MD5) except package *locations* (syft's ``OTHER`` relationships
+for SHA1/MD5) except entries with no checksum or only all-zero ones (syft's
+directories, symlinks and devices: not files) and package *locations* (syft's ``OTHER`` relationships
 commented ``evident-by:``: ``/lib/apk/db/installed`` and the like), and every
 package without files except source packages. A file's package is the
 package that CONTAINS it (or lists it in ``hasFiles``).
@@ -30,8 +31,25 @@ NO_SUBJECT = ("the SPDX document describes nothing (no documentDescribes or DESC
 
 
 def _checksums(element):
-    return [(c.get("algorithm"), c.get("checksumValue")) for c in element.get("checksums") or ()
-            if isinstance(c, dict)]
+    """(algorithm, value) pairs; claw_ta.sbom.jsonstream gives them as such already (memory)."""
+    return [(c.get("algorithm"), c.get("checksumValue")) if isinstance(c, dict) else c
+            for c in element.get("checksums") or () if isinstance(c, (dict, ChecksumPair))]
+
+
+class ChecksumPair(tuple):
+    """A checksum reduced to (algorithm, value) by claw_ta.sbom.jsonstream."""
+    __slots__ = ()
+
+
+def is_file(element):
+    """False for a file entry that is no regular file: no checksum, or only all-zero ones (syft lists
+    directories, symlinks and devices so with SYFT_FILE_METADATA_SELECTION=all: a repointed symlink
+    must not be listed by its path)."""
+    return any(str(value or "").strip().strip("0") for _, value in _checksums(element))
+
+
+NOT_FILES = ("%d file entries have no checksum or only all-zero ones (directories, symlinks or devices, as "
+             "syft lists them): not files, not indexed")
 
 
 def _purl(element):
@@ -134,9 +152,11 @@ def parse(doc, name):
     for element_id in described:
         _add_subjects(out, elements[element_id], syft)
     skip = set(described) | locations | _children(out, described, variants, packages, elements)
-    bare = 0
+    bare = not_files = 0
     for element in files:
-        if element.get("SPDXID") not in skip:
+        if element.get("SPDXID") not in skip and not is_file(element):
+            not_files += 1
+        elif element.get("SPDXID") not in skip:
             pkg = owner.get(element.get("SPDXID")) or {}
             entry, skipped = file_entry(str(element.get("fileName") or ""), _checksums(element), (
                 str(pkg.get("name") or ""), str(pkg.get("versionInfo") or ""), _purl(pkg)))
@@ -151,6 +171,8 @@ def parse(doc, name):
                                  str(package.get("versionInfo") or ""), _purl(package), kind="package"))
     if bare:
         out.warnings.append(bare_warning(bare))
+    if not_files:
+        out.warnings.append(NOT_FILES % not_files)
     if not described:
         out.warnings.append(NO_SUBJECT)
     return only_kind_warnings(out)

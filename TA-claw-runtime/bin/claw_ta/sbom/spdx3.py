@@ -100,7 +100,8 @@ def parse(doc, name):
         elif kind == "hasVariant":
             variants.extend((source, t) for t in targets)
     roots = _expand(roots, elements)
-    files = [e for e in graph if _type(e) == "software_File"]
+    files = [e for e in graph if _type(e) == "software_File"
+             and str(e.get("software_fileKind") or "file").lower() == "file"]  # a directory is no file
     packages = [e for e in graph if _type(e) == "software_Package"]
     out = SbomDocument("spdx3", str(_id(documents[0]) if documents else name) or name, (), (),
                        len(files) + len(packages))

@@ -114,20 +114,60 @@ def all_values(plain, mv):
 
 
 def _pieces(raw, length, piece=PIECE):
-    """Decoded text of a chunk body of ``length`` bytes, in pieces that end between records."""
-    left, rest = length, b""
-    while left > 0 or rest:
-        data = raw.read(min(piece, left)) if left > 0 else b""
-        left = 0 if not data else left - len(data)
-        data = rest + data
-        cut = len(data) - 1 if left <= 0 else data.rfind(b"\n")
-        while left > 0 and cut >= 0 and data.count(b'"', 0, cut) % 2:
-            cut = data.rfind(b"\n", 0, cut)  # that line end is inside a quoted field
+    """Decoded text of a chunk body of ``length`` bytes, in pieces that end between records.
+
+    Linear in ``length`` whatever the content: every byte read is scanned for
+    quotes and line ends once (:func:`record_end` over each block as it is
+    read; the quote parity of the bytes held is carried, not recounted), and a
+    record longer than ``piece`` is held as a list of blocks joined once.
+    """
+    left = length
+    held, odd = [], False  # blocks read since the last record end; an odd number of quotes in them
+    while left > 0:
+        data = raw.read(min(piece, left))
+        if not data:
+            break
+        left -= len(data)
+        if left <= 0:
+            held.append(data)
+            break
+        cut = record_end(data, odd)
         if cut < 0:
-            rest = data
+            held.append(data)
+            odd ^= data.count(b'"') % 2 == 1
             continue
+        held.append(data[:cut + 1])
+        yield b"".join(held).decode("utf-8", "replace")
         rest = data[cut + 1:]
-        yield data[:cut + 1].decode("utf-8", "replace")
+        held, odd = [rest], rest.count(b'"') % 2 == 1
+    text = b"".join(held)
+    if text:
+        yield text.decode("utf-8", "replace")
+
+
+def record_end(data, odd=False):
+    """Index of the last line end of ``data`` outside a quoted field, or -1.
+
+    ``odd``: the text before ``data`` left a quoted field open. Walks back from
+    the end over disjoint stretches (each byte counted once): a line end inside
+    quotes sends the search to the quote that opened the field, so the line
+    ends inside a quoted field cost nothing each.
+    """
+    before = data.count(b'"') + (1 if odd else 0)  # quotes before ``end``
+    end = len(data)
+    cut = data.rfind(b"\n")
+    while cut >= 0:
+        before -= data.count(b'"', cut, end)
+        end = cut
+        if before % 2 == 0:
+            return cut
+        opening = data.rfind(b'"', 0, cut)
+        if opening < 0:
+            return -1  # the field was opened before ``data``
+        before -= data.count(b'"', opening, end)
+        end = opening
+        cut = data.rfind(b"\n", 0, opening)
+    return -1
 
 
 class Annotator(object):

@@ -137,9 +137,9 @@ def file_digest(pairs):
         key = _alg(alg)
         if key == "sha256":
             digest = normalize_digest(str(value or ""))
-            if digest:
+            if digest.strip("0"):  # all zeros: what syft writes for a directory, symlink or device
                 return digest, ""
-        elif key and value and not other:
+        elif key and value and not other and str(value).strip().strip("0"):  # all zeros: no digest
             other = key
     return "", other
 
