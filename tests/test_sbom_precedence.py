@@ -338,7 +338,8 @@ def test_rebuild_search_trusts_only_the_declared_index_and_writes_every_column()
     from claw_ta_tools.emulators import app_content
     content = app_content.AppContent()
     saved = content.savedsearches["Claw - Rebuild SBOM Library Index"]["search"]
-    assert "clawsbomindex channel_index=`claw_sbom_index` require_signatures=`claw_require_signatures`" in saved
+    assert "| clawsbomindex merge=true channel_index=`claw_sbom_index` require_signatures=`claw_require_signatures`" \
+        in saved
     assert "| table " + " ".join(SUBJECT_COLUMNS) + " " in saved
     from claw_ta import conffile as conf
     macros = conf.app_conf("macros")

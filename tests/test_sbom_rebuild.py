@@ -36,8 +36,9 @@ B = cdx("urn:uuid:b", sha(2), [("/usr/lib/libb.so", sha(21))])
 C = cdx("urn:uuid:c", sha(3), [("/usr/lib/libc.so", sha(31))])
 
 
-def event(text, source):
-    return {"_raw": text, "source": source, "sourcetype": "claw:sbom"}
+def event(text, source, index="claw_sbom"):
+    """An SBOM event; from the declared SBOM index (claw_sbom) its documents are channel documents."""
+    return {"_raw": text, "source": source, "sourcetype": "claw:sbom", "index": index}
 
 
 class Site(object):
@@ -49,8 +50,8 @@ class Site(object):
         self.lookups = os.path.join(str(tmp_path), "app", "lookups")
         self.writes = 0
 
-    def rebuild(self, docs, args=("merge=true",)):
-        result = scp_driver.run(self.scripts["clawsbomindex"], list(args), [[event(d, "s%d" % i)
+    def rebuild(self, docs, args=("merge=true",), index="claw_sbom"):
+        result = scp_driver.run(self.scripts["clawsbomindex"], list(args), [[event(d, "s%d" % i, index)
                                                                            for i, d in enumerate(docs)], []],
                                 python=self.python)
         assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr[-2000:]
@@ -67,7 +68,12 @@ class Site(object):
 
     def documents(self):
         with open(os.path.join(self.lookups, "claw_sbom_subjects.csv"), encoding="utf-8") as handle:
-            return sorted((r["sbom_ref"], r["subject_digest"], r["sbom_id"]) for r in csv.DictReader(handle))
+            # (its name, subject, list): sbom_ref is the content digest; the name is the serial number
+            return sorted((r["sbom_name"], r["subject_digest"], r["sbom_id"]) for r in csv.DictReader(handle))
+
+    def trust(self):
+        with open(os.path.join(self.lookups, "claw_sbom_subjects.csv"), encoding="utf-8") as handle:
+            return sorted((r["sbom_name"], r["sbom_trust"]) for r in csv.DictReader(handle))
 
     def libraries(self):
         with open(os.path.join(self.lookups, "claw_sbom_libraries.csv"), encoding="utf-8") as handle:
@@ -94,6 +100,33 @@ def test_documents_stay_until_superseded_or_removed(tmp_path, splunk_python):
     assert any("removed by the site" in text for _, text in result.messages)
     writes = site.writes
     assert site.rebuild([B, C]).records == [] and site.writes == writes  # removed ones arriving: no change
+
+
+def test_a_less_trusted_copy_never_supersedes(tmp_path, splunk_python):
+    """A document posted to another index (untrusted) under the name of a channel document, about the
+    same subject, with other libraries: the channel document's rows and list stay; the copy is kept
+    beside it as untrusted (reported, never deciding). From the declared index it supersedes."""
+    site = Site(tmp_path, splunk_python)
+    site.rebuild([A, B])
+    site.rebuild([A2], index="main")
+    assert site.trust() == [("urn:uuid:a", "channel"), ("urn:uuid:a", "untrusted"), ("urn:uuid:b", "channel")]
+    assert "sha256:" + sha(11) in site.libraries()
+    site.rebuild([A2])  # the same document from the declared SBOM index: supersedes both
+    assert site.trust() == [("urn:uuid:a", "channel"), ("urn:uuid:b", "channel")]
+    assert site.libraries() == ["sha256:" + sha(n) for n in (12, 21)]
+
+
+def test_unrelated_documents_sharing_a_name_both_stay(tmp_path, splunk_python):
+    """Two SBOMs named alike (no serial number: the file name) about different images are two documents."""
+    site = Site(tmp_path, splunk_python)
+    first = cdx("", sha(1), [("/usr/lib/liba.so", sha(11))])
+    other = cdx("", sha(2), [("/usr/lib/libb.so", sha(21))])
+    site.rebuild([first])
+    result = scp_driver.run(site.scripts["clawsbomindex"], ["merge=true"], [[event(other, "s0")], []],
+                            python=site.python)  # the same source name, s0
+    assert result.returncode == 0
+    subjects = sorted(r["subject_digest"] for r in result.records if r.get("claw_table") == "subjects")
+    assert subjects == ["sha256:" + sha(1), "sha256:" + sha(2)]
 
 
 def test_nothing_new_rewrites_nothing(tmp_path, splunk_python):

@@ -33,8 +33,9 @@ Description:
     claw_sbom / claw:sbom; the saved search passes the macros
     claw_sbom_index and claw_require_signatures).
     merge: true to keep the previous tables' documents (lookups/<subjects_lookup>.csv
-    and lookups/<sbom_lookup>.csv of this app): a document that arrived replaces
-    the same document (sbom_ref), the others stay until the site removes them
+    and lookups/<sbom_lookup>.csv of this app): a document that arrived supersedes
+    the same document (sbom_name) about the same subject when it is trusted at
+    least as much (claw_ta/sbom/merge.py), the others stay until the site removes them
     in lookups/<removed_lookup>.csv (sbom_ref, subject_digest); when nothing
     changed no rows are output (the tables are not rewritten). Default false:
     the tables are the documents of this search only.
@@ -146,10 +147,10 @@ class ClawSbomIndexCommand(ReportingCommand):
                 return
             if not merged.changed:
                 tables.close()
-                self.write_info("clawsbomindex: tables unchanged (%d documents already indexed, %d kept): no "
+                self.write_info("clawsbomindex: tables unchanged (%d subject rows already indexed, %d kept): no "
                                 "rows, the lookups are not rewritten" % (merged.unchanged, merged.kept))
                 return
-            self.write_info("clawsbomindex: merged with the previous tables: %d documents kept, %d replaced, "
+            self.write_info("clawsbomindex: merged with the previous tables: %d subject rows kept, %d superseded, "
                             "%d subject rows removed by the site" % (merged.kept, merged.replaced, merged.removed))
         for doc_name, warning in tables.warnings[:MAX_WARNINGS]:
             self.write_warning("clawsbomindex: %s: %s" % (doc_name, warning))

@@ -6,8 +6,13 @@ out of tables rebuilt from scratch while its image keeps running. With
 ``| clawsbomindex merge=true`` the tables are the previous ones plus what
 arrived:
 
-- a document that arrived replaces the previous rows of the same document
-  (``sbom_ref``: its content digest, so no other document can claim it);
+- a document that arrived supersedes the previous rows of the same document
+  about the same subject: same name (``sbom_name``: its serial number,
+  namespace or file name) and same ``subject_digest``, and only when it is
+  trusted at least as much (``verified`` > ``channel`` > ``untrusted``): a
+  document posted to another index under a copied name never pushes a
+  trusted one out (it is kept beside it, and never decides); two unrelated
+  documents that share a file name name different subjects, and both stay;
 - every other previous document is kept, with its library list;
 - rows the site removed are dropped: the removal table (``claw_sbom_removed``:
   ``sbom_ref``, ``subject_digest``; either may be empty) names documents and
@@ -27,6 +32,9 @@ REMOVED_COLUMNS = ("sbom_ref", "subject_digest")
 _REF = SUBJECT_COLUMNS.index("sbom_ref")
 _SUBJECT = SUBJECT_COLUMNS.index("subject_digest")
 _SBOM_ID = SUBJECT_COLUMNS.index("sbom_id")
+_NAME = SUBJECT_COLUMNS.index("sbom_name")
+_TRUST = SUBJECT_COLUMNS.index("sbom_trust")
+_RANK = {"verified": 2, "channel": 1, "untrusted": 0}
 
 
 def _rows(path, columns):
@@ -42,7 +50,7 @@ def _rows(path, columns):
 
 
 def read_removed(path):
-    """(removed document refs, removed subject digests) of the site's removal table."""
+    """(removed document refs or names, removed subject digests) of the site's removal table."""
     refs, subjects = set(), set()
     for ref, subject in _rows(path, REMOVED_COLUMNS):
         if ref.strip():
@@ -52,14 +60,29 @@ def read_removed(path):
     return refs, subjects
 
 
+def _key(row):
+    """The same document about the same subject: its name (its identity in tables written before
+    documents had one), and the subject."""
+    return (row[_NAME] or row[_REF], row[_SUBJECT].lower())
+
+
+def _rank(row):
+    """How much a row's document is trusted; a row of a table written before trust levels: channel."""
+    return _RANK.get(row[_TRUST], 0) if row[_TRUST] else 1
+
+
+def _removed(row, refs, subjects):
+    return row[_REF] in refs or (row[_NAME] and row[_NAME] in refs) or row[_SUBJECT].lower() in subjects
+
+
 class MergeResult(object):
     def __init__(self):
         self.changed = False
-        self.kept = 0          # previous documents kept as they were
-        self.replaced = 0      # previous documents replaced by one that arrived
+        self.kept = 0          # previous subject rows kept as they were
+        self.replaced = 0      # previous subject rows superseded by a document that arrived
         self.removed = 0       # previous subject rows dropped by the site's removal table
         self.ignored = 0       # arriving subject rows the removal table keeps out
-        self.unchanged = 0     # arriving documents already in the tables row for row
+        self.unchanged = 0     # arriving subject rows already in the tables
 
 
 def merge_previous(tables, subjects_path, libraries_path, removed_path=None):
@@ -70,35 +93,35 @@ def merge_previous(tables, subjects_path, libraries_path, removed_path=None):
     """
     result = MergeResult()
     removed_refs, removed_subjects = read_removed(removed_path)
-    arrived = {}
-    for line in tables.subjects:
-        row = next(csv.reader([line]))
-        arrived.setdefault(row[_REF], set()).add(line)
     if removed_refs or removed_subjects:
         result.ignored += _drop_arrived(tables, removed_refs, removed_subjects)  # no change by itself
-        arrived = dict((ref, set(line for line in lines if _keep(line, removed_refs, removed_subjects)))
-                       for ref, lines in arrived.items() if ref not in removed_refs)
-        arrived = dict((ref, lines) for ref, lines in arrived.items() if lines)
-    previous = {}
+    arrived = {}  # key -> (best rank arriving, their lines)
+    for line in tables.subjects:
+        row = next(csv.reader([line]))
+        rank, lines = arrived.get(_key(row), (-1, set()))
+        lines.add(line)
+        arrived[_key(row)] = (max(rank, _rank(row)), lines)
+    present = set()
+    kept_ids = set()
     for row in _rows(subjects_path, SUBJECT_COLUMNS):
-        if row[_REF] in removed_refs or row[_SUBJECT].lower() in removed_subjects:
+        if _removed(row, removed_refs, removed_subjects):
             result.removed += 1
             continue
-        previous.setdefault(row[_REF], []).append(row)
-    kept_ids = set()
-    for ref, rows in previous.items():
-        lines = set(_line(row) for row in rows)
-        if ref in arrived:
-            if arrived[ref] == lines:
-                result.unchanged += 1
-            else:
-                result.replaced += 1
+        line = _line(row)
+        rank, lines = arrived.get(_key(row), (-1, ()))
+        if line in lines:
+            present.add(line)
+            result.unchanged += 1
+            continue
+        if rank >= _rank(row):
+            result.replaced += 1
             continue
         result.kept += 1
-        for line in lines:
-            tables.subjects.add(line)
-        kept_ids.update(row[_SBOM_ID] for row in rows if row[_SBOM_ID])
-    result.changed = bool(result.removed or result.replaced or any(ref not in previous for ref in arrived))
+        tables.subjects.add(line)
+        if row[_SBOM_ID]:
+            kept_ids.add(row[_SBOM_ID])
+    result.changed = bool(result.removed or result.replaced or
+                          any(line not in present for _, lines in arrived.values() for line in lines))
     if not result.changed:
         return result
     kept_ids -= tables.library_ids()
@@ -109,8 +132,7 @@ def merge_previous(tables, subjects_path, libraries_path, removed_path=None):
 
 
 def _keep(line, removed_refs, removed_subjects):
-    row = next(csv.reader([line]))
-    return row[_REF] not in removed_refs and row[_SUBJECT].lower() not in removed_subjects
+    return not _removed(next(csv.reader([line])), removed_refs, removed_subjects)
 
 
 def _drop_arrived(tables, removed_refs, removed_subjects):
