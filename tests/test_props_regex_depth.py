@@ -27,25 +27,9 @@ def regex_arguments(expression):
     """The string-literal second argument of every match() / replace() call in an eval expression."""
     out = []
     for call in re.finditer(r"\b(?:match|replace)\(", expression):
-        depth, quote, i, commas = 1, False, call.end(), []
-        while i < len(expression) and depth:
-            char = expression[i]
-            if quote:
-                if char == "\\":
-                    i += 1
-                elif char == '"':
-                    quote = False
-            elif char == '"':
-                quote = True
-            elif char == "(":
-                depth += 1
-            elif char == ")":
-                depth -= 1
-            elif char == "," and depth == 1:
-                commas.append(i)
-            i += 1
+        commas, close = pe.commas_outside(expression, call.end())
         if commas:
-            end = commas[1] if len(commas) > 1 else i - 1
+            end = commas[1] if len(commas) > 1 else close
             argument = expression[commas[0] + 1:end].strip()
             if argument.startswith('"') and argument.endswith('"'):
                 out.append(argument[1:-1].replace('\\"', '"').replace("\\\\", "\\"))

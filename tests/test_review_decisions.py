@@ -25,18 +25,7 @@ from claw_ta.review import endpoint
 from tests.support import feedback_review as fr
 from tests.support import feedback_servers as fs
 from tests.support.feedback_fixtures import pki  # noqa: F401 (fixture)
-
-
-@pytest.fixture
-def splunkd(pki):
-    server = fs.FakeSplunkd(pki["cert"], pki["key"], users=fr.USERS)
-    yield server
-    server.stop()
-
-
-def call(splunkd, **kw):
-    answer = endpoint.handle(fr.request(splunkd, **kw))
-    return answer["status"], answer["payload"]
+from tests.support.feedback_review import call, splunkd  # noqa: F401 (fixture)
 
 
 def read(splunkd, key, token=fr.REVIEWER):

@@ -12,22 +12,9 @@ import json
 
 import pytest
 
-from claw_ta.review import endpoint
 from tests.support import feedback_review as fr
 from tests.support.feedback_fixtures import pki  # noqa: F401 (fixture)
-from tests.support import feedback_servers as fs
-
-
-@pytest.fixture
-def splunkd(pki):
-    server = fs.FakeSplunkd(pki["cert"], pki["key"], users=fr.USERS)
-    yield server
-    server.stop()
-
-
-def call(splunkd, **kw):
-    answer = endpoint.handle(fr.request(splunkd, **kw))
-    return answer["status"], answer["payload"]
+from tests.support.feedback_review import call, splunkd  # noqa: F401 (fixture)
 
 
 def snapshot(splunkd):

@@ -13,6 +13,8 @@ import json
 
 import json as _json
 
+import pytest
+
 from claw_ta.feedback import proposal as proposals_mod
 from claw_ta.feedback.splunkd import record_of
 from claw_ta.records import fingerprint
@@ -71,3 +73,18 @@ def request(splunkd, method="POST", body=None, token=REVIEWER, query=None, heade
     if body is not None:
         raw["payload"] = body if isinstance(body, str) else json.dumps(body)
     return raw
+
+
+@pytest.fixture
+def splunkd(pki):
+    """A fake splunkd with the review users (import it with ``pki`` into a test module)."""
+    server = fs.FakeSplunkd(pki["cert"], pki["key"], users=USERS)
+    yield server
+    server.stop()
+
+
+def call(splunkd, **kw):
+    """(status, payload) of one request to the review endpoint."""
+    from claw_ta.review import endpoint
+    answer = endpoint.handle(request(splunkd, **kw))
+    return answer["status"], answer["payload"]

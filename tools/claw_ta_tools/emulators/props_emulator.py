@@ -121,9 +121,13 @@ def days_bounds(stanza):
     return int(stanza.get("MAX_DAYS_AGO", "2000")), int(stanza.get("MAX_DAYS_HENCE", "2"))
 
 
-def split_assignments(text):
-    """``a=x, b:=y`` -> [("a", "x"), ("b", "y")]: the commas and ``=`` outside strings and parentheses."""
-    parts, depth, quote, start, i = [], 0, False, 0, 0
+def commas_outside(text, start=0):
+    """(positions of the commas outside strings and nested parentheses, end) from ``start`` on.
+
+    It stops at a closing parenthesis that closes nothing opened after ``start`` (``end`` is its
+    index), else at the end of the text.
+    """
+    depth, quote, i, commas = 0, False, start, []
     while i < len(text):
         char = text[i]
         if quote:
@@ -136,12 +140,20 @@ def split_assignments(text):
         elif char == "(":
             depth += 1
         elif char == ")":
+            if not depth:
+                return commas, i
             depth -= 1
-        elif char == "," and depth == 0:
-            parts.append(text[start:i])
-            start = i + 1
+        elif char == "," and not depth:
+            commas.append(i)
         i += 1
-    parts.append(text[start:])
+    return commas, i
+
+
+def split_assignments(text):
+    """``a=x, b:=y`` -> [("a", "x"), ("b", "y")]: the commas and ``=`` outside strings and parentheses."""
+    commas, _ = commas_outside(text)
+    bounds = [-1] + commas + [len(text)]
+    parts = [text[bounds[n] + 1:bounds[n + 1]] for n in range(len(bounds) - 1)]
     out = []
     for part in parts:
         match = re.match(r"\s*([A-Za-z_][A-Za-z0-9_]*)\s*:?=(?!=)", part)
