@@ -90,7 +90,9 @@ def test_cdxgen_bare_file_names_are_skipped_and_its_spdx3_reads_like_its_cyclone
 
 
 def test_in_toto_link_of_the_image_libraries_lists_each_file_once(lab):
-    path = os.path.join("sboms", "intoto", "lib", "package.00ef2f20.link")
+    # in-toto-run names the link by its key id, new with every lab build
+    name, = [n for n in os.listdir(os.path.join(LAB, "sboms", "intoto", "lib")) if n.endswith(".link")]
+    path = os.path.join("sboms", "intoto", "lib", name)
     signed = json.load(open(os.path.join(LAB, path)))["signed"]
     files = set((p, d["sha256"]) for p, d in list(signed["products"].items()) + list(signed["materials"].items()))
     doc = doc_of(path)
