@@ -24,7 +24,8 @@ from claw_ta import APP_DIR
 from claw_ta_tools import lookups as lk
 from claw_ta.detections import definitions as defs
 from claw_ta_tools.detections import correlation, skips
-from claw_ta.detections.stages import Aggregate, DeniedThenAllowed, Search, TierAnomaly, Where
+from claw_ta.detections.filters import Search, Where
+from claw_ta.detections.stages import Aggregate, DeniedThenAllowed, TierAnomaly
 from claw_ta_tools.detections.scenario import (Scenario, ScenarioError, read_macro_params,  # noqa: F401
                                          read_sensor_rule, read_tier_node_label,
                                          read_tier_trusted_namespaces)

@@ -13,9 +13,9 @@ files a new detection touches.
 ``detection_id`` values are a public contract (scenarios and allowlists use them).
 """
 from claw_ta.detections.detection import Detection
-from claw_ta.detections.stages import (Aggregate, BelowParam, DeniedThenAllowed, LookupEquals,
-                                       NodePlatform, Not, NotSameAttestation, Regex, Search, SbomUnlisted,
-                                       SilentSince, TierAnomaly, Where)
+from claw_ta.detections.filters import BelowParam, Not, Regex, Search, Where
+from claw_ta.detections.stages import (Aggregate, DeniedThenAllowed, LookupEquals, NodePlatform,
+                                       NotSameAttestation, SbomUnlisted, SilentSince, TierAnomaly)
 
 # Tunable thresholds: each is a macro (override it in local/macros.conf); the
 # replay reads the effective value from the app's macros.conf files.

@@ -6,138 +6,14 @@ saved search runs; ``apply(rows, ctx)`` does the same on the replay's events or
 rows (dicts whose values are strings, lists for multivalue fields, ``_time`` a
 float; a missing field is a missing key, as a null field in Splunk).
 
-Only stages listed here exist, so what the replay interprets is exactly what
-the generator writes into savedsearches.conf.
+The event-level stages (Search, Regex, Not, BelowParam, Where) and the shared
+helpers are in ``filters.py``. Only stages listed in these two modules exist,
+so what the replay interprets is exactly what the generator writes into
+savedsearches.conf.
 """
-import re
 
 from claw_ta.detections import imageref
-
-SENTINEL = "-"  # stands in for a null split-by field (Splunk's stats drops null by-values)
-
-
-def _q(value):
-    return '"%s"' % str(value).replace("\\", "\\\\").replace('"', '\\"')
-
-
-def _values(value):
-    if value is None:
-        return []
-    if isinstance(value, list):
-        return value
-    return [value]
-
-
-def mv(values):
-    """A field value from a list: missing when empty, a string when single, else a sorted list."""
-    values = sorted(set(values))
-    if not values:
-        return None
-    return values[0] if len(values) == 1 else values
-
-
-def _num(value):
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return None
-
-
-class Search(object):
-    """The base search: `claw_runtime_index` `claw_runtime_sensor` and ``field=value`` terms (values OR-ed)."""
-
-    def __init__(self, event_types, **terms):
-        self.event_types = tuple(event_types)
-        self.terms = terms
-
-    def spl(self, params):
-        parts = ["`claw_runtime_index`", "`claw_runtime_sensor`"]  # only the sensor's own events
-        for field, values in (("event_type", self.event_types),) + tuple(sorted(self.terms.items())):
-            values = (values,) if isinstance(values, str) else tuple(values)
-            clause = " OR ".join("%s=%s" % (field, _q(v)) for v in values)
-            parts.append("(%s)" % clause if len(values) > 1 else clause)
-        return " ".join(parts)
-
-    def accept(self, event, params):
-        """Whether the base search returns ``event`` (the engine routes by event_type and time)."""
-        for field, wanted in self._wanted:
-            if (event.get(field) or "").lower() not in wanted:
-                return False
-        return True
-
-    @property
-    def _wanted(self):
-        wanted = getattr(self, "_wanted_cache", None)
-        if wanted is None:
-            wanted = self._wanted_cache = [
-                (field, frozenset(v.lower() for v in ((values,) if isinstance(values, str) else values)))
-                for field, values in sorted(self.terms.items())]
-        return wanted
-
-
-class Regex(object):
-    """``match(coalesce(field, ""), "re")``: the same regex in SPL (PCRE) and Python.
-
-    Prefer patterns without backslashes (``[.]``, ``[0-9]``); a backslash (a
-    ``\\x20`` escape both engines read alike) is doubled in the SPL string,
-    which SPL reads back as one ("To pass a literal backslash ... use the
-    double-slash": https://help.splunk.com/splunk-enterprise/search/search-manual/9.4/search-primer/backslashes).
-    """
-
-    def __init__(self, field, pattern):
-        if '"' in pattern:
-            raise ValueError("keep SPL regexes free of quotes: %r" % pattern)
-        self.field, self.pattern, self.regex = field, pattern, re.compile(pattern)
-
-    def spl(self, params):
-        return 'match(coalesce(%s, ""), "%s")' % (self.field, self.pattern.replace("\\", "\\\\"))
-
-    def test(self, row, params):
-        return self.regex.search(row.get(self.field) or "") is not None
-
-
-class Not(object):
-    def __init__(self, *conds):
-        self.conds = conds
-
-    def spl(self, params):
-        return "NOT (%s)" % " AND ".join(c.spl(params) for c in self.conds)
-
-    def test(self, row, params):
-        return not all(c.test(row, params) for c in self.conds)
-
-
-class BelowParam(object):
-    """``tonumber(field) < `param```: a missing or non-numeric value never passes."""
-
-    def __init__(self, field, param):
-        self.field, self.param = field, param
-
-    def spl(self, params):
-        return "tonumber(%s) < `%s`" % (self.field, self.param)
-
-    def test(self, row, params):
-        value = _num(row.get(self.field))
-        return value is not None and value < float(params[self.param])
-
-
-class Where(object):
-    """``| where c1 AND c2 ...`` over events or rows."""
-
-    def __init__(self, *conds):
-        self.conds = conds
-
-    def spl(self, params):
-        return "| where " + " AND ".join(c.spl(params) for c in self.conds)
-
-    def accept(self, row, params):
-        for cond in self.conds:
-            if not cond.test(row, params):
-                return False
-        return True
-
-    def apply(self, rows, ctx):
-        return [r for r in rows if self.accept(r, ctx.params)]
+from claw_ta.detections.filters import SENTINEL, mv, quote, values_of
 
 
 class Aggregate(object):
@@ -153,13 +29,13 @@ class Aggregate(object):
     def spl(self, params):
         out = []
         if self.nullable:
-            out.append("| fillnull value=%s %s" % (_q(SENTINEL), " ".join(self.nullable)))
+            out.append("| fillnull value=%s %s" % (quote(SENTINEL), " ".join(self.nullable)))
         stats = "| stats count min(_time) as firstTime max(_time) as lastTime"
         for field in self.values:
             stats += " values(%s) as %s" % (field, field)
         out.append(stats + " by " + " ".join(self.by))
         for field in self.nullable:
-            out.append('| eval %s=nullif(%s, %s)' % (field, field, _q(SENTINEL)))
+            out.append('| eval %s=nullif(%s, %s)' % (field, field, quote(SENTINEL)))
         return " ".join(out)
 
     def apply(self, rows, ctx):
@@ -209,7 +85,7 @@ class _Accumulator(object):
                     if type(value) is str:
                         sets[i].add(value)
                     else:
-                        sets[i].update(_values(value))
+                        sets[i].update(values_of(value))
 
     def rows(self):
         agg = self.agg
@@ -284,7 +160,7 @@ class LookupEquals(object):
     def spl(self, params):
         return '| lookup %s %s OUTPUT %s AS %s | lookup %s_default %s OUTPUTNEW %s AS %s | where %s=%s' % (
             self.lookup, self.key, self.field, self.as_field, self.lookup, self.key, self.field,
-            self.as_field, self.as_field, _q(self.value))
+            self.as_field, self.as_field, quote(self.value))
 
     def apply(self, rows, ctx):
         table = ctx.lookup(self.lookup)
@@ -409,7 +285,7 @@ class DeniedThenAllowed(object):
                 ' | eval namespace=nullif(namespace, %s)'
                 ' | where verdict="Allowed" AND isnotnull(image_digest)'
                 ' | eval denied_digest=mvmap(denied_digests, if(denied_digests!=image_digest, denied_digests, null()))'
-                ' | where mvcount(denied_digest) > 0' % (_q(SENTINEL), self.param, _q(SENTINEL)))
+                ' | where mvcount(denied_digest) > 0' % (quote(SENTINEL), self.param, quote(SENTINEL)))
 
     def apply(self, rows, ctx):
         window = float(ctx.params[self.param]) * 60
