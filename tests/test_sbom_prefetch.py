@@ -22,8 +22,11 @@ from claw_ta.sbom.stream import Annotator, Sink
 from tests.test_sbom_list_cache import HOSTILE, documents, hand_edit, sha
 
 
-def build(tmp_path, rnd, count=60, edit=False):
+def build(tmp_path, rnd, count=60, edit=False, trusted=False):
     docs, subjects = documents(rnd, count)
+    if trusted:  # every document decides (documents() gives some an untrusted level, whose lists are never read)
+        for doc in docs:
+            doc.trust = "channel"
     indexes = []
     for n in range(0, min(len(subjects), 12), 3):  # image indexes naming three platform manifests each
         index_hex = sha("index%d" % n)
@@ -75,7 +78,7 @@ def test_many_keys_are_read_in_one_pass(tmp_path, monkeypatch):
     """Before: one pread per subject and one per document (two table reads per new subject)."""
     rnd = random.Random(5)
     monkeypatch.setattr(matcher, "PREFETCH_MIN", 1)
-    s_path, l_path, digests = build(tmp_path, rnd, count=200)
+    s_path, l_path, digests = build(tmp_path, rnd, count=200, trusted=True)
     reads = []
     real = os.pread
     monkeypatch.setattr(sortedcsv.os, "pread", lambda fd, n, at: reads.append(n) or real(fd, n, at))

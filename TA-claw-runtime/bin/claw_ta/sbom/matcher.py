@@ -218,6 +218,8 @@ class SbomIndex(object):
             children = set()
             for h in hexes:
                 for entry in self._subject(h):  # (evidence, sbom_id, ref, platform manifests, ...)
+                    if getattr(entry, "trust", "") == "untrusted":
+                        continue  # never decides: neither its list nor its platform manifests are read
                     ids.add(entry.sbom_id if hasattr(entry, "sbom_id") else entry[1])
                     kids = entry.children if hasattr(entry, "children") else entry[3]
                     children.update(c[0] if isinstance(c, tuple) else c for c in kids)
