@@ -30,11 +30,12 @@ def test_the_macros_name_the_two_indexes():
     macros = conf.app_conf("macros")
     assert macros["claw_runtime_index"]["definition"].strip() == "index=%s sourcetype=claw:runtime" % RUNTIME_INDEX
     assert macros["claw_sbom_index"]["definition"].strip() == SBOM_INDEX  # the dedicated (trusted) SBOM index
-    # The rebuild reads the dedicated index, and the places documents get posted to by
-    # mistake (the runtime index, main) only to report them as untrusted (docs/sbom.md).
+    # The rebuild reads the dedicated index (by name or through claw_sbom_index), and at most the
+    # places documents get posted to by mistake (the runtime index, main), as untrusted (docs/sbom.md).
     rebuild = macros["claw_runtime_sbom_index"]["definition"].strip()
-    assert "index=`claw_sbom_index`" in rebuild and rebuild.endswith("sourcetype=claw:sbom")
-    assert set(re.findall(r"index=(\w+)", rebuild)) <= {RUNTIME_INDEX, "main"}
+    assert ("index=`claw_sbom_index`" in rebuild or "index=%s " % SBOM_INDEX in rebuild) \
+        and rebuild.endswith("sourcetype=claw:sbom")
+    assert set(re.findall(r"index=(\w+)", rebuild)) <= {SBOM_INDEX, RUNTIME_INDEX, "main"}
 
 
 def test_example_inputs_and_fluent_bit_write_to_the_runtime_index():
