@@ -91,7 +91,11 @@ def test_the_writer_is_known_past_the_cutoff_so_a_long_forged_line_is_still_refu
 def test_the_dest_and_tier_fields_come_from_past_the_cutoff_too():
     # the workload's tier is its pod label in the claw event (k8s_labels), here last, past the cutoff;
     # the kubernetes object's labels are the sensor pod's and never a tier
-    record = dict(json.loads(load_line()), kubernetes=dict(KUBE, labels={"tier": "platform-security"}),
-                  k8s_labels={"app": "web", "tier": "frontend"})
-    fields = pe.search_time(json.dumps(record))
+    line = dict(json.loads(load_line()), k8s_labels={"app": "web", "tier": "frontend"})
+    record = dict(line, kubernetes=dict(KUBE, labels={"tier": "platform-security"}))
+    raw = json.dumps(record)
+    assert raw.index('"k8s_labels"') > pe.JSON_EXTRACTION_CUTOFF
+    fields = pe.search_time(raw)
     assert fields["dest"] == "node-12" and fields["tier"] == "frontend"
+    hec_log = json.dumps({"log": json.dumps(line) + "\n", "kubernetes": KUBE})
+    assert pe.search_time(hec_log)["tier"] == "frontend"
